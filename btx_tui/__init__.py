@@ -1,0 +1,3 @@
+"""btx-tui: a terminal trading dashboard for bittorrent-exchange (BTX)."""
+
+__version__ = "0.1.0"
