@@ -1,2 +1,175 @@
-def main(argv=None):
-    raise SystemExit(0)
+"""The ``btx-tui`` command line.
+
+``btx-tui`` runs the dashboard; ``btx-tui exchange`` runs the paper exchange;
+``btx-tui config show|path|set-secret`` inspects and edits configuration. Every user
+error (bad config, bad flag) exits with status 2 and one readable message, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from btx_tui import __version__, paths
+from btx_tui.config import (
+    ConfigError,
+    LoadedConfig,
+    describe,
+    load_config,
+    store_secret_in_keyring,
+)
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="btx-tui",
+        description=(
+            "A terminal trading dashboard for bittorrent-exchange (BTX). With no exchange "
+            "configured it starts the bundled paper exchange and trades against it."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"btx-tui {__version__}")
+    _add_common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ex = sub.add_parser(
+        "exchange",
+        help="run the bundled paper exchange in the foreground",
+        description="Run the bundled BTX v3 paper exchange (a real HTTP server) until Ctrl-C.",
+    )
+    ex.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    ex.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free port (default: 8765)")
+    ex.add_argument("--data-dir", type=Path, default=None,
+                    help=f"database and demo keys directory (default: {paths.paper_data_dir()})")
+    ex.add_argument("--seed", type=int, default=42, help="seed of the synthetic market (default: 42)")
+    ex.add_argument("--no-market", action="store_true", help="do not run the synthetic traders")
+    ex.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default=None,
+                    help="log level on stderr (default: WARNING)")
+
+    cfg = sub.add_parser("config", help="inspect or edit the configuration",
+                         description="Inspect or edit btx-tui's configuration.")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    show = cfg_sub.add_parser("show", help="print the effective configuration and each value's source",
+                              description="Print the effective configuration, each value with its "
+                              "source (default / file / env / flag / keyring). Secrets are masked.")
+    _add_common(show, suppress=True)
+    path = cfg_sub.add_parser("path", help="print where the config, data and log files live",
+                              description="Print where the config, data and log files live.")
+    _add_common(path, suppress=True)
+    setsec = cfg_sub.add_parser(
+        "set-secret", help="store the API secret in the OS keyring",
+        description="Store the API secret for the configured API key in the OS keyring. The secret "
+        "is read from a hidden prompt, or from standard input when it is not a terminal.")
+    _add_common(setsec, suppress=True)
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """Options accepted both before and after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="PATH", default=default,
+                        help="config file (default: $BTX_CONFIG or the platform config dir)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default=default,
+                        help="log file level (default: INFO)")
+    parser.add_argument("--base-url", default=default,
+                        help="exchange REST base URL (overrides [exchange] base_url and BTX_BASE_URL)")
+    parser.add_argument("--symbol", default=default, help="market selected at start, e.g. BTCUSDT")
+    parser.add_argument("--watchlist", default=default,
+                        help="comma-separated watchlist, e.g. BTTUSDT,BTCUSDT")
+    parser.add_argument("--theme", default=default, help="Textual theme name")
+
+
+def flags_from(args: argparse.Namespace) -> dict[str, Any]:
+    """Command-line overrides as dotted config keys."""
+    watchlist = getattr(args, "watchlist", None)
+    return {
+        "exchange.base_url": getattr(args, "base_url", None),
+        "ui.symbol": getattr(args, "symbol", None),
+        "ui.watchlist": [s for s in watchlist.split(",") if s.strip()] if watchlist else None,
+        "ui.theme": getattr(args, "theme", None),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = _dispatch(args)
+    except ConfigError as exc:
+        print(f"btx-tui: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    raise SystemExit(code)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "exchange":
+        return _run_exchange(args)
+    if args.command == "config":
+        if args.config_command == "path":
+            return _config_path(args)
+        loaded = load_config(args.config, flags=flags_from(args))
+        if args.config_command == "show":
+            return _config_show(loaded)
+        return _config_set_secret(loaded)
+    loaded = load_config(args.config, flags=flags_from(args))
+    from btx_tui.launch import run_dashboard
+
+    return run_dashboard(loaded, log_level=args.log_level or "INFO")
+
+
+def _run_exchange(args: argparse.Namespace) -> int:
+    import logging
+
+    from btx_tui.exchange.server import run
+
+    logging.basicConfig(level=args.log_level or "WARNING", stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    data_dir = args.data_dir or paths.paper_data_dir()
+    return run(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed,
+               market=not args.no_market)
+
+
+def _config_path(args: argparse.Namespace) -> int:
+    print(f"config  {paths.config_path(args.config)}")
+    print(f"data    {paths.data_dir()}")
+    print(f"paper   {paths.paper_data_dir()}")
+    print(f"log     {paths.log_file()}")
+    return 0
+
+
+def _config_show(loaded: LoadedConfig) -> int:
+    state = "" if loaded.file_exists else "  (not found: defaults apply)"
+    print(f"# config file: {loaded.path}{state}")
+    rows = describe(loaded)
+    width = max(len(k) for k, _, _ in rows)
+    vwidth = min(max(len(v) for _, v, _ in rows), 60)
+    for key, value, source in rows:
+        print(f"{key:<{width}}  {value:<{vwidth}}  [{source}]")
+    return 0
+
+
+def _config_set_secret(loaded: LoadedConfig) -> int:
+    api_key = loaded.settings.exchange.api_key
+    if api_key is None:
+        raise ConfigError(
+            "No API key is configured: set [exchange] api_key in "
+            f"{loaded.path} or BTX_API_KEY first; the secret is stored under that key."
+        )
+    if sys.stdin.isatty():
+        secret = getpass.getpass("API secret (input hidden): ")
+    else:
+        secret = sys.stdin.readline()
+    secret = secret.strip()
+    if not secret:
+        raise ConfigError("No secret given; nothing stored.")
+    store_secret_in_keyring(api_key.get_secret_value(), secret)
+    print("Stored the API secret in the OS keyring for the configured API key.")
+    return 0

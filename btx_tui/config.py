@@ -1,0 +1,355 @@
+"""Settings: a TOML file in platformdirs' config dir, environment overrides, SecretStr secrets.
+
+Precedence, lowest to highest: built-in default < config file < environment < command-line flag.
+Every value remembers where it came from so ``btx-tui config show`` can say so.
+
+Bad configuration is a user error, not a crash: :class:`ConfigError` carries one readable
+message naming the file, the key and what was expected, and the CLI exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from btx_tui import paths
+
+SECRET_MASK = "**********"
+"""What ``config show`` prints instead of a secret."""
+
+DEFAULT_WATCHLIST = ("BTTUSDT", "BTCUSDT", "ETHUSDT", "TRXUSDT", "BTTTRX")
+
+Source = Literal["default", "file", "env", "flag", "keyring"]
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix; the message is shown as is."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class ExchangeSettings(_Section):
+    """``[exchange]``: which exchange to talk to and with which key."""
+
+    base_url: AnyHttpUrl | None = None
+    """The exchange's REST base URL. Unset means paper mode: the bundled paper exchange."""
+    api_key: SecretStr | None = None
+    """The API key (header ``X-MBX-APIKEY``). Unset in paper mode: the demo key is used."""
+    api_secret: SecretStr | None = None
+    """The API secret used to sign requests. Prefer the OS keyring or ``BTX_API_SECRET``."""
+    recv_window_ms: int = Field(default=5000, ge=1, le=60000)
+    """How long after its timestamp a signed request stays valid, in milliseconds (max 60000)."""
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """HTTP timeout for one request, in seconds."""
+
+    @property
+    def is_paper(self) -> bool:
+        """True when no exchange is configured and the bundled paper exchange is used."""
+        return self.base_url is None
+
+
+class UiSettings(_Section):
+    """``[ui]``: what the dashboard shows and how often it polls."""
+
+    watchlist: tuple[str, ...] = DEFAULT_WATCHLIST
+    """Symbols shown in the watchlist, in order."""
+    symbol: str | None = None
+    """The market selected at start (default: the first of the watchlist)."""
+    theme: str = "textual-dark"
+    """Textual theme name; ``t`` cycles themes at run time."""
+    tickers_interval_s: float = Field(default=1.0, ge=0.1, le=3600)
+    """Poll interval of the 24h tickers of the whole watchlist (one request)."""
+    book_interval_s: float = Field(default=0.5, ge=0.1, le=3600)
+    """Poll interval of the selected market's order book."""
+    trades_interval_s: float = Field(default=1.0, ge=0.1, le=3600)
+    """Poll interval of the selected market's recent trades."""
+    klines_interval_s: float = Field(default=5.0, ge=0.5, le=3600)
+    """Poll interval of the chart's klines."""
+    account_interval_s: float = Field(default=2.0, ge=0.2, le=3600)
+    """Poll interval of balances."""
+    orders_interval_s: float = Field(default=1.0, ge=0.2, le=3600)
+    """Poll interval of open orders and recent fills."""
+    chart_interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1m"
+    """Kline interval the chart starts with (``i`` cycles it)."""
+    bell_on_fill: bool = True
+    """Ring the terminal bell when a resting order fills."""
+
+    @field_validator("watchlist")
+    @classmethod
+    def _upper_symbols(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(s.strip().upper() for s in value)
+        if not cleaned:
+            raise ValueError("the watchlist needs at least one symbol")
+        for sym in cleaned:
+            if not sym.isalnum():
+                raise ValueError(f"{sym!r} is not a symbol like BTCUSDT")
+        return cleaned
+
+    @field_validator("symbol")
+    @classmethod
+    def _upper_symbol(cls, value: str | None) -> str | None:
+        return value.strip().upper() if value else value
+
+
+class Settings(_Section):
+    """The whole effective configuration."""
+
+    exchange: ExchangeSettings = ExchangeSettings()
+    ui: UiSettings = UiSettings()
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Key remapping: binding id -> comma-separated keys, e.g. ``buy = "b,f2"``."""
+
+    @property
+    def selected_symbol(self) -> str:
+        return self.ui.symbol or self.ui.watchlist[0]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """Settings plus where each value came from."""
+
+    settings: Settings
+    path: Path
+    file_exists: bool
+    sources: dict[str, Source] = field(default_factory=dict)
+
+    def source_of(self, dotted: str) -> Source:
+        return self.sources.get(dotted, "default")
+
+
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "BTX_BASE_URL": ("exchange", "base_url"),
+    "BTX_API_KEY": ("exchange", "api_key"),
+    "BTX_API_SECRET": ("exchange", "api_secret"),
+}
+"""Environment variables that override the file."""
+
+SECRET_KEYS = frozenset({"exchange.api_key", "exchange.api_secret"})
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+    use_keyring: bool = True,
+) -> LoadedConfig:
+    """Load the effective configuration.
+
+    Args:
+        path: explicit ``--config`` path (else ``BTX_CONFIG``, else the platform default).
+        env: the environment to read overrides from (default ``os.environ``).
+        flags: command-line overrides as dotted keys, e.g. ``{"exchange.base_url": "…"}``.
+        use_keyring: look the secret up in the OS keyring when nothing else provides it.
+
+    Raises:
+        ConfigError: the file is unreadable, malformed, too open, or a value is invalid.
+    """
+    env = os.environ if env is None else env
+    cfg_path = paths.config_path(path)
+    file_data = _read_file(cfg_path)
+    merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in file_data.items() if isinstance(v, dict)}
+    for k, v in file_data.items():
+        if not isinstance(v, dict):
+            merged[k] = v  # type: ignore[assignment]  # pydantic reports the wrong shape
+    sources: dict[str, Source] = {}
+    for section, values in file_data.items():
+        if isinstance(values, dict):
+            for key in values:
+                sources[f"{section}.{key}"] = "file"
+    for var, (section, key) in ENV_VARS.items():
+        value = env.get(var)
+        if value:
+            merged.setdefault(section, {})[key] = value
+            sources[f"{section}.{key}"] = "env"
+    for dotted, value in (flags or {}).items():
+        if value is None:
+            continue
+        section, key = dotted.split(".", 1)
+        merged.setdefault(section, {})[key] = value
+        sources[dotted] = "flag"
+
+    settings = _validate(merged, cfg_path, sources)
+    if use_keyring and settings.exchange.api_key and not settings.exchange.api_secret:
+        secret = keyring_secret(settings.exchange.api_key.get_secret_value())
+        if secret:
+            exchange = settings.exchange.model_copy(update={"api_secret": SecretStr(secret)})
+            settings = settings.model_copy(update={"exchange": exchange})
+            sources["exchange.api_secret"] = "keyring"
+    return LoadedConfig(settings, cfg_path, cfg_path.exists(), sources)
+
+
+def _read_file(cfg_path: Path) -> dict[str, Any]:
+    if not cfg_path.exists():
+        return {}
+    try:
+        raw = cfg_path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{cfg_path}: cannot read the config file ({exc.strerror}).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{cfg_path}: the config file is not valid UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path}: invalid TOML: {exc}.") from None
+    exchange = data.get("exchange")
+    if isinstance(exchange, dict) and (exchange.get("api_secret") or exchange.get("api_key")):
+        _refuse_open_permissions(cfg_path)
+    return data
+
+
+def _refuse_open_permissions(cfg_path: Path) -> None:
+    """Refuse a secret-holding file that others can read, as ssh does with private keys."""
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(cfg_path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"Permissions {mode:04o} for '{cfg_path}' are too open.\n"
+            "It is required that a config file holding API keys is NOT accessible by others.\n"
+            f"This config file is refused. Fix it with:  chmod 600 '{cfg_path}'"
+        )
+
+
+def _validate(merged: dict[str, Any], cfg_path: Path, sources: dict[str, Source]) -> Settings:
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, cfg_path, sources)) from None
+
+
+def _describe(exc: ValidationError, cfg_path: Path, sources: dict[str, Source]) -> str:
+    """One readable line per problem: where it came from, which key, what was expected."""
+    lines = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        dotted = ".".join(loc[:2]) if loc else "(top level)"
+        origin = sources.get(dotted, "file")
+        where = {
+            "env": f"environment variable {_env_name(dotted)}",
+            "flag": "command-line flag",
+        }.get(origin, str(cfg_path))
+        if err["type"] == "extra_forbidden":
+            expected = "an unknown key: " + _known_keys_hint(loc)
+        elif err["type"] == "model_type":
+            expected = "expected a table, e.g. [" + dotted + "]"
+        else:
+            expected = _expected(err)
+        lines.append(f"{where}: key '{dotted}': {expected}")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _env_name(dotted: str) -> str:
+    for var, (section, key) in ENV_VARS.items():
+        if f"{section}.{key}" == dotted:
+            return var
+    return dotted
+
+
+def _known_keys_hint(loc: list[str]) -> str:
+    model: type[BaseModel] = Settings
+    if len(loc) >= 2 and loc[0] in Settings.model_fields:
+        annotation = Settings.model_fields[loc[0]].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    return "expected one of " + ", ".join(sorted(model.model_fields))
+
+
+def _expected(err: Any) -> str:
+    msg = err["msg"]
+    kind = err["type"]
+    friendly = {
+        "int_parsing": "expected an integer",
+        "int_type": "expected an integer",
+        "float_parsing": "expected a number",
+        "float_type": "expected a number",
+        "bool_type": "expected true or false",
+        "bool_parsing": "expected true or false",
+        "string_type": "expected a string",
+        "tuple_type": "expected a list of strings, e.g. [\"BTCUSDT\", \"ETHUSDT\"]",
+        "url_parsing": "expected an http(s) URL like https://api.example.com",
+        "url_scheme": "expected an http(s) URL like https://api.example.com",
+        "literal_error": msg.replace("Input should be", "expected"),
+    }
+    if kind in friendly:
+        return friendly[kind]
+    return "expected " + msg[0].lower() + msg[1:] if msg else "invalid value"
+
+
+def keyring_secret(api_key: str) -> str | None:
+    """The secret stored in the OS keyring for ``api_key``, if a usable backend holds one."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        return keyring.get_password(paths.APP_NAME, api_key)
+    except (ImportError, KeyringError, RuntimeError):
+        return None
+
+
+def store_secret_in_keyring(api_key: str, secret: str) -> None:
+    """Store ``secret`` under ``api_key`` in the OS keyring.
+
+    Raises:
+        ConfigError: no usable keyring backend exists on this machine.
+    """
+    try:
+        import keyring
+        from keyring.backends.fail import Keyring as FailKeyring
+        from keyring.errors import KeyringError
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        raise ConfigError("The keyring package is not installed.") from None
+    backend = keyring.get_keyring()
+    if isinstance(backend, FailKeyring):
+        raise ConfigError(
+            "No OS keyring backend is available on this machine. "
+            "Set BTX_API_SECRET, or put api_secret in a config file readable only by you (chmod 600)."
+        )
+    try:
+        keyring.set_password(paths.APP_NAME, api_key, secret)
+    except KeyringError as exc:
+        raise ConfigError(f"The OS keyring refused to store the secret: {exc}") from None
+
+
+def describe(loaded: LoadedConfig) -> list[tuple[str, str, Source]]:
+    """Rows ``(dotted key, display value, source)`` for ``config show``; secrets masked."""
+    rows: list[tuple[str, str, Source]] = []
+    data = loaded.settings.model_dump(mode="python")
+    for section in ("exchange", "ui"):
+        for key, value in data[section].items():
+            dotted = f"{section}.{key}"
+            rows.append((dotted, _display(dotted, value), loaded.source_of(dotted)))
+    for binding, keys in sorted(loaded.settings.keys.items()):
+        rows.append((f"keys.{binding}", keys, loaded.source_of(f"keys.{binding}")))
+    return rows
+
+
+def _display(dotted: str, value: Any) -> str:
+    if dotted in SECRET_KEYS:
+        return SECRET_MASK if value is not None else "(unset)"
+    if dotted == "exchange.base_url" and value is None:
+        return "(unset: paper mode, the bundled paper exchange)"
+    if value is None:
+        return "(unset)"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
