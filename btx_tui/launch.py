@@ -1,18 +1,77 @@
-"""Start the dashboard: logging, paper exchange (when no exchange is configured), the app."""
+"""Start the dashboard: logging, the paper exchange when no exchange is configured, the app.
+
+Paper mode starts the bundled exchange as a child process with its data in the user data
+dir (so paper balances and orders persist across runs), connects with its demo key, and
+stops it when the dashboard exits — also when the dashboard crashes.
+"""
 
 from __future__ import annotations
 
-import sys
+import ipaddress
+import logging
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from btx_tui import paths
-from btx_tui.config import LoadedConfig
-from btx_tui.logging_setup import setup_logging
+from btx_tui.config import ConfigError, LoadedConfig
+from btx_tui.logging_setup import redactor, setup_logging
+
+log = logging.getLogger(__name__)
+
+PAPER_SEED = 42
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_live_url(base_url: str) -> None:
+    """Refuse plain http:// to anything but this machine: keys and orders would travel in clear."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"Refusing to trade over plain http:// with {parts.hostname}: the API key and every order "
+            "would cross the network unencrypted. Use an https:// base_url."
+        )
 
 
 def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
-    exchange = loaded.settings.exchange
+    from btx_tui.tui.app import BtxApp
+    from btx_tui.tui.session import Connection
+
+    settings = loaded.settings
+    exchange = settings.exchange
     secrets = [s.get_secret_value() for s in (exchange.api_key, exchange.api_secret) if s]
     setup_logging(log_level, paths.log_file(), secrets)
-    print("btx-tui: the dashboard is being built; run `btx-tui exchange` for the paper exchange.",
-          file=sys.stderr)
-    return 1
+    paper = None
+    if exchange.is_paper:
+        from btx_tui.paper import start_paper_exchange
+
+        paper = start_paper_exchange(paths.paper_data_dir(), seed=PAPER_SEED)
+        api_key, api_secret = paper.key("full")
+        redactor().add_secret(api_key)
+        redactor().add_secret(api_secret)
+        connection = Connection(paper.base_url, api_key, SecretStr(api_secret), paper=True)
+        log.info("paper mode: bundled exchange at %s", paper.base_url)
+    else:
+        base_url = str(exchange.base_url).rstrip("/")
+        check_live_url(base_url)
+        connection = Connection(
+            base_url,
+            exchange.api_key.get_secret_value() if exchange.api_key else None,
+            exchange.api_secret,
+        )
+    try:
+        BtxApp(settings, connection).run()
+    finally:
+        if paper is not None:
+            paper.stop()
+    return 0

@@ -21,6 +21,8 @@ Semantics not pinned down by the API contract, decided here:
 
 * ``quote_budget`` is honoured for MARKET orders only, on either side: matching stops
   before Σ price*lots would exceed it (BUY: quote to spend; SELL: quote to receive).
+  It stops at the first lot that does not fit: a SELL never skips a better-priced bid
+  to squeeze one more lot out of a cheaper one (that would break price priority).
   Passing it with LIMIT / LIMIT_MAKER raises ``ValueError``.
 * A MARKET order by quote amount (``qty == 0``) ends FILLED when it has fills and the
   remaining budget cannot buy one more lot at the best opposite price (or is zero);
@@ -43,6 +45,7 @@ from dataclasses import dataclass
 BUY, SELL = "BUY", "SELL"
 LIMIT, LIMIT_MAKER, MARKET = "LIMIT", "LIMIT_MAKER", "MARKET"
 GTC, IOC, FOK = "GTC", "IOC", "FOK"
+_TIFS = (GTC, IOC, FOK)
 
 NEW = "NEW"
 PARTIALLY_FILLED = "PARTIALLY_FILLED"
@@ -276,58 +279,47 @@ class OrderBook:
             opp_keys, opp_book = self._bid_keys, self._bids
         else:
             raise ValueError(f"bad side {side!r}")
-        if order.order_id in self._index:
-            raise ValueError(f"duplicate resting order id {order.order_id}")
+        qty = order.qty
+        if kind == LIMIT:
+            bad = tif not in _TIFS or quote_budget is not None or order.price <= 0 or qty <= 0
+        elif kind == LIMIT_MAKER:
+            bad = tif is not None or quote_budget is not None or order.price <= 0 or qty <= 0
+        elif kind == MARKET:
+            bad = tif is not None or qty < 0 or (qty == 0 and quote_budget is None) or (
+                quote_budget is not None and quote_budget < 0)
+        else:
+            bad = True
+        if bad or order.filled or order.quote_filled or order.order_id in self._index:
+            raise ValueError(f"bad {kind} order {order!r} (tif={tif}, budget={quote_budget})")
         self._seq += 1
         order.seq = self._seq
 
-        if kind == LIMIT:
-            price = order.price
-            if price <= 0 or order.qty <= 0 or quote_budget is not None:
-                raise ValueError(f"bad LIMIT order {order!r} budget={quote_budget}")
-            limit_key = -price if side == BUY else price
-            if tif == GTC:
-                fills = self._match(order, opp_keys, opp_book, limit_key, None) \
-                    if opp_keys and opp_keys[-1] >= limit_key else []
-                if order.filled == order.qty:
-                    return SubmitResult(fills, False, FILLED, None)
-                self._rest(order)
-                return SubmitResult(fills, True, PARTIALLY_FILLED if fills else NEW, None)
-            if tif == IOC:
-                fills = self._match(order, opp_keys, opp_book, limit_key, None) \
-                    if opp_keys and opp_keys[-1] >= limit_key else []
-                return SubmitResult(fills, False, FILLED if order.filled == order.qty else EXPIRED, None)
-            if tif == FOK:
-                if not self._can_fill(order.qty - order.filled, opp_keys, opp_book, limit_key):
-                    return SubmitResult([], False, EXPIRED, None)
-                fills = self._match(order, opp_keys, opp_book, limit_key, None)
-                return SubmitResult(fills, False, FILLED, None)
-            raise ValueError(f"bad timeInForce {tif!r} for LIMIT")
-
-        if kind == LIMIT_MAKER:
-            if order.price <= 0 or order.qty <= 0 or tif is not None or quote_budget is not None:
-                raise ValueError(f"bad LIMIT_MAKER order {order!r} tif={tif} budget={quote_budget}")
-            limit_key = -order.price if side == BUY else order.price
-            if opp_keys and opp_keys[-1] >= limit_key:
-                return SubmitResult([], False, REJECTED, WOULD_TAKE)
-            self._rest(order)
-            return SubmitResult([], True, NEW, None)
-
         if kind == MARKET:
-            if tif is not None or order.qty < 0 or (order.qty == 0 and quote_budget is None):
-                raise ValueError(f"bad MARKET order {order!r} tif={tif} budget={quote_budget}")
-            if quote_budget is not None and quote_budget < 0:
-                raise ValueError(f"negative quote budget {quote_budget}")
             fills = self._match(order, opp_keys, opp_book, _NO_LIMIT, quote_budget) \
                 if opp_keys else []
-            if order.qty:
-                done = order.filled == order.qty
-            else:
+            if qty:
+                done = order.filled == qty
+            else:  # by quote amount: done when the budget cannot buy one more lot
                 left = quote_budget - order.quote_filled  # type: ignore[operator]
                 done = bool(fills) and (left == 0 or (bool(opp_keys) and left < abs(opp_keys[-1])))
             return SubmitResult(fills, False, FILLED if done else EXPIRED, None)
 
-        raise ValueError(f"bad order type {kind!r}")
+        limit_key = -order.price if side == BUY else order.price
+        crosses = bool(opp_keys) and opp_keys[-1] >= limit_key
+        if kind == LIMIT_MAKER:
+            if crosses:
+                return SubmitResult([], False, REJECTED, WOULD_TAKE)
+            self._rest(order)
+            return SubmitResult([], True, NEW, None)
+        if tif == FOK and not (crosses and self._can_fill(qty, opp_keys, opp_book, limit_key)):
+            return SubmitResult([], False, EXPIRED, None)
+        fills = self._match(order, opp_keys, opp_book, limit_key, None) if crosses else []
+        if order.filled == qty:
+            return SubmitResult(fills, False, FILLED, None)
+        if tif == GTC:
+            self._rest(order)
+            return SubmitResult(fills, True, PARTIALLY_FILLED if fills else NEW, None)
+        return SubmitResult(fills, False, EXPIRED, None)  # IOC remainder
 
     # ---------------------------------------------------------------- internals
 

@@ -214,6 +214,17 @@ def test_market_buy_by_quantity_capped_by_balance_budget(book, ids):
     assert res.status == EXPIRED
 
 
+def test_market_sell_by_quote_budget_never_skips_the_better_bid(book, ids):
+    # Bids 97x2 then 95x1.  After 1@97 the 95 left cannot buy another lot at 97;
+    # trading 1@95 instead would jump the price priority of the 97 bid: stop.
+    limit(book, ids, BUY, 97, 2)
+    limit(book, ids, BUY, 95, 1)
+    order = Order(ids(), 1, SELL, 0, 0)
+    res = book.submit(order, MARKET, None, quote_budget=192)
+    assert fill_tuples(res.fills) == [(97, 1, 1, False)]
+    assert res.status == FILLED and book.depth(5)[0] == [(97, 1), (95, 1)]
+
+
 def test_market_sell_by_quote_budget(book, ids):
     ladder(book, ids)
     order = Order(ids(), 1, SELL, 0, 0)
@@ -275,13 +286,28 @@ def test_duplicate_resting_id_is_a_programming_error(book, ids):
         (Order(1, 1, BUY, 100, 1), LIMIT_MAKER, GTC, None),
         (Order(1, 1, BUY, 0, 0), MARKET, None, None),
         (Order(1, 1, BUY, 0, 1), MARKET, IOC, None),
+        (Order(1, 1, BUY, 0, 0), MARKET, None, -1),
+        (Order(1, 1, BUY, 0, 1), MARKET, None, -1),
+        (Order(1, 1, BUY, 100, 2, filled=1), LIMIT, GTC, None),
         (Order(1, 1, BUY, 100, 1), "STOP_LOSS", None, None),
     ],
 )
-def test_invalid_submissions_raise(book, order, kind, tif, budget):
+def test_invalid_submissions_raise_without_side_effects(book, order, kind, tif, budget):
     with pytest.raises(ValueError):
         book.submit(order, kind, tif, budget)
-    assert len(book) == 0
+    assert len(book) == 0 and order.seq == 0
+    good = Order(2, 1, BUY, 100, 1)
+    book.submit(good, LIMIT, GTC)
+    assert good.seq == 1  # the failed call consumed no sequence number
+
+
+def test_fills_are_frozen_values(book, ids):
+    ladder(book, ids)
+    _, res = limit(book, ids, BUY, 101, 1, acct=3)
+    fill = res.fills[0]
+    assert fill == Fill(101, 1, 1, 7, 9, 3, BUY, False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fill.qty = 2  # type: ignore[misc]
 
 
 def test_depth_levels_best_first(book, ids):
@@ -391,6 +417,8 @@ class RefBook:
             if done:
                 self.resting.remove(m)
             fills.append((m.price, q, m.order_id, oid, m.account_id, acct, side, done))
+            if not done:
+                break  # never skip a better-priced or earlier maker for a later one
         if kind == MARKET:
             if qty:
                 status = FILLED if taker.filled == qty else EXPIRED

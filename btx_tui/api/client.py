@@ -1,0 +1,323 @@
+"""``BtxClient``: one typed async method per endpoint of the BTX v3 contract.
+
+Each method returns frozen pydantic models with Decimal money (never dicts, never floats) or
+raises a :class:`~btx_tui.api.errors.BtxError`. Signing, the clock offset, the weight budget
+and retries live in :class:`~btx_tui.api.rest.RestSession`; order placement with its three
+outcomes lives in :mod:`btx_tui.api.orders`.
+
+Usage::
+
+    async with BtxClient("http://127.0.0.1:8080", key, SecretStr(secret)) as client:
+        book = await client.depth("BTCUSDT", limit=20)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from . import orders as _orders
+from .clock import ServerClock
+from .errors import BadResponse, UnknownOrder
+from .models import (
+    AggTrade,
+    AvgPrice,
+    BookTicker,
+    Depth,
+    ExchangeInfo,
+    Kline,
+    Pong,
+    RateLimit,
+    ServerTime,
+    Ticker24h,
+    TickerPrice,
+    Trade,
+)
+from .models_trading import (
+    Account,
+    ApiRestrictions,
+    CoinConfig,
+    MyTrade,
+    Order,
+    Withdrawal,
+    WithdrawApplyResult,
+)
+from .ratebudget import BudgetSnapshot, RateBudget
+from .rest import Op, RestSession, RetryPolicy
+from .signing import encode_symbols, params
+
+__all__ = ["BtxClient"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _one(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadResponse(f"The exchange's answer does not have the expected shape "
+                          f"({model.__name__}: {exc.error_count()} problem(s))") from None
+
+
+def _many(model: type[M], data: Any) -> tuple[M, ...]:
+    if not isinstance(data, list):
+        raise BadResponse(f"Expected a list of {model.__name__} from the exchange")
+    return tuple(_one(model, item) for item in data)
+
+
+def _symbols_param(symbols: Iterable[str] | None) -> tuple[str, str] | None:
+    if symbols is None:
+        return None
+    return ("symbols", encode_symbols(symbols))
+
+
+class BtxClient:
+    """An async client for one exchange connection.
+
+    Args:
+        base_url: ``http(s)://host:port`` of the exchange.
+        api_key: the key sent as ``X-MBX-APIKEY``; None for public data only.
+        api_secret: the signing secret; kept as ``SecretStr`` and never logged or shown.
+        recv_window_ms: ``recvWindow`` sent with signed requests.
+        timeout_s: per-request timeout (connect is capped at 5 s).
+        transport: an httpx transport — for fault-injection tests only.
+        retry: backoff for retryable operations.
+        clock: the server clock (injectable to skew the local clock in tests).
+        budget: the weight budget (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        api_secret: SecretStr | None = None,
+        *,
+        recv_window_ms: int = 5000,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        clock: ServerClock | None = None,
+        budget: RateBudget | None = None,
+    ) -> None:
+        self._rest = RestSession(base_url, api_key, api_secret, recv_window_ms=recv_window_ms,
+                                 timeout_s=timeout_s, transport=transport, retry=retry,
+                                 budget=budget, clock=clock)
+
+    def __repr__(self) -> str:
+        return f"BtxClient({self._rest!r})"
+
+    async def __aenter__(self) -> BtxClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._rest.aclose()
+
+    # --- observability -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._rest.base_url
+
+    @property
+    def rest(self) -> RestSession:
+        """The request pipeline (for the order module and tests)."""
+        return self._rest
+
+    @property
+    def budget(self) -> BudgetSnapshot:
+        """The weight budget now: used/limit/pause, for the status bar."""
+        return self._rest.budget.snapshot()
+
+    @property
+    def last_latency_ms(self) -> float | None:
+        """Round-trip time of the last HTTP exchange."""
+        return self._rest.last_latency_ms
+
+    @property
+    def clock_offset_ms(self) -> int | None:
+        """server − local clock in ms; None until the first sync."""
+        return self._rest.clock.offset_ms
+
+    async def sync_clock(self) -> int:
+        """Measure the clock offset now (signed requests also do it lazily and every 5 min)."""
+        return await self._rest.sync_clock()
+
+    async def _get(self, path: str, p: Sequence[tuple[str, str]] = (), *, signed: bool = False) -> Any:
+        return (await self._rest.call("GET", path, p, signed=signed, op=Op.READ)).data
+
+    # --- market data (security NONE) ---------------------------------------------------------
+
+    async def ping(self) -> Pong:
+        await self._get("/api/v3/ping")
+        return Pong(round_trip_ms=self._rest.last_latency_ms or 0.0)
+
+    async def server_time(self) -> ServerTime:
+        return _one(ServerTime, await self._get("/api/v3/time"))
+
+    time = server_time
+
+    async def exchange_info(self, symbol: str | None = None,
+                            symbols: Sequence[str] | None = None) -> ExchangeInfo:
+        """Markets and filters. Also adopts the declared REQUEST_WEIGHT limit into the budget."""
+        p = [pair for pair in (("symbol", symbol) if symbol else None, _symbols_param(symbols)) if pair]
+        info = _one(ExchangeInfo, await self._get("/api/v3/exchangeInfo", p))
+        if (limit := info.request_weight_limit) is not None:
+            self._rest.budget.limit = limit
+        return info
+
+    async def depth(self, symbol: str, limit: int = 100) -> Depth:
+        return _one(Depth, await self._get("/api/v3/depth", params(("symbol", symbol), ("limit", limit))))
+
+    async def trades(self, symbol: str, limit: int = 500) -> tuple[Trade, ...]:
+        """Recent trades, oldest first."""
+        return _many(Trade, await self._get("/api/v3/trades", params(("symbol", symbol), ("limit", limit))))
+
+    async def agg_trades(self, symbol: str, limit: int = 500, *, from_id: int | None = None,
+                         start_time: int | None = None, end_time: int | None = None) -> tuple[AggTrade, ...]:
+        p = params(("symbol", symbol), ("fromId", from_id), ("startTime", start_time),
+                   ("endTime", end_time), ("limit", limit))
+        return _many(AggTrade, await self._get("/api/v3/aggTrades", p))
+
+    async def klines(self, symbol: str, interval: str, limit: int = 500, *,
+                     start_time: int | None = None, end_time: int | None = None) -> tuple[Kline, ...]:
+        p = params(("symbol", symbol), ("interval", interval), ("startTime", start_time),
+                   ("endTime", end_time), ("limit", limit))
+        return _many(Kline, await self._get("/api/v3/klines", p))
+
+    async def ticker_24hr(self, symbol: str) -> Ticker24h:
+        return _one(Ticker24h, await self._get("/api/v3/ticker/24hr", params(("symbol", symbol))))
+
+    async def tickers_24hr(self, symbols: Sequence[str] | None = None) -> tuple[Ticker24h, ...]:
+        """24 h tickers for a whole watchlist in ONE request (``symbols=[...]``); None = all."""
+        p = [pair for pair in (_symbols_param(symbols),) if pair]
+        return _many(Ticker24h, await self._get("/api/v3/ticker/24hr", p))
+
+    async def ticker_price(self, symbol: str) -> TickerPrice:
+        return _one(TickerPrice, await self._get("/api/v3/ticker/price", params(("symbol", symbol))))
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> tuple[TickerPrice, ...]:
+        p = [pair for pair in (_symbols_param(symbols),) if pair]
+        return _many(TickerPrice, await self._get("/api/v3/ticker/price", p))
+
+    async def book_ticker(self, symbol: str) -> BookTicker:
+        return _one(BookTicker, await self._get("/api/v3/ticker/bookTicker", params(("symbol", symbol))))
+
+    async def book_tickers(self, symbols: Sequence[str] | None = None) -> tuple[BookTicker, ...]:
+        p = [pair for pair in (_symbols_param(symbols),) if pair]
+        return _many(BookTicker, await self._get("/api/v3/ticker/bookTicker", p))
+
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return _one(AvgPrice, await self._get("/api/v3/avgPrice", params(("symbol", symbol))))
+
+    # --- account (USER_DATA) -----------------------------------------------------------------
+
+    async def account(self, omit_zero_balances: bool = False) -> Account:
+        p = params(("omitZeroBalances", True if omit_zero_balances else None))
+        return _one(Account, await self._get("/api/v3/account", p, signed=True))
+
+    async def api_restrictions(self) -> ApiRestrictions:
+        return _one(ApiRestrictions, await self._get("/sapi/v1/account/apiRestrictions", signed=True))
+
+    async def rate_limit_order(self) -> tuple[RateLimit, ...]:
+        return _many(RateLimit, await self._get("/api/v3/rateLimit/order", signed=True))
+
+    # --- orders --------------------------------------------------------------------------------
+
+    async def place_order(self, request: _orders.OrderRequest, *,
+                          journal: _orders.OrderJournal | None = None,
+                          resolver: _orders.ResolvePolicy | None = None) -> _orders.PlacementResult:
+        """Place an order safely: ACCEPTED, REJECTED or UNKNOWN→resolved. See :mod:`.orders`."""
+        return await _orders.submit_order(self, request, journal=journal, resolver=resolver)
+
+    async def post_order(self, request: _orders.OrderRequest) -> Order:
+        """One raw ``POST /api/v3/order`` — no retry, no resolution. Use :meth:`place_order`."""
+        data = (await self._rest.call("POST", "/api/v3/order", request.to_params(),
+                                      signed=True, op=Op.ONCE)).data
+        return _one(Order, data)
+
+    async def test_order(self, request: _orders.OrderRequest) -> None:
+        """Validate an order without placing it (``POST /api/v3/order/test``); raises if invalid."""
+        await self._rest.call("POST", "/api/v3/order/test", request.to_params(), signed=True, op=Op.ONCE)
+
+    async def get_order(self, symbol: str, *, order_id: int | None = None,
+                        orig_client_order_id: str | None = None) -> Order:
+        if order_id is None and orig_client_order_id is None:
+            raise ValueError("give order_id or orig_client_order_id")
+        p = params(("symbol", symbol), ("orderId", order_id), ("origClientOrderId", orig_client_order_id))
+        return _one(Order, await self._get("/api/v3/order", p, signed=True))
+
+    async def cancel_order(self, symbol: str, *, order_id: int | None = None,
+                           orig_client_order_id: str | None = None) -> Order:
+        """Cancel one order; retried on network errors (idempotent by id).
+
+        If a *retried* cancel meets -2011 the first attempt may have cancelled the order — or
+        it filled meanwhile — so the order is queried and returned as it stands (check its
+        ``status``: CANCELED or FILLED). A -2011 on the first attempt raises UnknownOrder.
+        """
+        if order_id is None and orig_client_order_id is None:
+            raise ValueError("give order_id or orig_client_order_id")
+        p = params(("symbol", symbol), ("orderId", order_id), ("origClientOrderId", orig_client_order_id))
+        try:
+            reply = await self._rest.call("DELETE", "/api/v3/order", p, signed=True, op=Op.CANCEL)
+        except UnknownOrder as exc:
+            if not exc.after_ambiguous_retry:
+                raise
+            # An earlier attempt may have cancelled it, or it filled meanwhile: ask.
+            return await self.get_order(symbol, order_id=order_id, orig_client_order_id=orig_client_order_id)
+        return _one(Order, reply.data)
+
+    async def cancel_open_orders(self, symbol: str) -> tuple[Order, ...]:
+        """Cancel every open order on ``symbol``; returns the cancel reports."""
+        try:
+            reply = await self._rest.call("DELETE", "/api/v3/openOrders", params(("symbol", symbol)),
+                                          signed=True, op=Op.CANCEL)
+        except UnknownOrder as exc:
+            if not exc.after_ambiguous_retry:
+                raise
+            return ()  # an earlier attempt cancelled them; nothing is left open
+        return _many(Order, reply.data)
+
+    async def open_orders(self, symbol: str | None = None) -> tuple[Order, ...]:
+        return _many(Order, await self._get("/api/v3/openOrders", params(("symbol", symbol)), signed=True))
+
+    async def all_orders(self, symbol: str, *, order_id: int | None = None, start_time: int | None = None,
+                         end_time: int | None = None, limit: int | None = None) -> tuple[Order, ...]:
+        p = params(("symbol", symbol), ("orderId", order_id), ("startTime", start_time),
+                   ("endTime", end_time), ("limit", limit))
+        return _many(Order, await self._get("/api/v3/allOrders", p, signed=True))
+
+    async def my_trades(self, symbol: str, *, order_id: int | None = None, start_time: int | None = None,
+                        end_time: int | None = None, from_id: int | None = None,
+                        limit: int | None = None) -> tuple[MyTrade, ...]:
+        p = params(("symbol", symbol), ("orderId", order_id), ("startTime", start_time),
+                   ("endTime", end_time), ("fromId", from_id), ("limit", limit))
+        return _many(MyTrade, await self._get("/api/v3/myTrades", p, signed=True))
+
+    # --- withdrawals ---------------------------------------------------------------------------
+
+    async def withdraw_apply(self, coin: str, address: str, amount: Decimal, *, network: str | None = None,
+                             address_tag: str | None = None,
+                             withdraw_order_id: str | None = None) -> WithdrawApplyResult:
+        """Request a withdrawal. Never retried: resolve doubts via ``withdraw_history(withdraw_order_id=…)``."""
+        p = params(("coin", coin), ("network", network), ("address", address), ("addressTag", address_tag),
+                   ("amount", amount), ("withdrawOrderId", withdraw_order_id))
+        data = (await self._rest.call("POST", "/sapi/v1/capital/withdraw/apply", p,
+                                      signed=True, op=Op.ONCE)).data
+        return _one(WithdrawApplyResult, data)
+
+    async def withdraw_history(self, *, coin: str | None = None, withdraw_order_id: str | None = None,
+                               status: int | None = None, offset: int | None = None, limit: int | None = None,
+                               start_time: int | None = None, end_time: int | None = None) -> tuple[Withdrawal, ...]:
+        p = params(("coin", coin), ("withdrawOrderId", withdraw_order_id), ("status", status),
+                   ("offset", offset), ("limit", limit), ("startTime", start_time), ("endTime", end_time))
+        return _many(Withdrawal, await self._get("/sapi/v1/capital/withdraw/history", p, signed=True))
+
+    async def capital_config(self) -> tuple[CoinConfig, ...]:
+        return _many(CoinConfig, await self._get("/sapi/v1/capital/config/getall", signed=True))

@@ -1,0 +1,242 @@
+"""Client-side request-weight budget (contract section 3).
+
+The exchange bans an IP that keeps sending after a 429, so the client must never get there:
+every request first *acquires* its weight from a budget kept below the exchange's limit by a
+safety margin (90 % of 6000/min by default). The budget is fed from both sides — the weights
+we sent in the last minute, and the ``X-MBX-USED-WEIGHT-1M`` the server reports on every
+response (which also counts other programs sharing our IP) — and uses the larger.
+
+On a 429 or 418 the budget is *paused*: every request, from every feed, waits until
+``Retry-After`` has passed. Signing happens after ``acquire`` returns, so a wait never makes a
+signed request's timestamp stale.
+
+Clock and sleep are injectable, so the arithmetic is testable without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = ["BudgetSnapshot", "RateBudget", "request_weight"]
+
+
+def _count_symbols(params: Mapping[str, str]) -> int | None:
+    """Number of symbols in a ``symbols=[...]`` parameter; None when absent (= all)."""
+    raw = params.get("symbols")
+    if raw is None:
+        return None
+    return max(1, raw.count(",") + 1)
+
+
+def request_weight(method: str, path: str, params: Sequence[tuple[str, str]] | Mapping[str, str] = ()) -> int:
+    """The weight the exchange charges for one request, per contract section 3.
+
+    Unknown endpoints are charged 1, like the exchange's own default.
+    """
+    p = dict(params)
+    method = method.upper()
+    if path == "/api/v3/depth":
+        limit = int(p.get("limit", "100") or 100)
+        if limit <= 100:
+            return 5
+        if limit <= 500:
+            return 25
+        if limit <= 1000:
+            return 50
+        return 250
+    if path == "/api/v3/ticker/24hr":
+        if "symbol" in p:
+            return 2
+        n = _count_symbols(p)
+        if n is None:
+            return 80
+        if n <= 20:
+            return 2
+        if n <= 100:
+            return 40
+        return 80
+    if path in ("/api/v3/ticker/price", "/api/v3/ticker/bookTicker"):
+        return 2 if "symbol" in p else 4
+    if path == "/api/v3/openOrders":
+        if method == "DELETE":
+            return 1
+        return 6 if "symbol" in p else 80
+    if path == "/api/v3/order":
+        return 4 if method == "GET" else 1
+    if path == "/api/v3/myTrades":
+        return 5 if "orderId" in p else 20
+    fixed = {
+        "/api/v3/ping": 1,
+        "/api/v3/time": 1,
+        "/api/v3/exchangeInfo": 20,
+        "/api/v3/trades": 25,
+        "/api/v3/aggTrades": 2,
+        "/api/v3/klines": 2,
+        "/api/v3/avgPrice": 2,
+        "/api/v3/order/test": 1,
+        "/api/v3/allOrders": 20,
+        "/api/v3/account": 20,
+        "/api/v3/rateLimit/order": 40,
+    }
+    return fixed.get(path, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSnapshot:
+    """The budget at one instant, for the status bar.
+
+    Attributes:
+        used: estimated weight used in the current minute (max of ours and the server's).
+        limit: the exchange's REQUEST_WEIGHT limit per minute.
+        effective_limit: the part of it we allow ourselves (limit × safety margin).
+        server_used: the last ``X-MBX-USED-WEIGHT-1M`` seen, if any.
+        paused_until: Unix time (seconds) until which all requests wait, or None.
+        pause_remaining_s: seconds left in the pause (0 when not paused).
+        order_count_10s / order_count_1d: the last order counters the server reported.
+    """
+
+    used: int
+    limit: int
+    effective_limit: int
+    server_used: int | None
+    paused_until: float | None
+    pause_remaining_s: float
+    order_count_10s: int | None
+    order_count_1d: int | None
+
+    @property
+    def paused_for(self) -> float:
+        """Alias of ``pause_remaining_s`` (seconds every request still waits)."""
+        return self.pause_remaining_s
+
+    @property
+    def fraction(self) -> float:
+        """used / limit, for a gauge."""
+        return self.used / self.limit if self.limit else 0.0
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+class RateBudget:
+    """A sliding one-minute weight budget shared by every request of one client."""
+
+    def __init__(
+        self,
+        limit: int = 6000,
+        *,
+        safety: float = 0.9,
+        window_s: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        if not 0 < safety <= 1:
+            raise ValueError("safety must be in (0, 1]")
+        self.limit = limit
+        self.safety = safety
+        self.window_s = window_s
+        self._monotonic = monotonic
+        self._wall = wall
+        self._sleep = sleep
+        self._sent: deque[tuple[float, int, int]] = deque()  # (monotonic, weight, sequence)
+        self._seq = 0
+        self._server: tuple[float, int, int] | None = None  # (monotonic when seen, used, sequence)
+        self._paused_until: float | None = None  # monotonic
+        self._orders_10s: int | None = None
+        self._orders_1d: int | None = None
+
+    # --- accounting -------------------------------------------------------------------------
+
+    @property
+    def effective_limit(self) -> int:
+        return max(1, math.floor(self.limit * self.safety))
+
+    def _expire(self, now: float) -> None:
+        while self._sent and self._sent[0][0] <= now - self.window_s:
+            self._sent.popleft()
+        if self._server is not None and self._server[0] <= now - self.window_s:
+            self._server = None
+
+    def used(self) -> int:
+        """Estimated weight used in the last minute."""
+        now = self._monotonic()
+        self._expire(now)
+        local = sum(w for _, w, _ in self._sent)
+        if self._server is None:
+            return local
+        _, server_used, seen_seq = self._server
+        # Weight booked after the server's report is not in it yet.
+        since = sum(w for _, w, seq in self._sent if seq > seen_seq)
+        return max(local, server_used + since)
+
+    def pause_remaining(self) -> float:
+        if self._paused_until is None:
+            return 0.0
+        return max(0.0, self._paused_until - self._monotonic())
+
+    def _wait_needed(self, weight: int) -> float:
+        """Seconds to wait before ``weight`` fits; 0 if it fits now."""
+        pause = self.pause_remaining()
+        if pause > 0:
+            return pause
+        used = self.used()
+        if used + weight <= self.effective_limit or used == 0:
+            return 0.0
+        # Wait until the next accounting entry leaves the window, then look again.
+        now = self._monotonic()
+        expiries = [t + self.window_s - now for t, _, _ in list(self._sent)[:1]]
+        if self._server is not None:
+            expiries.append(self._server[0] + self.window_s - now)
+        return max(0.01, min(expiries)) if expiries else 0.01
+
+    async def acquire(self, weight: int) -> None:
+        """Wait until ``weight`` fits in the budget and no pause is active, then book it."""
+        while (wait := self._wait_needed(weight)) > 0:
+            await self._sleep(wait)
+        self._seq += 1
+        self._sent.append((self._monotonic(), weight, self._seq))
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Take the server's counters from a response's headers (case-insensitive mapping)."""
+        used = _header_int(headers, "x-mbx-used-weight-1m")
+        if used is not None:
+            self._server = (self._monotonic(), used, self._seq)
+        o10 = _header_int(headers, "x-mbx-order-count-10s")
+        if o10 is not None:
+            self._orders_10s = o10
+        o1d = _header_int(headers, "x-mbx-order-count-1d")
+        if o1d is not None:
+            self._orders_1d = o1d
+
+    def pause(self, seconds: float) -> None:
+        """Stop every request for ``seconds`` (a 429/418 ``Retry-After``); never shortens a pause."""
+        until = self._monotonic() + max(0.0, seconds)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+
+    def snapshot(self) -> BudgetSnapshot:
+        remaining = self.pause_remaining()
+        return BudgetSnapshot(
+            used=self.used(),
+            limit=self.limit,
+            effective_limit=self.effective_limit,
+            server_used=self._server[1] if self._server else None,
+            paused_until=self._wall() + remaining if remaining > 0 else None,
+            pause_remaining_s=remaining,
+            order_count_10s=self._orders_10s,
+            order_count_1d=self._orders_1d,
+        )

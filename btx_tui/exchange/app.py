@@ -1,0 +1,244 @@
+"""The paper exchange's ASGI application: parse -> rate-limit -> authenticate -> Exchange -> JSON.
+
+Why a small raw ASGI app rather than Starlette routing: every response this server sends —
+including 404, 405, 403 (body too large), 429/418 and 500 — must be a JSON
+``{"code","msg"}`` body carrying ``X-MBX-USED-WEIGHT-1M``, parameters must be parsed from
+the raw bytes (the signature covers them), and the per-request path must stay lean for the
+order-placement throughput target.  A dict lookup on ``(path, method)`` plus one pass over
+the headers gives all of that with no framework layers to override; Starlette's Request,
+router and exception middleware would each have to be bypassed anyway.
+
+The ``Exchange`` facade is synchronous and single-threaded: handlers call it directly on
+the event loop, so requests are serialised and never race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from decimal import Decimal
+from typing import Any, Callable
+
+from btx_tui.exchange.auth import authenticate
+from btx_tui.exchange.errors import ApiError
+from btx_tui.exchange.params import parse
+from btx_tui.exchange.ratelimit import Limits, RateLimiter
+from btx_tui.exchange.routes import NONE, PERMISSION, Context, Endpoint
+from btx_tui.exchange import routes_market, routes_trade, routes_wallet
+
+log = logging.getLogger("btx_tui.exchange")
+
+WITHDRAWAL_PERIOD_S = 1.0
+INTERNAL_ERROR = (500, -1000, "An unknown error occurred while processing the request.")
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+def _json_default(value: Any) -> Any:
+    # The Exchange formats its Decimals itself; this is a safety net, never a float.
+    if isinstance(value, Decimal):
+        from btx_tui.exchange.numbers import fmt
+
+        return fmt(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+_encode = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
+
+
+class _Disconnected(Exception):
+    """The client went away before its body arrived: nothing to answer."""
+
+
+class ExchangeApp:
+    """ASGI callable serving contract sections 5–7 from an ``Exchange``."""
+
+    def __init__(
+        self,
+        exchange: Any,
+        *,
+        limits: Limits | None = None,
+        clock: Callable[[], int] | None = None,
+        endpoints: list[Endpoint] | None = None,
+    ) -> None:
+        self.exchange = exchange
+        self.limits = limits or Limits()
+        self.limiter = RateLimiter(self.limits)
+        self.clock: Callable[[], int] = clock or exchange.now_ms
+        self.routes: dict[str, dict[str, Endpoint]] = {}
+        for endpoint in endpoints or all_endpoints():
+            self.routes.setdefault(endpoint.path, {})[endpoint.method] = endpoint
+        self._allow = {path: ", ".join(sorted(methods)) for path, methods in self.routes.items()}
+        self._background: asyncio.Task | None = None
+
+    # ---- ASGI entry -----------------------------------------------------------------------
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":  # not offered: refuse the handshake
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
+        now = self.clock()
+        client = scope.get("client")
+        ip = client[0] if client else "unknown"
+        extra: list[tuple[bytes, bytes]] = []
+        try:
+            try:
+                status, body = await self._handle(scope, receive, ip, now, extra)
+            except ApiError as error:
+                status = error.http_status
+                body = _encode({"code": error.code, "msg": error.msg})
+                for name, value in (error.headers or {}).items():
+                    extra.append((name.encode("latin-1"), str(value).encode("latin-1")))
+        except _Disconnected:
+            return
+        except Exception:  # a bug: log it (never the query: it holds the signature)
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            status = INTERNAL_ERROR[0]
+            body = _encode({"code": INTERNAL_ERROR[1], "msg": INTERNAL_ERROR[2]})
+        payload = body.encode("utf-8")
+        headers = [
+            _JSON_TYPE,
+            (b"content-length", str(len(payload)).encode("ascii")),
+            (b"x-mbx-used-weight-1m", str(self.limiter.used_weight(ip, now)).encode("ascii")),
+        ]
+        headers.extend(extra)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _handle(
+        self, scope: dict, receive: Callable, ip: str, now: int, extra: list[tuple[bytes, bytes]]
+    ) -> tuple[int, str]:
+        limiter = self.limiter
+        limiter.check_ban(ip, now)
+        path = scope["path"]
+        methods = self.routes.get(path)
+        if methods is None:
+            limiter.charge(ip, 1, now)
+            raise ApiError(404, -1000, "Unknown endpoint; see the API documentation for valid paths.")
+        method = scope["method"]
+        endpoint = methods.get(method)
+        if endpoint is None:
+            limiter.charge(ip, 1, now)
+            extra.append((b"allow", self._allow[path].encode("ascii")))
+            raise ApiError(405, -1000, f"Method {method[:16]} not allowed for this endpoint.")
+
+        api_key: bytes | None = None
+        content_length: bytes | None = None
+        header_bytes = 0
+        for name, value in scope["headers"]:
+            header_bytes += len(value)
+            if name == b"x-mbx-apikey":
+                api_key = value
+            elif name == b"content-length":
+                content_length = value
+
+        query: bytes = scope.get("query_string", b"")
+        try:
+            if len(query) > self.limits.max_query_bytes:
+                raise self._too_large("query string", self.limits.max_query_bytes)
+            if header_bytes > self.limits.max_body_bytes:
+                raise self._too_large("headers", self.limits.max_body_bytes)
+            # GET parameters travel in the query string only (contract section 2).
+            body = b"" if method == "GET" else await self._read_body(receive, content_length)
+            params = parse(query, body)
+        except ApiError:
+            limiter.charge(ip, endpoint.weight(_EMPTY), now)
+            raise
+        limiter.charge(ip, endpoint.weight(params), now)
+
+        key = None
+        if endpoint.security != NONE:
+            key = authenticate(self.exchange, api_key, params, PERMISSION[endpoint.security], now)
+        ctx = Context(self.exchange, params, key, now, limiter)
+        if endpoint.places_order:
+            limiter.check_order(key.account_id, now)
+            result = endpoint.handler(ctx)
+            count10, count_day = limiter.add_order(key.account_id, now)
+            extra.append((b"x-mbx-order-count-10s", str(count10).encode("ascii")))
+            extra.append((b"x-mbx-order-count-1d", str(count_day).encode("ascii")))
+        else:
+            result = endpoint.handler(ctx)
+        return 200, _encode(result)
+
+    def _too_large(self, what: str = "body", cap: int | None = None) -> ApiError:
+        cap = self.limits.max_body_bytes if cap is None else cap
+        return ApiError(403, -1000, f"Request blocked: {what} larger than {cap} bytes.")
+
+    async def _read_body(self, receive: Callable, content_length: bytes | None) -> bytes:
+        cap = self.limits.max_body_bytes
+        if content_length is not None and (
+            not content_length.isdigit() or len(content_length) > 12 or int(content_length) > cap
+        ):
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected()
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_large()
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        if not chunks:
+            return b""
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    # ---- lifespan: the withdrawal processor -------------------------------------------------
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._background = asyncio.create_task(self._process_withdrawals())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop_background()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def stop_background(self) -> None:
+        task, self._background = self._background, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _process_withdrawals(self) -> None:
+        """Advance pending withdrawals about once a second; a failure never stops the loop."""
+        while True:
+            await asyncio.sleep(WITHDRAWAL_PERIOD_S)
+            try:
+                self.exchange.process_withdrawals()
+            except Exception:
+                log.exception("process_withdrawals failed")
+
+
+_EMPTY = parse(b"", b"")
+
+
+def all_endpoints() -> list[Endpoint]:
+    return [*routes_market.ENDPOINTS, *routes_trade.ENDPOINTS, *routes_wallet.ENDPOINTS]
+
+
+def create_app(
+    exchange: Any, *, limits: Limits | None = None, clock: Callable[[], int] | None = None
+) -> ExchangeApp:
+    """Build the ASGI app serving ``exchange``.
+
+    ``limits`` overrides the contract's rate limits (tests use small ones); ``clock``
+    (milliseconds) drives rate-limit windows and timestamp checks, default
+    ``exchange.now_ms``.
+    """
+    return ExchangeApp(exchange, limits=limits, clock=clock)

@@ -1,0 +1,408 @@
+"""Trading through the ``Exchange`` facade: place, cancel and query orders.
+
+``place_order`` follows the contract's validation order - symbol (-1121), filters (-1013),
+duplicate open ``newClientOrderId`` (-2010), balance (-2010), would-take (-2010) - and only
+then mutates: lock the order's funds, submit to the integer engine, settle every fill in
+both accounts' ledgers, release what the order no longer reserves, record.  Nothing is
+mutated before every check passed, so a rejection leaves no trace.
+
+Funds while an order runs: the taker locks the most it could need (a LIMIT BUY
+``qty*price``; a MARKET BUY by quantity all its free quote, used as the engine's
+``quote_budget``; a MARKET BUY by ``quoteOrderQty`` that amount; a SELL its base) and
+after matching keeps locked exactly what its resting remainder reserves
+(:func:`reservation`), releasing the rest - e.g. the price improvement of a BUY that filled
+below its limit.  Makers pay from their own reservation at their own price.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from . import engine as E
+from .core_views import order_json, trade_json
+from .errors import (
+    duplicate_order, filter_failure, insufficient_balance, invalid_symbol, market_closed,
+    order_not_found, unknown_order, would_take,
+)
+from .ledger import commission
+from .numbers import ZERO, fmt
+from .store import OrderRow, TradeRow
+from .symbols import SymbolSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import Exchange, OrderRequest
+
+__all__ = ["OrdersMixin", "reservation", "new_client_id"]
+
+OPEN_STATUSES = (E.NEW, E.PARTIALLY_FILLED)
+
+
+def reservation(spec: SymbolSpec, row: OrderRow) -> tuple[str, Decimal]:
+    """(asset, amount) an open order keeps locked: BUY remaining*price quote, SELL remaining base."""
+    remaining = spec.lots_to_qty(row.qty_lots - row.filled_lots)
+    if row.side == E.BUY:
+        return spec.quote, remaining * row.price
+    return spec.base, remaining
+
+
+def new_client_id() -> str:
+    """A random 22-character client order id (matches ``^[a-zA-Z0-9-_]{1,36}$``)."""
+    return secrets.token_urlsafe(17)[:22]
+
+
+class OrdersMixin:
+    """Order entry and order queries; state lives on the ``Exchange``."""
+
+    # ------------------------------------------------------------- helpers
+
+    def _spec(self: "Exchange", symbol: str) -> SymbolSpec:
+        spec = self.symbols.get(symbol)
+        if spec is None:
+            raise invalid_symbol()
+        return spec
+
+    def _track_open(self: "Exchange", row: OrderRow) -> None:
+        self._open[row.order_id] = row
+        self._client_ids[(row.account_id, row.client_order_id)] = row.order_id
+        self._open_count[(row.account_id, row.symbol)] += 1
+
+    def _untrack(self: "Exchange", row: OrderRow) -> None:
+        del self._open[row.order_id]
+        del self._client_ids[(row.account_id, row.client_order_id)]
+        key = (row.account_id, row.symbol)
+        self._open_count[key] -= 1
+        if not self._open_count[key]:
+            del self._open_count[key]
+        row.is_open = 0
+
+    def _bump_depth(self: "Exchange", symbol: str) -> None:
+        self._next(f"depth:{symbol}")
+
+    # ---------------------------------------------------------- validation
+
+    def _check(self: "Exchange", account_id: int, req: "OrderRequest") -> dict:
+        """Every check of a new order, in the contract's order; returns the plan to execute."""
+        spec = self._spec(req.symbol)
+        if spec.status != "TRADING":
+            raise market_closed()
+        book = self.books[spec.symbol]
+        side, kind = req.side, req.type
+        ticks = lots = 0
+        budget: int | None = None
+        if kind in (E.LIMIT, E.LIMIT_MAKER):
+            assert req.price is not None and req.quantity is not None
+            ticks = spec.price_to_ticks(req.price)
+            lots = spec.qty_to_lots(req.quantity)
+            notional = req.price * req.quantity
+            if notional < spec.min_notional or notional > spec.max_notional:
+                raise filter_failure("NOTIONAL")
+        elif kind == E.MARKET:
+            if req.quantity is not None:
+                lots = spec.qty_to_lots(req.quantity, market=True)
+                if req.quantity * self._avg_price_value(spec) < spec.min_notional:
+                    raise filter_failure("NOTIONAL")
+            else:
+                assert req.quote_order_qty is not None
+                if req.quote_order_qty < spec.min_notional:
+                    raise filter_failure("NOTIONAL")
+                budget = spec.quote_to_units_floor(req.quote_order_qty)
+                if budget <= 0:
+                    raise filter_failure("NOTIONAL")
+        else:  # pragma: no cover - app.py validated the enum
+            raise ValueError(f"bad order type {kind}")
+        if self._open_count.get((account_id, spec.symbol), 0) >= spec.max_num_orders:
+            raise filter_failure("MAX_NUM_ORDERS")
+        cid = req.new_client_order_id
+        if cid is not None and (account_id, cid) in self._client_ids:
+            raise duplicate_order()
+
+        # Balance: what to lock for the duration of the call.
+        if account_id not in self._accounts:
+            raise insufficient_balance()
+        lg = self.ledger
+        if side == E.BUY:
+            asset = spec.quote
+            free = lg.free(account_id, asset)
+            if kind != E.MARKET:
+                lock = req.price * req.quantity  # type: ignore[operator]
+            elif budget is not None:  # by quoteOrderQty
+                if free < req.quote_order_qty:  # type: ignore[operator]
+                    raise insufficient_balance()
+                lock = spec.units_to_quote(budget)
+            else:  # MARKET BUY by quantity: spend at most the free quote
+                best = book.best_ask()
+                one_lot = spec.units_to_quote(best) if best is not None else \
+                    self._avg_price_value(spec) * spec.step_size
+                if free < one_lot or free <= 0:
+                    raise insufficient_balance()
+                budget = spec.quote_to_units_floor(free)
+                lock = spec.units_to_quote(budget)
+        else:
+            asset = spec.base
+            free = lg.free(account_id, asset)
+            if kind == E.MARKET and budget is not None:  # SELL by quoteOrderQty
+                need = 0
+                spent = 0
+                for price, total in book.depth(1 << 30)[0]:
+                    afford = (budget - spent) // price
+                    if afford <= 0:
+                        break
+                    take = min(total, afford)
+                    need += take
+                    spent += take * price
+                lock = spec.lots_to_qty(need)
+                if need == 0 and free <= 0:
+                    raise insufficient_balance()
+            else:
+                lock = spec.lots_to_qty(lots)
+        if free < lock:
+            raise insufficient_balance()
+        if kind == E.LIMIT_MAKER and book.would_take(side, ticks):
+            raise would_take()
+        return {"spec": spec, "ticks": ticks, "lots": lots, "budget": budget,
+                "asset": asset, "lock": lock}
+
+    # ------------------------------------------------------------- placing
+
+    def place_order(self: "Exchange", account_id: int, req: "OrderRequest", *, test: bool = False) -> dict:
+        """Validate, match and record a new order; the response per ``newOrderRespType``."""
+        plan = self._check(account_id, req)
+        if test:
+            return {}
+        spec: SymbolSpec = plan["spec"]
+        with self._mutation():
+            now = self.now_ms()
+            oid = self._next("order_id")
+            cid = req.new_client_order_id or new_client_id()
+            lock: Decimal = plan["lock"]
+            if lock:
+                self.ledger.lock(account_id, plan["asset"], lock)
+            kind = req.type
+            tif = req.time_in_force if kind == E.LIMIT else None
+            order = E.Order(oid, account_id, req.side, plan["ticks"], plan["lots"])
+            res = self.books[spec.symbol].submit(order, kind, tif, plan["budget"] if kind == E.MARKET else None)
+            row = OrderRow(
+                order_id=oid, account_id=account_id, symbol=spec.symbol, client_order_id=cid,
+                side=req.side, type=kind, tif=tif, price=req.price if kind != E.MARKET else ZERO,
+                orig_qty=req.quantity or ZERO, orig_quote_qty=req.quote_order_qty or ZERO,
+                executed_qty=ZERO, cum_quote=ZERO, status=res.status, time=now, update_time=now,
+                working_time=now, seq=order.seq, price_ticks=order.price, qty_lots=order.qty,
+                filled_lots=0, quote_filled=0, is_open=1 if res.rested else 0)
+            fills = self._settle(spec, row, res.fills, now)
+            # Release what the order no longer needs: its lock minus what it paid, minus what
+            # its resting remainder still reserves.
+            paid = row.cum_quote if req.side == E.BUY else row.executed_qty
+            keep = reservation(spec, row)[1] if res.rested else ZERO
+            release = lock - paid - keep
+            if release:
+                self.ledger.unlock(account_id, plan["asset"], release)
+            if kind == E.MARKET and req.quantity is None:
+                row.orig_qty = row.executed_qty
+            if res.rested:
+                self._track_open(row)
+            if res.rested or res.fills:
+                self._bump_depth(spec.symbol)
+            self._dirty_orders[oid] = row
+        resp_type = req.resp_type or "FULL"
+        ack = {"symbol": spec.symbol, "orderId": oid, "orderListId": -1,
+               "clientOrderId": cid, "transactTime": now}
+        if resp_type == "ACK":
+            return ack
+        ack.update(order_json(row, result=True))
+        if resp_type == "FULL":
+            ack["fills"] = fills
+        return ack
+
+    def _settle(self: "Exchange", spec: SymbolSpec, taker: OrderRow, fills: list[E.Fill],
+                now: int) -> list[dict]:
+        """Apply the engine's fills to both sides' ledgers and orders; the taker's FULL fills."""
+        out: list[dict] = []
+        lg = self.ledger
+        agg_price = None
+        agg_id = 0
+        for f in fills:
+            price = spec.ticks_to_price(f.price)
+            qty = spec.lots_to_qty(f.qty)
+            quote = price * qty
+            maker = self._open[f.maker_order_id]
+            if f.taker_side == E.BUY:
+                buyer, seller = taker, maker
+            else:
+                buyer, seller = maker, taker
+            buyer_fee = commission(qty)
+            seller_fee = commission(quote)
+            lg.transfer_locked(buyer.account_id, seller.account_id, spec.quote, quote, seller_fee)
+            lg.transfer_locked(seller.account_id, buyer.account_id, spec.base, qty, buyer_fee)
+            for row in (maker, taker):
+                row.executed_qty += qty
+                row.cum_quote += quote
+                row.filled_lots += f.qty
+                row.quote_filled += f.qty * f.price
+                row.update_time = now
+            if f.maker_done:
+                maker.status = E.FILLED
+                self._untrack(maker)
+            else:
+                maker.status = E.PARTIALLY_FILLED
+            self._dirty_orders[maker.order_id] = maker
+            if f.price != agg_price:
+                agg_price = f.price
+                agg_id = self._next("agg_id")
+            tid = self._next("trade_id")
+            trade = TradeRow(
+                id=tid, symbol=spec.symbol, agg_id=agg_id, price=price, qty=qty, quote_qty=quote,
+                time=now, buyer_order_id=buyer.order_id, seller_order_id=seller.order_id,
+                buyer_account=buyer.account_id, seller_account=seller.account_id,
+                taker_side=f.taker_side, buyer_fee=buyer_fee, seller_fee=seller_fee)
+            self._new_trades.append(trade)
+            self._record_trade(spec, trade)
+            taker_fee, fee_asset = (buyer_fee, spec.base) if f.taker_side == E.BUY else (seller_fee, spec.quote)
+            out.append({"price": fmt(price), "qty": fmt(qty), "commission": fmt(taker_fee),
+                        "commissionAsset": fee_asset, "tradeId": tid})
+        return out
+
+    # ----------------------------------------------------------- cancelling
+
+    def _find_open(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+                   client_id: str | None) -> OrderRow | None:
+        if order_id is not None:
+            row = self._open.get(order_id)
+            if row is not None and client_id is not None and row.client_order_id != client_id:
+                return None
+        else:
+            oid = self._client_ids.get((account_id, client_id)) if client_id is not None else None
+            row = self._open.get(oid) if oid is not None else None
+        if row is None or row.account_id != account_id or row.symbol != symbol:
+            return None
+        return row
+
+    def cancel_order(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+                     orig_client_order_id: str | None, new_client_order_id: str | None) -> dict:
+        """Cancel one open order; -2011 if unknown or already closed."""
+        spec = self._spec(symbol)
+        row = self._find_open(account_id, symbol, order_id, orig_client_order_id)
+        if row is None:
+            raise unknown_order()
+        with self._mutation():
+            now = self.now_ms()
+            self._cancel_row(spec, row, now)
+        return self._cancel_report(row, new_client_order_id, now)
+
+    def _cancel_row(self: "Exchange", spec: SymbolSpec, row: OrderRow, now: int) -> None:
+        if self.books[spec.symbol].cancel(row.order_id) is None:  # pragma: no cover - invariant
+            raise AssertionError(f"open order {row.order_id} not in the book")
+        asset, amount = reservation(spec, row)
+        if amount:
+            self.ledger.unlock(row.account_id, asset, amount)
+        row.status = "CANCELED"
+        row.update_time = now
+        self._untrack(row)
+        self._dirty_orders[row.order_id] = row
+        self._bump_depth(spec.symbol)
+
+    def _cancel_report(self: "Exchange", row: OrderRow, new_cid: str | None, now: int) -> dict:
+        out = {"symbol": row.symbol, "origClientOrderId": row.client_order_id,
+               "orderId": row.order_id, "orderListId": -1,
+               "clientOrderId": new_cid or new_client_id(), "transactTime": now}
+        out.update(order_json(row, result=True))
+        return out
+
+    def cancel_open_orders(self: "Exchange", account_id: int, symbol: str) -> list[dict]:
+        """Cancel every open order of the account on ``symbol`` (one transaction)."""
+        spec = self._spec(symbol)
+        rows = sorted((r for r in self._open.values()
+                       if r.account_id == account_id and r.symbol == symbol), key=lambda r: r.order_id)
+        if not rows:
+            return []
+        with self._mutation():
+            now = self.now_ms()
+            for row in rows:
+                self._cancel_row(spec, row, now)
+        return [self._cancel_report(r, None, now) for r in rows]
+
+    # -------------------------------------------------------------- queries
+
+    def get_order(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+                  orig_client_order_id: str | None) -> dict:
+        """One order of the account (open or closed); -2013 if it does not exist."""
+        self._spec(symbol)
+        row = self._find_open(account_id, symbol, order_id, orig_client_order_id)
+        if row is None:
+            self._sync()
+            if order_id is not None:
+                rows = self.store.orders("order_id = ? AND account_id = ? AND symbol = ?",
+                                         (order_id, account_id, symbol))
+                if rows and orig_client_order_id is not None and rows[0].client_order_id != orig_client_order_id:
+                    rows = []
+            elif orig_client_order_id is not None:
+                rows = self.store.orders("account_id = ? AND client_order_id = ? AND symbol = ?",
+                                         (account_id, orig_client_order_id, symbol),
+                                         "ORDER BY order_id DESC LIMIT 1")
+            else:
+                rows = []
+            if not rows:
+                raise order_not_found()
+            row = rows[0]
+        return order_json(row)
+
+    def open_orders(self: "Exchange", account_id: int, symbol: str | None) -> list[dict]:
+        if symbol is not None:
+            self._spec(symbol)
+        rows = sorted((r for r in self._open.values() if r.account_id == account_id
+                       and (symbol is None or r.symbol == symbol)), key=lambda r: r.order_id)
+        return [order_json(r) for r in rows]
+
+    def all_orders(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+                   start: int | None, end: int | None, limit: int | None) -> list[dict]:
+        """The account's orders on ``symbol``, oldest first: from ``order_id`` if given, else
+        the most recent ``limit`` (default 500, max 1000) within the time range."""
+        self._spec(symbol)
+        self._sync()
+        limit = min(max(limit or 500, 1), 1000)
+        where, args = ["account_id = ?", "symbol = ?"], [account_id, symbol]
+        if start is not None:
+            where.append("time >= ?"); args.append(start)
+        if end is not None:
+            where.append("time <= ?"); args.append(end)
+        if order_id is not None:
+            where.append("order_id >= ?"); args.append(order_id)
+            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
+        elif start is not None:
+            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
+        else:
+            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id DESC LIMIT {limit}")
+            rows.reverse()
+        return [order_json(self._open.get(r.order_id, r)) for r in rows]
+
+    def my_trades(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+                  start: int | None, end: int | None, from_id: int | None, limit: int | None) -> list[dict]:
+        """The account's trades on ``symbol``, oldest first (a self-trade appears twice:
+        once as buyer, once as seller)."""
+        spec = self._spec(symbol)
+        self._sync()
+        limit = min(max(limit or 500, 1), 1000)
+        where = ["symbol = ?", "(buyer_account = ? OR seller_account = ?)"]
+        args: list = [symbol, account_id, account_id]
+        if order_id is not None:
+            where.append("(buyer_order_id = ? OR seller_order_id = ?)"); args += [order_id, order_id]
+        if start is not None:
+            where.append("time >= ?"); args.append(start)
+        if end is not None:
+            where.append("time <= ?"); args.append(end)
+        if from_id is not None:
+            where.append("id >= ?"); args.append(from_id)
+        ascending = from_id is not None or (start is not None and end is None)
+        tail = f"ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT {limit}"
+        rows = self.store.trades(" AND ".join(where), tuple(args), tail)
+        if not ascending:
+            rows.reverse()
+        out: list[dict] = []
+        for t in rows:
+            for is_buyer in (True, False):
+                acct = t.buyer_account if is_buyer else t.seller_account
+                oid = t.buyer_order_id if is_buyer else t.seller_order_id
+                if acct == account_id and (order_id is None or oid == order_id):
+                    out.append(trade_json(spec, t, is_buyer))
+        return out[-limit:] if not ascending else out[:limit]

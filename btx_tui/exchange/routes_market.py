@@ -1,0 +1,149 @@
+"""Market-data endpoints (contract section 5, security NONE).
+
+Single-symbol requests (``symbol=``) answer with one object, otherwise arrays: the Exchange
+always returns lists, the handlers unwrap ``[0]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from btx_tui.exchange.errors import ApiError
+from btx_tui.exchange.params import INTERVALS, Params
+from btx_tui.exchange.routes import NONE, Context, Endpoint, fixed, safe_int
+
+
+def _symbol_count(params: Params) -> int | None:
+    """Number of requested symbols for weight purposes: 1, n, or None for all."""
+    if params.values.get("symbol"):
+        return 1
+    raw = params.values.get("symbols")
+    if not raw:
+        return None
+    return raw.count(",") + 1
+
+
+def _depth_weight(params: Params) -> int:
+    limit = safe_int(params, "limit") or 100
+    if limit <= 100:
+        return 5
+    if limit <= 500:
+        return 25
+    if limit <= 1000:
+        return 50
+    return 250
+
+
+def _ticker24_weight(params: Params) -> int:
+    count = _symbol_count(params)
+    if count is not None and count <= 20:
+        return 2
+    if count is not None and count <= 100:
+        return 40
+    return 80
+
+
+def _price_weight(params: Params) -> int:
+    return 2 if _symbol_count(params) == 1 else 4
+
+
+def _one_or_many(params: Params, rows: list[dict]) -> Any:
+    return rows[0] if params.has("symbol") else rows
+
+
+def ping(ctx: Context) -> Any:
+    return {}
+
+
+def server_time(ctx: Context) -> Any:
+    return {"serverTime": ctx.now_ms}
+
+
+def exchange_info(ctx: Context) -> Any:
+    info = ctx.exchange.exchange_info(ctx.params.symbol_list())
+    # The declared limits are the ones this server enforces (tests may configure smaller).
+    info["rateLimits"] = ctx.limiter.limits.rate_limits()
+    return info
+
+
+def _required_symbol(params: Params) -> str:
+    params.require("symbol")
+    symbol = params.symbol()
+    assert symbol is not None
+    return symbol
+
+
+def depth(ctx: Context) -> Any:
+    p = ctx.params
+    p.require("symbol")
+    symbol = p.symbol()
+    limit = p.limit(100, 5000)
+    return ctx.exchange.depth(symbol, limit)
+
+
+def trades(ctx: Context) -> Any:
+    p = ctx.params
+    p.require("symbol")
+    symbol = p.symbol()
+    limit = p.limit(500, 1000)
+    return ctx.exchange.trades(symbol, limit)
+
+
+def agg_trades(ctx: Context) -> Any:
+    p = ctx.params
+    p.require("symbol")
+    symbol = p.symbol()
+    from_id = p.integer("fromId")
+    start = p.integer("startTime")
+    end = p.integer("endTime")
+    limit = p.limit(500, 1000)
+    return ctx.exchange.agg_trades(symbol, limit, from_id=from_id, start=start, end=end)
+
+
+def klines(ctx: Context) -> Any:
+    p = ctx.params
+    p.require("symbol", "interval")
+    symbol = p.symbol()
+    start = p.integer("startTime")
+    end = p.integer("endTime")
+    limit = p.limit(500, 1000)
+    interval = p.enum("interval", INTERVALS, _interval_error)
+    return ctx.exchange.klines(symbol, interval, start, end, limit)
+
+
+def _interval_error() -> ApiError:
+    return ApiError(400, -1120, "Invalid interval.")
+
+
+def ticker_24hr(ctx: Context) -> Any:
+    p = ctx.params
+    return _one_or_many(p, ctx.exchange.ticker_24hr(p.symbol_list()))
+
+
+def ticker_price(ctx: Context) -> Any:
+    p = ctx.params
+    return _one_or_many(p, ctx.exchange.ticker_price(p.symbol_list()))
+
+
+def book_ticker(ctx: Context) -> Any:
+    p = ctx.params
+    return _one_or_many(p, ctx.exchange.book_ticker(p.symbol_list()))
+
+
+def avg_price(ctx: Context) -> Any:
+    return ctx.exchange.avg_price(_required_symbol(ctx.params))
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/api/v3/ping", NONE, fixed(1), ping),
+    Endpoint("GET", "/api/v3/time", NONE, fixed(1), server_time),
+    Endpoint("GET", "/api/v3/exchangeInfo", NONE, fixed(20), exchange_info),
+    Endpoint("GET", "/api/v3/depth", NONE, _depth_weight, depth),
+    Endpoint("GET", "/api/v3/trades", NONE, fixed(25), trades),
+    Endpoint("GET", "/api/v3/aggTrades", NONE, fixed(4), agg_trades),
+    Endpoint("GET", "/api/v3/klines", NONE, fixed(2), klines),
+    Endpoint("GET", "/api/v3/ticker/24hr", NONE, _ticker24_weight, ticker_24hr),
+    Endpoint("GET", "/api/v3/ticker/price", NONE, _price_weight, ticker_price),
+    Endpoint("GET", "/api/v3/ticker/bookTicker", NONE, _price_weight, book_ticker),
+    Endpoint("GET", "/api/v3/avgPrice", NONE, fixed(2), avg_price),
+]

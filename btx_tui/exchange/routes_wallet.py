@@ -1,0 +1,50 @@
+"""Withdrawal endpoints (contract section 7, signed).
+
+The HTTP layer checks formats only; the Exchange decides whether a coin, network, address
+or amount is acceptable (-4xxx, HTTP 400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from btx_tui.exchange.routes import USER_DATA, WITHDRAW, Context, Endpoint, fixed
+
+
+def withdraw_apply(ctx: Context) -> Any:
+    p = ctx.params
+    p.require("coin", "address", "amount")
+    coin = p.coin()
+    network = p.coin("network")
+    address = p.text("address")
+    address_tag = p.text("addressTag")
+    amount = p.decimal("amount")
+    withdraw_order_id = p.text("withdrawOrderId")
+    return ctx.exchange.withdraw_apply(
+        ctx.account_id, coin, network, address, address_tag, amount, withdraw_order_id
+    )
+
+
+def withdraw_history(ctx: Context) -> Any:
+    p = ctx.params
+    coin = p.coin()
+    withdraw_order_id = p.text("withdrawOrderId")
+    status = p.integer("status", lo=0, hi=6)
+    offset = p.integer("offset")
+    limit = p.limit(1000, 1000)
+    start = p.integer("startTime")
+    end = p.integer("endTime")
+    return ctx.exchange.withdraw_history(
+        ctx.account_id, coin, withdraw_order_id, status, offset, limit, start, end
+    )
+
+
+def capital_config(ctx: Context) -> Any:
+    return ctx.exchange.capital_config(ctx.account_id)
+
+
+ENDPOINTS = [
+    Endpoint("POST", "/sapi/v1/capital/withdraw/apply", WITHDRAW, fixed(1), withdraw_apply),
+    Endpoint("GET", "/sapi/v1/capital/withdraw/history", USER_DATA, fixed(1), withdraw_history),
+    Endpoint("GET", "/sapi/v1/capital/config/getall", USER_DATA, fixed(10), capital_config),
+]

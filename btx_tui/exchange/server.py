@@ -1,0 +1,225 @@
+"""``btx-tui exchange``: run the paper exchange on uvicorn (httptools + uvloop).
+
+Start-up protocol relied upon by tests and scripts:
+
+1. open the Exchange (creating the demo account and keys on first start);
+2. write ``DATA_DIR/demo-keys.json`` (mode 0600);
+3. bind the listening socket ourselves, so ``--port 0`` yields a known free port;
+4. once uvicorn has started, print exactly
+   ``BTX paper exchange listening on http://HOST:PORT`` as the first stdout line, flushed.
+
+Nothing else is written to stdout: uvicorn's logs (no access log) go to stderr at warning
+level; ``btx_tui`` loggers are left as the CLI configured them (stderr).  Ctrl-C / SIGTERM trigger uvicorn's graceful shutdown, then the Exchange is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from btx_tui.exchange.app import ExchangeApp, create_app
+
+log = logging.getLogger("btx_tui.exchange")
+
+_LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
+                            "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "uvicorn.error": {"level": "WARNING"},
+        "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
+}
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without re-raising the captured signal after shutdown.
+
+    Stock uvicorn re-raises SIGINT/SIGTERM once it has shut down, which would kill the
+    process (SIGTERM) before the Exchange is closed; here ``run`` returns normally instead.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
+class JsonHttpToolsProtocol(HttpToolsProtocol):
+    """httptools protocol whose "malformed HTTP" answer is the contract's JSON error.
+
+    uvicorn answers requests its parser rejects (e.g. a request line over 64 KiB, broken
+    framing) with ``text/plain``; the contract wants JSON bodies for every error.
+    """
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"code": -1000, "msg": "Invalid HTTP request received."}).encode()
+        used = b"0"
+        app = getattr(self, "app", None)
+        client = getattr(self, "client", None)
+        if isinstance(app, ExchangeApp) and client:
+            used = str(app.limiter.used_weight(client[0], app.clock())).encode()
+        self.transport.write(b"".join([
+            b"HTTP/1.1 400 Bad Request\r\n",
+            b"content-type: application/json\r\n",
+            b"content-length: ", str(len(body)).encode(), b"\r\n",
+            b"x-mbx-used-weight-1m: ", used, b"\r\n",
+            b"connection: close\r\n\r\n",
+            body,
+        ]))
+        self.transport.close()
+
+
+def make_config(app: Any) -> uvicorn.Config:
+    """The uvicorn configuration of the paper exchange (tests reuse it in-process)."""
+    return uvicorn.Config(
+        app,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http=JsonHttpToolsProtocol,
+        ws="none",
+        lifespan="on",
+        proxy_headers=False,  # X-Forwarded-For must not let a client pick its rate-limit IP
+        access_log=False,
+        log_config=_LOG_CONFIG,
+        log_level="warning",
+        server_header=False,
+        date_header=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def write_demo_keys(data_dir: Path, keys: list[dict]) -> Path:
+    """Write ``demo-keys.json`` readable by its owner alone (0600, also if it existed)."""
+    path = data_dir / "demo-keys.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        json.dump({"keys": keys}, handle, indent=2)
+        handle.write("\n")
+    return path
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Create the listening socket (port 0 -> a free port the caller can read back)."""
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if host == "localhost":
+        family = socket.AF_INET
+        host = "127.0.0.1"
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def url_for(host: str, port: int) -> str:
+    host = host.strip("[]")
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
+                 market: bool, seed: int) -> None:
+    serve_task = asyncio.create_task(server.serve(sockets=[sock]))
+    market_task: asyncio.Task | None = None
+    try:
+        while not server.started:
+            if serve_task.done():
+                await serve_task  # start-up failed: propagate
+                return
+            await asyncio.sleep(0.01)
+        sys.stdout.write(f"BTX paper exchange listening on {url}\n")
+        sys.stdout.flush()
+        if market:
+            from btx_tui.exchange.market import SyntheticMarket
+
+            market_task = asyncio.create_task(SyntheticMarket(exchange, seed).run())
+            market_task.add_done_callback(_report_market_end)
+        await serve_task
+    finally:
+        if market_task is not None:
+            market_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await market_task
+
+
+def _report_market_end(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("synthetic market stopped", exc_info=task.exception())
+
+
+def run(host: str, port: int, data_dir: Path, seed: int, market: bool) -> int:
+    """Serve the paper exchange until Ctrl-C/SIGTERM; return the process exit code."""
+    from btx_tui.exchange.core import Exchange
+
+    data_dir = Path(data_dir)
+    if market:
+        try:
+            import btx_tui.exchange.market  # noqa: F401  (fail early, before binding)
+        except ImportError as exc:
+            print(f"btx-tui exchange: synthetic market unavailable ({exc}); use --no-market",
+                  file=sys.stderr)
+            return 2
+    if not is_loopback(host):
+        print(f"WARNING: binding {host}: the paper exchange is reachable from other machines; "
+              "its demo keys are not secret.", file=sys.stderr)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    exchange = Exchange.open(data_dir)
+    try:
+        write_demo_keys(data_dir, exchange.demo_keys())
+        try:
+            sock = bind_socket(host, port)
+        except OSError as exc:
+            print(f"btx-tui exchange: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+            return 1
+        actual_port = sock.getsockname()[1]
+        config = make_config(create_app(exchange))
+        server = _Server(config)
+        loop_factory = config.get_loop_factory()
+        try:
+            with asyncio.Runner(loop_factory=loop_factory) as runner:
+                runner.run(_serve(server, sock, url_for(host, actual_port), exchange, market, seed))
+        except SystemExit as exc:  # uvicorn exits on a failed lifespan start-up
+            return int(exc.code or 1) if isinstance(exc.code, int) else 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sock.close()
+        return 0
+    finally:
+        exchange.close()

@@ -1,0 +1,118 @@
+"""Polling feeds: one long-lived async loop per feed.
+
+Each feed fetches, posts a :class:`FeedUpdated`, then sleeps its interval — the next
+poll is scheduled only after the previous one finished, so a slow exchange slows the
+feed down instead of piling up requests. Errors are caught inside the loop: the feed
+posts :class:`FeedFailed`, backs off exponentially with jitter, and recovers by itself.
+``CancelledError`` always propagates so the app can stop every feed on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message_pump import MessagePump
+
+from btx_tui.tui.messages import FeedFailed, FeedUpdated
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[], Awaitable[tuple[str, Any]]]
+"""A feed's fetch: returns ``(key, snapshot)``; the key names what the data is about."""
+
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass
+class Feed:
+    """One polling loop's state."""
+
+    name: str
+    interval_s: float
+    fetch: Fetch
+    enabled: Callable[[], bool] = lambda: True
+    """Feeds that need something the session lacks (e.g. a key) stay idle."""
+    failures: int = 0
+    last_ok: float | None = None
+    """``time.monotonic()`` of the last successful fetch."""
+    last_error: BaseException | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake(self) -> None:
+        """Poll now instead of waiting out the interval (refresh, symbol change, after an order)."""
+        self._wake.set()
+
+    def backoff_s(self) -> float:
+        """Exponential backoff with full jitter, capped."""
+        ceiling = min(MAX_BACKOFF_S, self.interval_s * 2 ** min(self.failures, 8))
+        return max(self.interval_s, random.uniform(ceiling / 2, ceiling))
+
+
+class FeedRunner:
+    """Runs every feed as a loop posting messages to ``target``; pausable as a whole."""
+
+    def __init__(self, target: MessagePump) -> None:
+        self.target = target
+        self.feeds: dict[str, Feed] = {}
+        self._running = asyncio.Event()
+        self._running.set()
+
+    def add(self, feed: Feed) -> Feed:
+        self.feeds[feed.name] = feed
+        return feed
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+        self.wake_all()
+
+    def wake(self, *names: str) -> None:
+        for name in names:
+            if name in self.feeds:
+                self.feeds[name].wake()
+
+    def wake_all(self) -> None:
+        for feed in self.feeds.values():
+            feed.wake()
+
+    async def run(self, feed: Feed) -> None:
+        """The loop of one feed: fetch → post → sleep, forever."""
+        while True:
+            await self._running.wait()
+            feed._wake.clear()
+            delay = feed.interval_s
+            if feed.enabled():
+                started = time.monotonic()
+                try:
+                    key, data = await feed.fetch()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a feed must survive anything
+                    feed.failures += 1
+                    feed.last_error = exc
+                    delay = feed.backoff_s()
+                    log.warning("feed %s failed (%s): %s; retry in %.1fs",
+                                feed.name, type(exc).__name__, exc, delay)
+                    self.target.post_message(FeedFailed(feed.name, exc, delay))
+                else:
+                    feed.failures = 0
+                    feed.last_error = None
+                    feed.last_ok = time.monotonic()
+                    latency = (feed.last_ok - started) * 1000
+                    self.target.post_message(FeedUpdated(feed.name, data, key, latency))
+            try:
+                await asyncio.wait_for(feed._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass

@@ -1,0 +1,52 @@
+"""Display formatting of Decimals: exact, aligned, never scientific notation.
+
+Prices show exactly the decimals of the tick size (after grouping), quantities those of
+the step size, so every number on screen is a value the exchange would accept.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+
+def decimals_of(step: Decimal) -> int:
+    """How many decimals a value on ``step``'s grid needs: 0.0010 → 3, 10 → 0."""
+    step = step.normalize()
+    exponent = step.as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0
+
+
+def fmt_fixed(value: Decimal, decimals: int, *, sep: bool = True) -> str:
+    quant = Decimal(1).scaleb(-decimals)
+    rounded = value.quantize(quant, rounding=ROUND_HALF_EVEN)
+    return f"{rounded:,.{decimals}f}" if sep else f"{rounded:.{decimals}f}"
+
+
+def fmt_price(value: Decimal, step: Decimal) -> str:
+    return fmt_fixed(value, decimals_of(step))
+
+
+def fmt_amount(value: Decimal, step: Decimal) -> str:
+    return fmt_fixed(value, decimals_of(step))
+
+
+def fmt_compact(value: Decimal) -> str:
+    """Volumes and balances in little space: 1.23K, 45.6M, 7.89B; small values as is."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    for limit, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K")):
+        if value >= limit:
+            return f"{sign}{value / limit:,.2f}{suffix}"
+    return f"{sign}{value:,.2f}" if value >= 1 else f"{sign}{value.normalize():f}"
+
+
+def fmt_signed_pct(value: Decimal) -> str:
+    return f"{value:+.2f}%"
+
+
+def fmt_balance(value: Decimal) -> str:
+    """A balance: exact up to 8 decimals, trailing zeros dropped but at least 2 kept."""
+    text = fmt_fixed(value, 8)
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac.ljust(2, '0')}"

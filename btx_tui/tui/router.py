@@ -1,0 +1,189 @@
+"""What each feed fetches, and where each snapshot goes.
+
+``fetch_*`` run inside feed workers and only call the service layer; ``apply`` runs on
+the UI side and only touches widgets. A snapshot whose key names a market the user has
+since left is dropped, so a slow response never paints the wrong book.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from btx_tui.api.models import Depth
+from btx_tui.api.models_trading import Account, MyTrade, Order
+from btx_tui.tui.fills import FillWatcher
+from btx_tui.tui.messages import FeedUpdated
+from btx_tui.tui.widgets.order_book import BookView, group_levels
+
+if TYPE_CHECKING:
+    from btx_tui.tui.app import BtxApp
+
+log = logging.getLogger(__name__)
+
+BOOK_LIMIT = 100
+"""Depth levels fetched (weight 5): enough to fill a tall book even when grouped."""
+TRADES_LIMIT = 60
+KLINES_LIMIT = 240
+FALLBACK_STEP = Decimal("0.00000001")
+
+
+class FeedRouter:
+    """Fetches for the feeds and routes their snapshots to the dashboard."""
+
+    def __init__(self, app: BtxApp) -> None:
+        self.app = app
+        self.depth: Depth | None = None
+        self.account: Account | None = None
+        self.prices: dict[str, Decimal] = {}
+        self.open_orders: tuple[Order, ...] = ()
+        self.fills = FillWatcher(app)
+        self._stale: set[str] = set()
+
+    @property
+    def client(self) -> Any:
+        return self.app.client
+
+    # -- fetch (worker side) --------------------------------------------------------------
+
+    async def fetch_tickers(self) -> tuple[str, Any]:
+        return "", await self.client.tickers_24hr(list(self.app.settings.ui.watchlist))
+
+    async def fetch_book(self) -> tuple[str, Any]:
+        symbol = self.app.symbol
+        return symbol, await self.client.depth(symbol, BOOK_LIMIT)
+
+    async def fetch_trades(self) -> tuple[str, Any]:
+        symbol = self.app.symbol
+        return symbol, await self.client.trades(symbol, TRADES_LIMIT)
+
+    async def fetch_klines(self) -> tuple[str, Any]:
+        symbol, interval = self.app.symbol, self.app.chart_interval
+        return f"{symbol}:{interval}", await self.client.klines(symbol, interval, KLINES_LIMIT)
+
+    async def fetch_account(self) -> tuple[str, Any]:
+        account = await self.client.account(omit_zero_balances=True)
+        prices = await self.client.ticker_prices()
+        return "", (account, {p.symbol: p.price for p in prices})
+
+    async def fetch_orders(self) -> tuple[str, Any]:
+        return "", await self.client.open_orders()
+
+    async def fetch_history(self) -> tuple[str, Any]:
+        symbol = self.app.symbol
+        orders = await self.client.all_orders(symbol, limit=100)
+        trades = await self.client.my_trades(symbol, limit=100)
+        return symbol, (orders, trades)
+
+    # -- apply (UI side) ------------------------------------------------------------------
+
+    def apply(self, message: FeedUpdated) -> None:
+        handler = getattr(self, f"_apply_{message.feed}")
+        self._stale.discard(message.feed)
+        handler(message)
+
+    def _current(self, key: str) -> bool:
+        return key == self.app.symbol
+
+    def _apply_tickers(self, message: FeedUpdated) -> None:
+        self.app.dashboard.watchlist.update_tickers(message.data)
+
+    def _apply_book(self, message: FeedUpdated) -> None:
+        if not self._current(message.key):
+            return
+        self.depth = message.data
+        self._show_book()
+
+    def _apply_trades(self, message: FeedUpdated) -> None:
+        if not self._current(message.key):
+            return
+        tick, step = self.steps(self.app.symbol)
+        self.app.dashboard.tape.update_trades(message.data, tick, step)
+
+    def _apply_klines(self, message: FeedUpdated) -> None:
+        if message.key != f"{self.app.symbol}:{self.app.chart_interval}":
+            return
+        self.app.dashboard.chart.update_klines(self.app.symbol, message.data, self.steps(self.app.symbol)[0])
+
+    def _apply_account(self, message: FeedUpdated) -> None:
+        account, prices = message.data
+        self.account = account
+        self.prices = prices
+        self.app.dashboard.balances.update_balances(account.balances, prices)
+
+    def _apply_orders(self, message: FeedUpdated) -> None:
+        orders: tuple[Order, ...] = message.data
+        self.fills.check(self.open_orders, orders)
+        self.open_orders = orders
+        self.app.dashboard.open_orders.update_orders(orders, self.app.pending_intents())
+        self._show_book()
+
+    def _apply_history(self, message: FeedUpdated) -> None:
+        if not self._current(message.key):
+            return
+        orders, trades = message.data
+        self.app.dashboard.history.update_orders(orders)
+        self.add_fills(trades)
+
+    def add_fills(self, trades: tuple[MyTrade, ...]) -> None:
+        self.app.dashboard.fills.add_fills(trades)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def steps(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """``(tick size, step size)`` of ``symbol`` (fallbacks until exchangeInfo arrives)."""
+        info = self.app.rules.symbol(symbol)
+        tick = info.price_filter.tick_size if info and info.price_filter else FALLBACK_STEP
+        step = info.lot_size.step_size if info and info.lot_size else FALLBACK_STEP
+        return tick, step
+
+    def _show_book(self, stale: bool = False) -> None:
+        depth = self.depth
+        if depth is None:
+            return
+        book = self.app.dashboard.book
+        tick, step = self.steps(self.app.symbol)
+        group = tick * book.group_multiple
+        bids = [(lvl.price, lvl.qty) for lvl in depth.bids]
+        asks = [(lvl.price, lvl.qty) for lvl in depth.asks]
+        if book.group_multiple > 1:
+            bids = group_levels(bids, group, is_bid=True)
+            asks = group_levels(asks, group, is_bid=False)
+            own_bids = {_bucket(o.price, group, True) for o in self._own("BUY")}
+            own_asks = {_bucket(o.price, group, False) for o in self._own("SELL")}
+        else:
+            own_bids = {o.price for o in self._own("BUY")}
+            own_asks = {o.price for o in self._own("SELL")}
+        book.update_book(BookView(bids, asks, group, step, frozenset(own_bids), frozenset(own_asks),
+                                  stale=stale or "book" in self._stale))
+
+    def _own(self, side: str) -> list[Order]:
+        return [o for o in self.open_orders
+                if o.symbol == self.app.symbol and o.price is not None and str(o.side) == side]
+
+    def rules_loaded(self) -> None:
+        watchlist = self.app.dashboard.watchlist
+        watchlist.tick_sizes = {s: self.steps(s)[0] for s in watchlist.symbols}
+        self._show_book()
+
+    def market_changed(self) -> None:
+        self.depth = None
+        self.app.dashboard.book.update_book(BookView((), (), *self.steps(self.app.symbol)))
+
+    def regroup(self) -> None:
+        self._show_book()
+
+    def mark_stale(self, feed: str) -> None:
+        """Grey out what a failing feed shows, so old data is never mistaken for live."""
+        self._stale.add(feed)
+        if feed == "book":
+            self._show_book(stale=True)
+        elif feed == "trades" and self.app.dashboard.tape.trades:
+            tick, step = self.steps(self.app.symbol)
+            self.app.dashboard.tape.update_trades(self.app.dashboard.tape.trades, tick, step, stale=True)
+
+
+def _bucket(price: Decimal | None, step: Decimal, is_bid: bool) -> Decimal:
+    assert price is not None
+    return (price / step).to_integral_value("ROUND_FLOOR" if is_bid else "ROUND_CEILING") * step

@@ -1,0 +1,87 @@
+"""The trading session: which exchange, with which key and permissions, and its health.
+
+Kept apart from the App so connection health can be computed (and tested) from plain
+feed state, without a running UI.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from btx_tui.api.errors import BtxError, NetworkError
+from btx_tui.api.models import ExchangeInfo, SymbolInfo
+from btx_tui.tui.feeds import Feed
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where to connect and as whom."""
+
+    base_url: str
+    api_key: str | None
+    api_secret: SecretStr | None = field(repr=False, default=None)
+    paper: bool = False
+
+    @property
+    def label(self) -> str:
+        """``PAPER`` for the bundled exchange, else the exchange's host."""
+        return "PAPER" if self.paper else (urlsplit(self.base_url).hostname or self.base_url)
+
+
+@dataclass
+class MarketRules:
+    """What the dashboard needs from ``exchangeInfo``, by symbol."""
+
+    info: ExchangeInfo | None = None
+
+    def symbol(self, name: str) -> SymbolInfo | None:
+        if self.info is None:
+            return None
+        try:
+            return self.info.symbol(name)
+        except KeyError:
+            return None
+
+    @property
+    def symbols(self) -> list[str]:
+        return [s.symbol for s in self.info.symbols] if self.info else []
+
+
+def short_error(exc: BaseException) -> str:
+    """A few words for the status bar."""
+    if isinstance(exc, NetworkError):
+        return "exchange unreachable"
+    if isinstance(exc, BtxError):
+        code = f" {exc.code}" if exc.code is not None else ""
+        status = f"HTTP {exc.http_status}" if exc.http_status is not None else exc.title
+        return f"{status}{code}"
+    return type(exc).__name__
+
+
+def connection_state(feeds: Iterable[Feed], paused: bool, started: bool) -> tuple[str, str]:
+    """``(state, last error)`` from the feeds: live, degraded, down, paused or connecting."""
+    active = [f for f in feeds if f.enabled()]
+    failing = [f for f in active if f.last_error is not None]
+    error = short_error(failing[0].last_error) if failing else ""  # type: ignore[arg-type]
+    if paused:
+        return "paused", error
+    if not started or not active:
+        return ("down", error) if failing else ("connecting", "")
+    if failing and len(failing) == len(active):
+        return "down", error
+    if failing:
+        return "degraded", error
+    if all(f.last_ok is None for f in active):
+        return "connecting", ""
+    return "live", ""
+
+
+def freshest_age_s(feeds: Iterable[Feed]) -> float | None:
+    """Seconds since the most recent successful fetch of any feed."""
+    stamps = [f.last_ok for f in feeds if f.last_ok is not None]
+    return time.monotonic() - max(stamps) if stamps else None

@@ -1,0 +1,181 @@
+"""Order entry, cancels and withdrawals: the app's trading actions.
+
+A mixin of :class:`BtxApp` so the bindings stay on the app (one keymap), while the
+trading logic lives here. Every request runs in a worker and reports back with a
+message; an order whose outcome is unknown shows as "unknown — checking" until the
+service layer resolves it by querying — it is never reported as failed, never resent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from btx_tui.api.errors import BtxError
+from btx_tui.api.orders import Outcome, OrderRequest, PlacementResult
+from btx_tui.tui.messages import OrderPlaced, OrdersCanceled
+
+if TYPE_CHECKING:
+    from btx_tui.tui.app import BtxApp
+
+log = logging.getLogger(__name__)
+
+PERMISSION_REASON = {
+    "TRADE": "this API key has no TRADE permission",
+    "WITHDRAW": "this API key has no WITHDRAW permission",
+}
+
+
+class TradingActions:
+    """Buy, sell, cancel, cancel all, withdraw."""
+
+    _pending: dict[str, str]
+    """Client order id → "symbol|side|type" of orders sent whose outcome is not known yet
+    (set up by the app's ``__init__``)."""
+
+    # -- guards --------------------------------------------------------------------------
+
+    def _allowed(self: BtxApp, permission: str, what: str) -> bool:  # type: ignore[misc]
+        """True if the key may do ``what``; otherwise say why (the action stays disabled)."""
+        if self.rules.info is None:
+            self.notify(f"{what} is not available yet: still connecting to the exchange.",
+                        severity="warning", timeout=4)
+            return False
+        if permission not in self.permissions:
+            self.notify(f"{what} is disabled: {PERMISSION_REASON[permission]}.",
+                        title="Not permitted", severity="warning", timeout=5)
+            return False
+        return True
+
+    def pending_intents(self) -> dict[str, str]:
+        """Orders sent whose outcome is not known yet: client id → "symbol|side|type"."""
+        return dict(self._pending)
+
+    # -- orders --------------------------------------------------------------------------
+
+    def action_buy(self: BtxApp) -> None:  # type: ignore[misc]
+        self.open_order_form("BUY")
+
+    def action_sell(self: BtxApp) -> None:  # type: ignore[misc]
+        self.open_order_form("SELL")
+
+    def open_order_form(self: BtxApp, side: str) -> None:  # type: ignore[misc]
+        if not self._allowed("TRADE", "Buying" if side == "BUY" else "Selling"):
+            return
+        from btx_tui.tui.screens.order_form import OrderFormScreen
+
+        self.push_screen(OrderFormScreen(side=side, symbol=self.symbol))
+
+    def submit_order(self: BtxApp, request: OrderRequest) -> None:  # type: ignore[misc]
+        """Send a confirmed order in a worker; the result arrives as :class:`OrderPlaced`."""
+        self._pending[request.client_order_id] = f"{request.symbol}|{request.side}|{request.type}"
+        self.dashboard.open_orders.update_orders(self.router.open_orders, self._pending)
+        self.run_worker(self._place(request), group="orders", exit_on_error=False)
+
+    async def _place(self: BtxApp, request: OrderRequest) -> None:  # type: ignore[misc]
+        assert self.client is not None
+        result = await self.client.place_order(request)
+        self.post_message(OrderPlaced(result))
+
+    def on_order_placed(self: BtxApp, message: OrderPlaced) -> None:  # type: ignore[misc]
+        result: PlacementResult = message.result
+        self._pending.pop(result.client_order_id, None)
+        self.feeds.wake("orders", "account", "history", "book")
+        if result.outcome is Outcome.ACCEPTED and result.order is not None:
+            order = result.order
+            if order.fills:
+                qty = sum((f.qty for f in order.fills), start=order.fills[0].qty * 0)
+                fills = f", {len(order.fills)} fill(s), {qty.normalize():f} {order.symbol} done"
+            else:
+                fills = ""
+            checked = " (confirmed after an unclear answer)" if result.resolved else ""
+            self.notify(f"{order.side} {order.symbol} #{order.order_id}: {order.status}{fills}{checked}",
+                        title="Order accepted", timeout=6)
+        elif result.outcome is Outcome.REJECTED:
+            reason = result.error.msg if result.error else "no reason given"
+            if result.proven_absent:
+                reason = "the exchange has no record of it after an unclear answer; it was not placed"
+            self.notify(reason, title="Order rejected", severity="error", timeout=10)
+        else:
+            self.notify(result.describe(), title="Order outcome unknown", severity="warning", timeout=15)
+
+    # -- cancels -------------------------------------------------------------------------
+
+    def action_cancel_order(self: BtxApp) -> None:  # type: ignore[misc]
+        if not self._allowed("TRADE", "Cancelling"):
+            return
+        order = self.dashboard.open_orders.selected
+        if order is None:
+            self.notify("No open order is highlighted (Orders pane, key 6).", severity="warning", timeout=4)
+            return
+        from btx_tui.tui.screens.confirm import ConfirmScreen
+
+        what = (f"Cancel {order.side} {order.type} {order.symbol}: {order.orig_qty.normalize():f}"
+                f" @ {order.price.normalize():f}?" if order.price and order.orig_qty else
+                f"Cancel order #{order.order_id} on {order.symbol}?")
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.router.fills.canceled_by_us.add(order.client_order_id)
+                self.run_worker(self._cancel_one(order), group="cancels", exit_on_error=False)
+
+        self.push_screen(ConfirmScreen("Cancel order", what, confirm_label="Cancel order"), confirmed)
+
+    async def _cancel_one(self: BtxApp, order: Any) -> None:  # type: ignore[misc]
+        assert self.client is not None
+        desc = f"#{order.order_id} {order.symbol}"
+        try:
+            result = await self.client.cancel_order(order.symbol, order_id=order.order_id)
+        except BtxError as exc:
+            self.post_message(OrdersCanceled([(desc, exc)]))
+            return
+        status = str(result.status)
+        if status != "CANCELED":
+            desc = f"{desc} was already {status}"
+        self.post_message(OrdersCanceled([(desc, None)]))
+
+    def action_cancel_all(self: BtxApp) -> None:  # type: ignore[misc]
+        if not self._allowed("TRADE", "Cancelling"):
+            return
+        symbol = self.symbol
+        mine = [o for o in self.router.open_orders if o.symbol == symbol]
+        if not mine:
+            self.notify(f"You have no open orders on {symbol}.", timeout=4)
+            return
+        from btx_tui.tui.screens.confirm import ConfirmScreen
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.router.fills.canceled_by_us.update(o.client_order_id for o in mine)
+                self.run_worker(self._cancel_all(symbol, len(mine)), group="cancels", exit_on_error=False)
+
+        self.push_screen(ConfirmScreen(
+            "Cancel all", f"Cancel all {len(mine)} open order(s) on {symbol}?", confirm_label="Cancel all"),
+            confirmed)
+
+    async def _cancel_all(self: BtxApp, symbol: str, count: int) -> None:  # type: ignore[misc]
+        assert self.client is not None
+        try:
+            reports = await self.client.cancel_open_orders(symbol)
+        except BtxError as exc:
+            self.post_message(OrdersCanceled([(f"all orders on {symbol}", exc)]))
+            return
+        self.post_message(OrdersCanceled([(f"{len(reports)} order(s) on {symbol}", None)]))
+
+    def on_orders_canceled(self: BtxApp, message: OrdersCanceled) -> None:  # type: ignore[misc]
+        self.feeds.wake("orders", "account", "history", "book")
+        for desc, error in message.results:
+            if error is None:
+                self.notify(f"Canceled {desc}.", title="Canceled", timeout=5)
+            else:
+                self.notify(f"{desc}: {error.msg if isinstance(error, BtxError) else error}",
+                            title="Cancel failed", severity="error", timeout=10)
+
+    # -- withdrawals -----------------------------------------------------------------------
+
+    def action_withdraw(self: BtxApp) -> None:  # type: ignore[misc]
+        if not self._allowed("WITHDRAW", "Withdrawing"):
+            return
+        from btx_tui.tui.screens.withdraw import WithdrawScreen
+
+        self.push_screen(WithdrawScreen())

@@ -1,0 +1,48 @@
+"""Recent trades tape of the selected market: time, price, quantity, aggressor side colour.
+
+Refreshed about once a second: a ``Static`` rendering a fixed-width Rich ``Text`` is the
+cheapest thing that works at that rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from rich.text import Text
+from textual.widgets import Static
+
+from btx_tui.api.models import Trade
+from btx_tui.tui.formatting import fmt_amount, fmt_price
+
+
+class TradesTape(Static, can_focus=True):
+    """Newest trade first. Green: the buyer took liquidity; red: the seller did."""
+
+    DEFAULT_CSS = """
+    TradesTape { height: 1fr; }
+    TradesTape > .tape--buy { color: $success; }
+    TradesTape > .tape--sell { color: $error; }
+    TradesTape > .tape--dim { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"tape--buy", "tape--sell", "tape--dim"}
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("waiting for trades…", **kwargs)  # type: ignore[arg-type]
+        self.trades: tuple[Trade, ...] = ()
+
+    def update_trades(self, trades: Sequence[Trade], tick: Decimal, step: Decimal, stale: bool = False) -> None:
+        self.trades = tuple(trades)
+        buy = self.get_component_rich_style("tape--buy")
+        sell = self.get_component_rich_style("tape--sell")
+        dim = self.get_component_rich_style("tape--dim")
+        text = Text(no_wrap=True)
+        text.append(f"{'Time':<9}{'Price':>14}{'Qty':>12}\n", dim)
+        for t in reversed(self.trades[-60:]):
+            when = datetime.fromtimestamp(t.time / 1000, UTC).strftime("%H:%M:%S")
+            style = dim if stale else (sell if t.is_buyer_maker else buy)
+            text.append(f"{when:<9}", dim)
+            text.append(f"{fmt_price(t.price, tick):>14}", style)
+            text.append(f"{fmt_amount(t.qty, step):>12}\n")
+        self.update(text)

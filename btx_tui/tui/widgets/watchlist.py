@@ -1,0 +1,108 @@
+"""The watchlist: one row per symbol with last price, 24h change, range, volume and trend.
+
+It updates about once a second, so a keyed ``DataTable`` with fixed column widths is
+cheap enough (the measured rule in design.md). A changed price flashes green or red for
+a moment; the trend column is a sparkline of the last prices seen.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from decimal import Decimal
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from btx_tui.api.models import Ticker24h
+from btx_tui.tui.formatting import fmt_compact, fmt_price, fmt_signed_pct
+from btx_tui.tui.widgets.columns import add_columns
+
+SPARK = "▁▂▃▄▅▆▇█"
+SPARK_LEN = 12
+FLASH_S = 0.6
+
+
+def sparkline(values: Iterable[Decimal]) -> str:
+    """Map ``values`` onto eight block heights (flat when they are all equal)."""
+    vals = list(values)
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    if hi == lo:
+        return SPARK[3] * len(vals)
+    span = hi - lo
+    return "".join(SPARK[int((v - lo) / span * (len(SPARK) - 1))] for v in vals)
+
+
+class Watchlist(DataTable):
+    """Tickers of the configured symbols; Enter or click selects a market."""
+
+    DEFAULT_CSS = """
+    Watchlist { height: auto; max-height: 12; }
+    """
+
+    class MarketSelected(Message):
+        """The user chose ``symbol`` for the other panes."""
+
+        def __init__(self, symbol: str) -> None:
+            super().__init__()
+            self.symbol = symbol
+
+    def __init__(self, symbols: Iterable[str], **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=0, **kwargs)  # type: ignore[arg-type]
+        self.symbols = list(symbols)
+        self.tick_sizes: dict[str, Decimal] = {}
+        self._history: dict[str, deque[Decimal]] = {s: deque(maxlen=SPARK_LEN) for s in self.symbols}
+        self._last: dict[str, Decimal] = {}
+        self.tickers: dict[str, Ticker24h] = {}
+
+    def on_mount(self) -> None:
+        add_columns(self, (("Market", "symbol", 8), ("Last", "last", 13), ("24h", "change", 8),
+                           ("High", "high", 13), ("Low", "low", 13), ("Volume", "volume", 8),
+                           ("Trend", "trend", SPARK_LEN - 3)))
+        for sym in self.symbols:
+            self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
+
+    def update_tickers(self, tickers: Iterable[Ticker24h]) -> None:
+        """Show fresh 24h tickers; prices that moved flash up or down."""
+        for t in tickers:
+            if t.symbol not in self._history:
+                continue
+            self.tickers[t.symbol] = t
+            tick = self.tick_sizes.get(t.symbol, Decimal("0.00000001"))
+            prev = self._last.get(t.symbol)
+            self._last[t.symbol] = t.last_price
+            hist = self._history[t.symbol]
+            if not hist or hist[-1] != t.last_price:
+                hist.append(t.last_price)
+            direction = 0 if prev is None or prev == t.last_price else (1 if t.last_price > prev else -1)
+            last = Text(fmt_price(t.last_price, tick), justify="right")
+            if direction:
+                last.stylize("bold black on green" if direction > 0 else "bold black on red")
+                self.set_timer(FLASH_S, lambda s=t.symbol: self._unflash(s))
+            change_style = "green" if t.price_change_percent > 0 else ("red" if t.price_change_percent < 0 else "")
+            row = t.symbol
+            self.update_cell(row, "last", last)
+            self.update_cell(row, "change", Text(fmt_signed_pct(t.price_change_percent), style=change_style,
+                                                 justify="right"))
+            self.update_cell(row, "high", Text(fmt_price(t.high_price, tick), justify="right"))
+            self.update_cell(row, "low", Text(fmt_price(t.low_price, tick), justify="right"))
+            self.update_cell(row, "volume", Text(fmt_compact(t.volume), justify="right"))
+            self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
+
+    def _unflash(self, symbol: str) -> None:
+        if symbol in self._last and symbol in self.tickers:
+            tick = self.tick_sizes.get(symbol, Decimal("0.00000001"))
+            self.update_cell(symbol, "last", Text(fmt_price(self._last[symbol], tick), justify="right"))
+
+    def select_symbol(self, symbol: str) -> None:
+        """Move the cursor to ``symbol`` (without re-announcing it)."""
+        if symbol in self.symbols:
+            self.move_cursor(row=self.symbols.index(symbol))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.MarketSelected(event.row_key.value))

@@ -1,0 +1,92 @@
+"""Helpers for the service-layer tests against the real paper exchange.
+
+``FaultTransport`` wraps the REAL httpx transport and injects faults *around* real requests
+("forward to the server, then reset the connection"), so the exchange really executes what
+it receives and the test can prove what exists afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from btx_tui.api import BtxClient, ResolvePolicy, RetryPolicy
+
+#: Fast retries so the suite stays short (never asserted on).
+FAST_RETRY = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05)
+FAST_RESOLVE = ResolvePolicy(absent_after=3, max_queries=6, base_delay_s=0.01, max_delay_s=0.05)
+
+# Fault modes
+PASS, RESET_AFTER, STATUS_503_AFTER, STATUS_503_BEFORE, GARBAGE_AFTER, CONNECT_FAIL = (
+    "pass", "reset-after", "503-after", "503-before", "garbage-after", "connect-fail")
+
+
+@dataclass
+class FaultTransport(httpx.AsyncBaseTransport):
+    """Forward to the real transport; ``plan(request)`` picks a fault for each request."""
+
+    plan: Callable[[httpx.Request], str] = lambda request: PASS
+    inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
+    seen: list[tuple[str, str]] = field(default_factory=list)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for m, p in self.seen if (m, p) == (method, path))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, request.url.path))
+        mode = self.plan(request)
+        if mode == CONNECT_FAIL:
+            raise httpx.ConnectError("connection refused", request=request)
+        if mode == STATUS_503_BEFORE:
+            return httpx.Response(503, content=b"<html><body>503 Service Unavailable</body></html>",
+                                  headers={"Content-Type": "text/html"})
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        await response.aclose()
+        if mode == RESET_AFTER:
+            raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+        if mode == STATUS_503_AFTER:
+            return httpx.Response(503, json={"code": -1000, "msg": "An unknown error occurred"})
+        if mode == GARBAGE_AFTER:
+            return httpx.Response(200, content=b'{"symbol":"BTCUSDT","orderId":', headers=response.headers)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def once(method: str, path: str, mode: str) -> Callable[[httpx.Request], str]:
+    """A plan that faults only the first matching request."""
+    fired = [False]
+
+    def plan(request: httpx.Request) -> str:
+        if not fired[0] and request.method == method and request.url.path == path:
+            fired[0] = True
+            return mode
+        return PASS
+
+    return plan
+
+
+@pytest.fixture
+def make_client(paper_exchange):
+    """``async with make_client("full", transport=…) as client`` against the session exchange."""
+
+    @asynccontextmanager
+    async def factory(key: str | None = "full", *, secret: str | None = None, exchange=None,
+                      **kwargs) -> AsyncIterator[BtxClient]:
+        ex = exchange or paper_exchange
+        api_key = api_secret = None
+        if key is not None:
+            api_key, real_secret = ex.key(key)
+            api_secret = SecretStr(secret if secret is not None else real_secret)
+        kwargs.setdefault("retry", FAST_RETRY)
+        async with BtxClient(ex.base_url, api_key, api_secret, **kwargs) as client:
+            yield client
+
+    return factory

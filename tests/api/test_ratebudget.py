@@ -1,0 +1,99 @@
+"""Weight table and budget arithmetic with a fake clock (no real waiting)."""
+
+import httpx
+import pytest
+
+from btx_tui.api.ratebudget import RateBudget, request_weight
+from btx_tui.api.signing import encode_symbols
+
+
+@pytest.mark.parametrize(("method", "path", "params", "weight"), [
+    ("GET", "/api/v3/depth", {}, 5), ("GET", "/api/v3/depth", {"limit": "100"}, 5),
+    ("GET", "/api/v3/depth", {"limit": "101"}, 25), ("GET", "/api/v3/depth", {"limit": "1000"}, 50),
+    ("GET", "/api/v3/depth", {"limit": "5000"}, 250),
+    ("GET", "/api/v3/ticker/24hr", {"symbol": "BTCUSDT"}, 2),
+    ("GET", "/api/v3/ticker/24hr", {"symbols": encode_symbols(["A"] * 20)}, 2),
+    ("GET", "/api/v3/ticker/24hr", {"symbols": encode_symbols(["A"] * 21)}, 40),
+    ("GET", "/api/v3/ticker/24hr", {"symbols": encode_symbols(["A"] * 101)}, 80),
+    ("GET", "/api/v3/ticker/24hr", {}, 80),
+    ("GET", "/api/v3/ticker/price", {"symbol": "X"}, 2), ("GET", "/api/v3/ticker/price", {}, 4),
+    ("GET", "/api/v3/openOrders", {"symbol": "X"}, 6), ("GET", "/api/v3/openOrders", {}, 80),
+    ("DELETE", "/api/v3/openOrders", {"symbol": "X"}, 1),
+    ("POST", "/api/v3/order", {}, 1), ("GET", "/api/v3/order", {}, 4), ("DELETE", "/api/v3/order", {}, 1),
+    ("GET", "/api/v3/myTrades", {"symbol": "X"}, 20), ("GET", "/api/v3/myTrades", {"orderId": "1"}, 5),
+    ("GET", "/api/v3/exchangeInfo", {}, 20), ("GET", "/api/v3/rateLimit/order", {}, 40),
+    ("GET", "/api/v3/account", {}, 20), ("GET", "/api/v3/klines", {}, 2), ("GET", "/api/v3/trades", {}, 25),
+])
+def test_weights_follow_the_contract(method: str, path: str, params: dict, weight: int) -> None:
+    assert request_weight(method, path, params) == weight
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _budget(t: FakeTime, limit: int = 100) -> RateBudget:
+    return RateBudget(limit, safety=0.9, monotonic=t.monotonic, wall=lambda: 0.0, sleep=t.sleep)
+
+
+async def test_acquire_within_budget_does_not_wait() -> None:
+    t = FakeTime()
+    b = _budget(t)
+    for _ in range(9):
+        await b.acquire(10)
+    assert t.slept == [] and b.used() == 90 and b.effective_limit == 90
+
+
+async def test_acquire_over_budget_waits_for_the_window_to_slide() -> None:
+    t = FakeTime()
+    b = _budget(t)
+    await b.acquire(50)
+    t.now += 30
+    await b.acquire(40)
+    await b.acquire(10)  # 100 > 90: must wait until the first 50 leaves the window (30 s)
+    assert sum(t.slept) == pytest.approx(30.0)
+    assert b.used() == 50
+
+
+async def test_server_reported_weight_counts() -> None:
+    t = FakeTime()
+    b = _budget(t)
+    b.observe(httpx.Headers({"X-MBX-USED-WEIGHT-1M": "85"}))
+    assert b.used() == 85
+    await b.acquire(5)
+    assert b.used() == 90
+    await b.acquire(5)  # must wait for the server's observation to age out
+    assert sum(t.slept) == pytest.approx(60.0)
+
+
+async def test_pause_blocks_every_request_until_retry_after() -> None:
+    t = FakeTime()
+    b = _budget(t)
+    b.pause(12)
+    snap = b.snapshot()
+    assert snap.pause_remaining_s == 12 and snap.paused_for == 12 and snap.paused_until == 12
+    await b.acquire(1)
+    assert sum(t.slept) == pytest.approx(12.0)
+    b.pause(5)
+    b.pause(2)  # never shortens
+    assert b.pause_remaining() == 5
+    assert b.snapshot().paused_until is not None
+
+
+def test_snapshot_reports_order_counters_and_ignores_garbage_headers() -> None:
+    t = FakeTime()
+    b = _budget(t)
+    b.observe(httpx.Headers({"X-MBX-ORDER-COUNT-10S": "3", "X-MBX-ORDER-COUNT-1D": "40",
+                             "X-MBX-USED-WEIGHT-1M": "lots"}))
+    snap = b.snapshot()
+    assert (snap.order_count_10s, snap.order_count_1d, snap.server_used, snap.used) == (3, 40, None, 0)
+    assert snap.limit == 100 and snap.fraction == 0

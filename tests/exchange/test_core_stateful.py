@@ -1,0 +1,144 @@
+"""Hypothesis stateful test of the Exchange facade: random limit/maker/market orders,
+cancels and withdrawals across several accounts and symbols; after every step the ledger
+is conserved, no balance is negative, locked funds equal what open orders and pending
+withdrawals reserve, executedQty == Σ fills <= origQty, and every rejection (including a
+duplicate open client id) leaves the state untouched."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from btx_tui.exchange.errors import ApiError
+from btx_tui.exchange.symbols import MARKETS
+
+from .test_core_support import D, FakeClock, open_exchange, req, snapshot
+
+SYMBOLS = {
+    # symbol: (center price, price step between generated prices, lots min, lots max)
+    "BTCUSDT": (D("95000"), D("1"), 10, 3000),
+    "ETHBTC": (D("0.0358"), D("0.00001"), 30, 5000),
+    "BTTUSDT": (D("0.0000006"), D("0.0000000001"), 9_000_000, 30_000_000),
+}
+FUNDING = {"USDT": D("50000"), "BTC": D("2"), "ETH": D("20"), "BTT": D("200000000")}
+TRON = "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"
+
+
+class ExchangeMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp(prefix="btx-core-state-"))
+        self.clock = FakeClock()
+        self.ex = open_exchange(self.dir, self.clock)
+        self.accts = [self.ex.create_account(FUNDING) for _ in range(3)]
+        self.rejections = 0
+
+    def teardown(self) -> None:
+        self.ex.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _attempt(self, acct: int, order, test: bool = False) -> dict | None:
+        before = snapshot(self.ex)
+        try:
+            return self.ex.place_order(acct, order, test=test)
+        except ApiError as err:
+            assert err.code in (-1013, -2010), err
+            assert snapshot(self.ex) == before, f"rejected {order} changed state"
+            self.rejections += 1
+            return None
+
+    @rule(a=st.integers(0, 2), sym=st.sampled_from(sorted(SYMBOLS)), buy=st.booleans(),
+          off=st.integers(-5, 5), size=st.integers(0, 1000),
+          kind=st.sampled_from(["GTC", "GTC", "IOC", "FOK", "MAKER"]),
+          cid=st.sampled_from([None, None, "c0", "c1", "c2"]))
+    def limit(self, a, sym, buy, off, size, kind, cid):
+        center, step, lo, hi = SYMBOLS[sym]
+        lots = lo + (hi - lo) * size // 1000
+        qty = MARKETS[sym].lots_to_qty(lots)
+        price = center + step * off
+        type_ = "LIMIT_MAKER" if kind == "MAKER" else "LIMIT"
+        tif = None if kind == "MAKER" else kind
+        self.clock.advance(7)
+        r = self._attempt(self.accts[a], req(sym, "BUY" if buy else "SELL", type_, str(qty), str(price),
+                                             tif=tif, cid=cid))
+        if r is not None:
+            assert D(r["executedQty"]) <= D(r["origQty"])
+            assert sum((D(f["qty"]) for f in r["fills"]), D(0)) == D(r["executedQty"])
+
+    @rule(a=st.integers(0, 2), sym=st.sampled_from(sorted(SYMBOLS)), buy=st.booleans(),
+          size=st.integers(0, 1000), by_quote=st.booleans())
+    def market(self, a, sym, buy, size, by_quote):
+        center, _, lo, hi = SYMBOLS[sym]
+        lots = lo + (hi - lo) * size // 1000
+        qty = MARKETS[sym].lots_to_qty(lots)
+        side = "BUY" if buy else "SELL"
+        self.clock.advance(5)
+        if by_quote:
+            order = req(sym, side, "MARKET", quote=str(qty * center))
+        else:
+            order = req(sym, side, "MARKET", str(qty))
+        r = self._attempt(self.accts[a], order)
+        if r is not None:
+            assert r["status"] in ("FILLED", "EXPIRED")
+            assert sum((D(f["qty"]) for f in r["fills"]), D(0)) == D(r["executedQty"])
+
+    @precondition(lambda self: bool(self.ex._open))
+    @rule(pick=st.integers(0, 10_000), by_cid=st.booleans())
+    def cancel(self, pick, by_cid):
+        rows = sorted(self.ex._open.values(), key=lambda r: r.order_id)
+        row = rows[pick % len(rows)]
+        self.clock.advance(3)
+        if by_cid:
+            out = self.ex.cancel_order(row.account_id, row.symbol, None, row.client_order_id, None)
+        else:
+            out = self.ex.cancel_order(row.account_id, row.symbol, row.order_id, None, None)
+        assert out["status"] == "CANCELED" and out["orderId"] == row.order_id
+        try:
+            self.ex.cancel_order(row.account_id, row.symbol, row.order_id, None, None)
+            raise AssertionError("second cancel succeeded")
+        except ApiError as err:
+            assert err.code == -2011
+
+    @precondition(lambda self: bool(self.ex._open))
+    @rule(pick=st.integers(0, 10_000))
+    def duplicate_open_client_id(self, pick):
+        rows = sorted(self.ex._open.values(), key=lambda r: r.order_id)
+        row = rows[pick % len(rows)]
+        center, step, lo, _ = SYMBOLS[row.symbol]
+        order = req(row.symbol, row.side, "LIMIT", str(MARKETS[row.symbol].lots_to_qty(lo)),
+                    str(center), cid=row.client_order_id)
+        before = snapshot(self.ex)
+        try:
+            self.ex.place_order(row.account_id, order)
+            raise AssertionError("duplicate client id accepted")
+        except ApiError as err:
+            assert (err.code, err.msg) == (-2010, "Duplicate order sent.")
+        assert snapshot(self.ex) == before
+
+    @rule(a=st.integers(0, 2), amount=st.integers(10, 60_000))
+    def withdraw(self, a, amount):
+        before = snapshot(self.ex)
+        try:
+            self.ex.withdraw_apply(self.accts[a], "USDT", "TRX", TRON, None, D(amount), None)
+        except ApiError as err:
+            assert err.code == -4026 and snapshot(self.ex) == before
+
+    @rule(ms=st.sampled_from([500, 3000, 10_000]))
+    def time_passes(self, ms):
+        self.clock.advance(ms)
+        self.ex.process_withdrawals()
+
+    @invariant()
+    def consistent(self):
+        self.ex.check_invariants()
+
+
+ExchangeMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=50, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestExchangeMachine = ExchangeMachine.TestCase
