@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--no-market", action="store_true", help="do not run the synthetic traders")
     ex.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default=None,
                     help="log level on stderr (default: WARNING)")
+    # Used by the dashboard's paper mode: stop when the parent (holding our stdin) dies.
+    ex.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
 
     cfg = sub.add_parser("config", help="inspect or edit the configuration",
                          description="Inspect or edit btx-tui's configuration.")
@@ -134,7 +136,7 @@ def _run_exchange(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = args.data_dir or paths.paper_data_dir()
     return run(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed,
-               market=not args.no_market)
+               market=not args.no_market, exit_with_parent=args.exit_with_parent)
 
 
 def _config_path(args: argparse.Namespace) -> int:

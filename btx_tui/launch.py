@@ -55,7 +55,7 @@ def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
     if exchange.is_paper:
         from btx_tui.paper import start_paper_exchange
 
-        paper = start_paper_exchange(paths.paper_data_dir(), seed=PAPER_SEED)
+        paper = start_paper_exchange(paths.paper_data_dir(), seed=PAPER_SEED, attach=True)
         api_key, api_secret = paper.key("full")
         redactor().add_secret(api_key)
         redactor().add_secret(api_secret)

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from btx_tui.exchange.instance import running_url
+
 LISTENING_PREFIX = "BTX paper exchange listening on "
 
 
@@ -29,7 +31,8 @@ class PaperExchangeError(RuntimeError):
 class PaperExchange:
     """A running paper exchange child process."""
 
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None
+    """None when attached to an exchange another process started (we must not stop it)."""
     base_url: str
     data_dir: Path
     keys: dict[str, dict] = field(default_factory=dict)
@@ -41,7 +44,7 @@ class PaperExchange:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask politely (SIGINT, like Ctrl-C), then insist."""
-        if self.proc.poll() is not None:
+        if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGINT if os.name == "posix" else signal.CTRL_BREAK_EVENT)
         try:
@@ -52,7 +55,7 @@ class PaperExchange:
 
     def kill(self) -> None:
         """``kill -9``: no chance to clean up (used by durability tests)."""
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
 
@@ -67,8 +70,14 @@ def start_paper_exchange(
     extra_args: list[str] | None = None,
     timeout: float = 20.0,
     stderr_path: Path | None = None,
+    attach: bool = False,
 ) -> PaperExchange:
-    """Start ``btx-tui exchange`` and wait until it listens and has written its demo keys."""
+    """Start ``btx-tui exchange`` and wait until it listens and has written its demo keys.
+
+    The child stops by itself when this process dies (it watches its stdin pipe). With
+    ``attach=True``, an exchange already running on ``data_dir`` (another dashboard's) is
+    used instead of failing.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable, "-m", "btx_tui", "exchange",
@@ -76,15 +85,22 @@ def start_paper_exchange(
     ]
     if not market:
         cmd.append("--no-market")
-    cmd += extra_args or []
+    cmd += ["--exit-with-parent", *(extra_args or [])]
     err_target = stderr_path or data_dir / "exchange.stderr.log"
     with open(err_target, "ab") as err:
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+            cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.PIPE,
             start_new_session=True,
         )
     assert proc.stdout is not None
     line = _read_first_line(proc, timeout)
+    if not line.startswith(LISTENING_PREFIX) and attach:
+        try:
+            code = proc.wait(5)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code == 3 and (url := running_url(data_dir)):
+            return _attach(url, data_dir)
     if not line.startswith(LISTENING_PREFIX):
         proc.kill()
         proc.wait(5)
@@ -94,6 +110,11 @@ def start_paper_exchange(
     keys_file = data_dir / "demo-keys.json"
     keys = {k["name"]: k for k in json.loads(keys_file.read_text())["keys"]}
     return PaperExchange(proc, base_url, data_dir, keys)
+
+
+def _attach(url: str, data_dir: Path) -> PaperExchange:
+    keys = {k["name"]: k for k in json.loads((data_dir / "demo-keys.json").read_text())["keys"]}
+    return PaperExchange(None, url, data_dir, keys)
 
 
 def _read_first_line(proc: subprocess.Popen[bytes], timeout: float) -> str:

@@ -30,6 +30,7 @@ from typing import Any, Iterator
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from btx_tui.exchange import instance
 from btx_tui.exchange.app import ExchangeApp, create_app
 
 log = logging.getLogger("btx_tui.exchange")
@@ -154,7 +155,7 @@ def url_for(host: str, port: int) -> str:
 
 
 async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
-                 market: bool, seed: int) -> None:
+                 market: bool, seed: int, data_dir: Path) -> None:
     serve_task = asyncio.create_task(server.serve(sockets=[sock]))
     market_task: asyncio.Task | None = None
     try:
@@ -163,6 +164,7 @@ async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
                 await serve_task  # start-up failed: propagate
                 return
             await asyncio.sleep(0.01)
+        instance.announce(data_dir, url)
         sys.stdout.write(f"BTX paper exchange listening on {url}\n")
         sys.stdout.flush()
         if market:
@@ -183,7 +185,8 @@ def _report_market_end(task: asyncio.Task) -> None:
         log.error("synthetic market stopped", exc_info=task.exception())
 
 
-def run(host: str, port: int, data_dir: Path, seed: int, market: bool) -> int:
+def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
+        exit_with_parent: bool = False) -> int:
     """Serve the paper exchange until Ctrl-C/SIGTERM; return the process exit code."""
     from btx_tui.exchange.core import Exchange
 
@@ -199,6 +202,11 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool) -> int:
         print(f"WARNING: binding {host}: the paper exchange is reachable from other machines; "
               "its demo keys are not secret.", file=sys.stderr)
     data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = instance.acquire_lock(data_dir)
+    except instance.DataDirBusy as exc:
+        print(f"btx-tui exchange: {exc}", file=sys.stderr)
+        return 3
     exchange = Exchange.open(data_dir)
     try:
         write_demo_keys(data_dir, exchange.demo_keys())
@@ -210,16 +218,20 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool) -> int:
         actual_port = sock.getsockname()[1]
         config = make_config(create_app(exchange))
         server = _Server(config)
+        if exit_with_parent:
+            instance.exit_when_stdin_closes(lambda: setattr(server, "should_exit", True))
         loop_factory = config.get_loop_factory()
         try:
             with asyncio.Runner(loop_factory=loop_factory) as runner:
-                runner.run(_serve(server, sock, url_for(host, actual_port), exchange, market, seed))
+                runner.run(_serve(server, sock, url_for(host, actual_port), exchange, market, seed, data_dir))
         except SystemExit as exc:  # uvicorn exits on a failed lifespan start-up
             return int(exc.code or 1) if isinstance(exc.code, int) else 1
         except KeyboardInterrupt:
             pass
         finally:
             sock.close()
+            instance.withdraw_announcement(data_dir)
         return 0
     finally:
         exchange.close()
+        lock.close()

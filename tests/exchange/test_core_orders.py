@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from decimal import Decimal
 
 import pytest
 
