@@ -169,14 +169,23 @@ class BtxApp(TradingActions, App[None]):
         add(Feed("orders", ui.orders_interval_s, self.router.fetch_orders, signed))
         add(Feed("history", max(ui.orders_interval_s * 5, 5.0), self.router.fetch_history, signed))
 
+    @property
+    def ui_live(self) -> bool:
+        """False once shutdown began: late snapshots must not touch widgets being torn down."""
+        return self.is_running and self.dashboard.is_mounted
+
     # -- feed messages -----------------------------------------------------------------
 
     def on_feed_updated(self, message: FeedUpdated) -> None:
+        if not self.ui_live:
+            return
         with self.batch_update():
             self.router.apply(message)
         self.refresh_status()
 
     def on_feed_failed(self, message: FeedFailed) -> None:
+        if not self.ui_live:
+            return
         self.router.mark_stale(message.feed)
         self.refresh_status()
 
@@ -196,7 +205,7 @@ class BtxApp(TradingActions, App[None]):
         )
 
     def refresh_status(self) -> None:
-        if self.dashboard.is_mounted:
+        if self.ui_live:
             self.dashboard.status_bar.show(self.status_info())
 
     # -- selection ---------------------------------------------------------------------

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 Fetch = Callable[[], Awaitable[tuple[str, Any]]]
 """A feed's fetch: returns ``(key, snapshot)``; the key names what the data is about."""
 
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 15.0
+"""Longest wait between two tries of a failing feed; any feed's success wakes the rest."""
 
 
 @dataclass
@@ -87,6 +88,12 @@ class FeedRunner:
         for feed in self.feeds.values():
             feed.wake()
 
+    def _wake_failing(self) -> None:
+        """The exchange answers again: retry every backing-off feed now, not at its next try."""
+        for other in self.feeds.values():
+            if other.last_error is not None:
+                other.wake()
+
     async def run(self, feed: Feed) -> None:
         """The loop of one feed: fetch → post → sleep, forever."""
         while True:
@@ -107,8 +114,11 @@ class FeedRunner:
                                 feed.name, type(exc).__name__, exc, delay)
                     self.target.post_message(FeedFailed(feed.name, exc, delay))
                 else:
+                    recovered = feed.last_error is not None
                     feed.failures = 0
                     feed.last_error = None
+                    if recovered:
+                        self._wake_failing()
                     feed.last_ok = time.monotonic()
                     latency = (feed.last_ok - started) * 1000
                     self.target.post_message(FeedUpdated(feed.name, data, key, latency))

@@ -50,7 +50,7 @@ class FillWatcher:
     def announce(self, trades: tuple[MyTrade, ...], order: Order | None = None) -> list[MyTrade]:
         """Report trades not seen before; returns them."""
         new = [t for t in trades if (t.symbol, t.id) not in self.seen]
-        if not new:
+        if not new or not self.app.ui_live:
             return []
         self.seen.update((t.symbol, t.id) for t in new)
         self.app.router.add_fills(tuple(new))

@@ -79,6 +79,8 @@ class TradingActions:
 
     def on_order_placed(self: BtxApp, message: OrderPlaced) -> None:  # type: ignore[misc]
         result: PlacementResult = message.result
+        if not self.ui_live:
+            return
         self._pending.pop(result.client_order_id, None)
         self.feeds.wake("orders", "account", "history", "book")
         if result.outcome is Outcome.ACCEPTED and result.order is not None:
@@ -163,6 +165,8 @@ class TradingActions:
         self.post_message(OrdersCanceled([(f"{len(reports)} order(s) on {symbol}", None)]))
 
     def on_orders_canceled(self: BtxApp, message: OrdersCanceled) -> None:  # type: ignore[misc]
+        if not self.ui_live:
+            return
         self.feeds.wake("orders", "account", "history", "book")
         for desc, error in message.results:
             if error is None:

@@ -1,0 +1,445 @@
+"""Order entry: a modal form that shows the exact order before anything is sent.
+
+Why it works this way: a trader must see the rounded price and quantity, the total, the fee
+and every filter or balance problem *while typing*, and nothing leaves the machine until a
+confirmation that names the order exactly has been answered with y. The form never calls
+the exchange: it reads the latest snapshots the feeds delivered (``app.router``), and hands
+the confirmed :class:`~btx_tui.api.orders.OrderRequest` to ``app.submit_order``, which sends
+it in a worker. Parsing and pre-flight live in :mod:`btx_tui.tui.widgets.order_preview`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+
+from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
+from btx_tui.api.preflight import SymbolRules
+from btx_tui.tui.screens.confirm import ConfirmScreen
+from btx_tui.tui.widgets.order_preview import (
+    Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, quick_size,
+)
+
+if TYPE_CHECKING:
+    from btx_tui.tui.app import BtxApp
+
+TYPES = ((OrderType.LIMIT, "Limit"), (OrderType.MARKET, "Market"), (OrderType.LIMIT_MAKER, "Limit maker"))
+TIFS = ((TimeInForce.GTC, "GTC"), (TimeInForce.IOC, "IOC"), (TimeInForce.FOK, "FOK"))
+SIZES = (25, 50, 75, 100)
+INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote-amount"}
+"""Pre-flight field name → id of its Input (and, with ``-error``, of its problem line)."""
+
+
+class Choice(RadioSet, inherit_bindings=False):
+    """A one-line segmented control: the arrow keys choose at once.
+
+    A plain RadioSet only moves a highlight with the arrows and needs Enter to choose; here
+    Enter is left to the form (it means "review the order").
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right,down", "step(1)", "Next", show=False),
+        Binding("left,up", "step(-1)", "Previous", show=False),
+        Binding("space", "toggle_button", "Choose", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    Choice { layout: horizontal; width: auto; height: 1; }
+    Choice > RadioButton { width: auto; margin-right: 2; }
+    """
+
+    def __init__(self, options: tuple[tuple[str, str], ...], value: str, *, id: str) -> None:
+        self.keys = [key for key, _ in options]
+        super().__init__(*[RadioButton(label, value=key == value) for key, label in options],
+                         id=id, compact=True)
+
+    def on_mount(self) -> None:
+        self._selected = self.pressed_index
+
+    @property
+    def value(self) -> str:
+        return self.keys[self.pressed_index]
+
+    def choose(self, key: str) -> None:
+        """Press the option ``key`` (a no-op if it is already pressed)."""
+        button = list(self.query(RadioButton))[self.keys.index(key)]
+        if not button.value:
+            button.value = True
+
+    def action_step(self, step: int) -> None:
+        buttons = list(self.query(RadioButton))
+        index = self.pressed_index
+        for _ in buttons:
+            index = (index + step) % len(buttons)
+            if not buttons[index].disabled:
+                buttons[index].value = True
+                return
+
+
+class OrderFormScreen(ModalScreen[None]):
+    """Buy or sell the selected market: type, price, size, live preview, then confirm."""
+
+    app: BtxApp  # type: ignore[assignment]
+
+    AUTO_FOCUS = "#quantity"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="order_form_close", tooltip="Close the form; nothing is sent"),
+        Binding("enter", "review", "Review", id="order_form_review",
+                tooltip="Show the order for confirmation (only when it has no problems)"),
+        *[Binding(f"f{n},alt+{n}", f"quick_size({pct})", f"{pct}%", id=f"order_form_size_{pct}",
+                  tooltip=f"Size the order at {pct}% of the free balance (rounded down to the step)")
+          for n, pct in enumerate(SIZES, start=1)],
+        Binding("f5", "switch_side", "Buy/Sell", id="order_form_side", tooltip="Switch between buy and sell"),
+        Binding("f6", "cycle_type", "Type", id="order_form_type", tooltip="LIMIT → MARKET → LIMIT_MAKER"),
+        Binding("f7", "cycle_tif", "TIF", id="order_form_tif", tooltip="Time in force: GTC → IOC → FOK"),
+        Binding("f8", "toggle_sizing", "Qty/Amount", id="order_form_sizing",
+                tooltip="MARKET BUY: size by quantity or by the amount to spend"),
+    ]
+
+    DEFAULT_CSS = """
+    OrderFormScreen { align: center middle; }
+    OrderFormScreen #order-form {
+        width: 92; height: auto; max-height: 100%;
+        border: thick $success; background: $surface; padding: 0 1;
+    }
+    OrderFormScreen #order-form.-sell { border: thick $error; }
+    OrderFormScreen #of-title {
+        width: 100%; padding: 0 1; margin-bottom: 1; text-style: bold;
+        background: $success 35%; color: $text;
+    }
+    OrderFormScreen #order-form.-sell #of-title { background: $error 35%; }
+    OrderFormScreen .of-row { height: auto; }
+    OrderFormScreen .of-label { width: 16; color: $text-muted; }
+    OrderFormScreen .of-row.-input > .of-label { padding-top: 1; }
+    OrderFormScreen .of-input { width: 30; }
+    OrderFormScreen .of-error { width: 1fr; padding: 1 0 0 1; color: $error; }
+    OrderFormScreen .of-error.-hint { color: $text-muted; }
+    OrderFormScreen .of-key { width: 1fr; color: $text-muted; text-align: right; }
+    OrderFormScreen #sizes { height: 1; margin: 0 0 1 0; }
+    OrderFormScreen #sizes Button { min-width: 7; margin-right: 1; }
+    OrderFormScreen #size-note { width: 1fr; padding-left: 1; color: $error; }
+    OrderFormScreen #actions { height: auto; align-horizontal: right; margin-top: 1; }
+    OrderFormScreen #actions Button { margin-left: 2; }
+    """
+
+    def __init__(self, *, side: str, symbol: str) -> None:
+        super().__init__()
+        self.side = OrderSide(side)
+        self.symbol = symbol
+        self.order_type = OrderType.LIMIT
+        self.time_in_force = TimeInForce.GTC
+        self.by_quote = False
+        self.evaluation: Evaluation | None = None
+        """The latest evaluation of the form (what the preview shows)."""
+        self.context: MarketContext | None = None
+        self._prefilled: str | None = None
+        self._touched: set[str] = set()
+        self._review_attempted = False
+        self._seen: tuple[int, ...] = ()
+
+    # -- data ----------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> SymbolRules | None:
+        info = self.app.rules.symbol(self.symbol)
+        return SymbolRules.from_symbol_info(info) if info is not None else None
+
+    def market_context(self) -> MarketContext | None:
+        """The market and account as the feeds last saw them; None if the market is unknown."""
+        rules = self.rules
+        if rules is None:
+            return None
+        router = self.app.router
+        depth, account = router.depth, router.account
+        return MarketContext(
+            rules=rules,
+            best_bid=depth.bids[0].price if depth and depth.bids else None,
+            best_ask=depth.asks[0].price if depth and depth.asks else None,
+            last_price=router.prices.get(self.symbol),
+            free=account.free() if account is not None else None,
+            commission_rates=account.commission_rates if account is not None else None,
+            open_orders=sum(1 for o in router.open_orders if o.symbol == self.symbol),
+        )
+
+    def draft(self) -> OrderDraft:
+        """The fields exactly as typed."""
+        return OrderDraft(
+            side=self.side, type=self.order_type, time_in_force=self.time_in_force,
+            price=self.query_one("#price", Input).value,
+            quantity=self.query_one("#quantity", Input).value,
+            quote_amount=self.query_one("#quote-amount", Input).value,
+            by_quote=self.by_quote,
+        )
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        rules = self.rules
+        base, quote = (rules.base_asset, rules.quote_asset) if rules else ("base", "quote")
+        with Vertical(id="order-form"):
+            yield Static(id="of-title")
+            with Horizontal(classes="of-row", id="row-side"):
+                yield Label("Side", classes="of-label")
+                yield Choice(((OrderSide.BUY, "Buy"), (OrderSide.SELL, "Sell")), self.side, id="side")
+                yield Static("F5", classes="of-key")
+            with Horizontal(classes="of-row", id="row-type"):
+                yield Label("Type", classes="of-label")
+                yield Choice(TYPES, self.order_type, id="type")
+                yield Static("F6", classes="of-key")
+            with Horizontal(classes="of-row", id="row-tif"):
+                yield Label("Time in force", classes="of-label")
+                yield Choice(TIFS, self.time_in_force, id="tif")
+                yield Static("F7", classes="of-key")
+            with Horizontal(classes="of-row -input", id="row-price"):
+                yield Label(f"Price ({quote})", classes="of-label")
+                yield Input(id="price", classes="of-input", placeholder="limit price")
+                yield Static(id="price-error", classes="of-error")
+            with Horizontal(classes="of-row", id="row-sizing"):
+                yield Label("Size by", classes="of-label")
+                yield Choice((("qty", f"Quantity ({base})"), ("quote", f"Amount to spend ({quote})")),
+                             "qty", id="sizing")
+                yield Static("F8", classes="of-key")
+            with Horizontal(classes="of-row -input", id="row-quantity"):
+                yield Label(f"Quantity ({base})", classes="of-label")
+                yield Input(id="quantity", classes="of-input", placeholder=f"{base} to {self.side.lower()}")
+                yield Static(id="quantity-error", classes="of-error")
+            with Horizontal(classes="of-row -input", id="row-quote-amount"):
+                yield Label(f"Spend ({quote})", classes="of-label")
+                yield Input(id="quote-amount", classes="of-input", placeholder=f"{quote} to spend")
+                yield Static(id="quote-amount-error", classes="of-error")
+            with Horizontal(id="sizes"):
+                yield Label("Of free", classes="of-label")
+                for n, pct in enumerate(SIZES, start=1):
+                    button = Button(f"{pct}%", id=f"size-{pct}", compact=True, tooltip=f"F{n} / alt+{n}")
+                    button.can_focus = False  # keys F1–F4 do this; tabbing through four buttons would not help
+                    yield button
+                yield Static(id="size-note")
+            yield OrderPreview(id="preview")
+            with Horizontal(id="actions"):
+                yield Button("Close [Esc]", id="close")
+                yield Button("Review [Enter]", id="review", variant="success")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        rules = self.rules
+        if rules is not None and rules.order_types:
+            types = self.query_one("#type", Choice)
+            for key, button in zip(types.keys, types.query(RadioButton), strict=True):
+                button.disabled = key not in rules.order_types
+        self._prefill_price()
+        self._sync_layout()
+        self.recompute()
+        self.set_interval(1.0, self._poll_market)
+
+    # -- state changes ---------------------------------------------------------------------
+
+    def _prefill_price(self) -> None:
+        """Put the best opposite price in the price field unless the trader typed one."""
+        price = self.query_one("#price", Input)
+        if price.value and price.value != self._prefilled:
+            return
+        ctx = self.market_context()
+        best = ctx.best(self.side) if ctx else None
+        if best is None:
+            return
+        self._prefilled = format(best, "f")
+        if price.value != self._prefilled:
+            price.value = self._prefilled
+
+    def _sync_layout(self) -> None:
+        """Show only the fields that apply; colour and title the form by side."""
+        draft_type, buy = self.order_type, self.side is OrderSide.BUY
+        rules = self.rules
+        form = self.query_one("#order-form")
+        form.set_class(not buy, "-sell")
+        paper = " · PAPER" if self.app.connection.paper else ""
+        verb = "BUY" if buy else "SELL"
+        self.query_one("#of-title", Static).update(f"{verb} {self.symbol}{paper}")
+        self.query_one("#review", Button).variant = "success" if buy else "error"
+        self.query_one("#review", Button).label = f"Review {verb} [Enter]"
+        quote_ok = bool(rules and rules.quote_order_qty_market_allowed)
+        market_buy = draft_type is OrderType.MARKET and buy and quote_ok
+        uses_quote = market_buy and self.by_quote
+        self.query_one("#row-price").display = draft_type is not OrderType.MARKET
+        self.query_one("#row-tif").display = draft_type is OrderType.LIMIT
+        self.query_one("#row-sizing").display = market_buy
+        self.query_one("#row-quantity").display = not uses_quote
+        self.query_one("#row-quote-amount").display = uses_quote
+        self.query_one("#side", Choice).choose(self.side)
+        self.query_one("#type", Choice).choose(self.order_type)
+        self.query_one("#tif", Choice).choose(self.time_in_force)
+        self.query_one("#sizing", Choice).choose("quote" if self.by_quote else "qty")
+        focused = self.focused
+        if focused is not None and not _shown(focused):
+            self.query_one("#quote-amount" if uses_quote else "#quantity", Input).focus()
+
+    def recompute(self) -> Evaluation | None:
+        """Evaluate the form and show the preview and every problem next to its field."""
+        ctx = self.context = self.market_context()
+        if ctx is None:
+            self.evaluation = None
+            self.query_one("#preview", OrderPreview).update(
+                f"{self.symbol} is not listed by this exchange: nothing can be ordered.")
+            return None
+        draft = self.draft()
+        if draft.uses_quote != self.by_quote:  # the toggle only applies to MARKET BUY
+            draft = OrderDraft(**{**_fields(draft), "by_quote": draft.uses_quote})
+        ev = self.evaluation = evaluate(draft, ctx)
+        texts = {"price": draft.price, "quantity": draft.quantity, "quote_order_qty": draft.quote_amount}
+        for name, input_id in INPUT_IDS.items():
+            line = self.query_one(f"#{input_id}-error", Static)
+            messages = ev.messages(name)
+            quiet = not texts[name].strip() and name not in self._touched and not self._review_attempted
+            line.set_class(quiet, "-hint")
+            line.update("required" if quiet and messages else "\n".join(f"✗ {m}" for m in messages))
+        self.query_one("#preview", OrderPreview).show(ev, ctx)
+        return ev
+
+    def _poll_market(self) -> None:
+        """Follow new book and account snapshots (prefill, balances, fees) without typing."""
+        router = self.app.router
+        seen = (id(router.depth), id(router.account), id(router.open_orders), id(self.app.rules.info))
+        if seen != self._seen:
+            self._seen = seen
+            self._prefill_price()
+            self.recompute()
+
+    def _set_side(self, side: OrderSide) -> None:
+        if side is self.side:
+            return
+        self.side = side
+        self._prefill_price()
+        self.query_one("#quantity", Input).placeholder = f"to {side.lower()}"
+        self._sync_layout()
+        self.recompute()
+
+    # -- events ----------------------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        if event.input.has_focus:
+            self._touched.add({v: k for k, v in INPUT_IDS.items()}[event.input.id or ""])
+        self.query_one("#size-note", Static).update("")
+        self.recompute()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_review()
+
+    @on(RadioSet.Changed)
+    def _chosen(self, event: RadioSet.Changed) -> None:
+        choice = event.radio_set
+        if not isinstance(choice, Choice):
+            return
+        value = choice.value
+        if choice.id == "side":
+            self._set_side(OrderSide(value))
+            return
+        if choice.id == "type":
+            self.order_type = OrderType(value)
+        elif choice.id == "tif":
+            self.time_in_force = TimeInForce(value)
+        elif choice.id == "sizing":
+            self.by_quote = value == "quote"
+        if self.order_type is not OrderType.MARKET:
+            self._prefill_price()
+        self._sync_layout()
+        self.recompute()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        button_id = event.button.id or ""
+        if button_id == "close":
+            self.action_close()
+        elif button_id == "review":
+            self.action_review()
+        elif button_id.startswith("size-"):
+            self.action_quick_size(int(button_id.removeprefix("size-")))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        """Close without sending anything."""
+        self.dismiss(None)
+
+    def action_switch_side(self) -> None:
+        self._set_side(OrderSide.SELL if self.side is OrderSide.BUY else OrderSide.BUY)
+
+    def action_cycle_type(self) -> None:
+        self.query_one("#type", Choice).action_step(1)
+
+    def action_cycle_tif(self) -> None:
+        if self.order_type is OrderType.LIMIT:
+            self.query_one("#tif", Choice).action_step(1)
+
+    def action_toggle_sizing(self) -> None:
+        if self.query_one("#row-sizing").display:
+            self.query_one("#sizing", Choice).action_step(1)
+
+    def action_quick_size(self, percent: int) -> None:
+        """Size at ``percent`` % of the free balance, rounded down to the step."""
+        ctx = self.market_context()
+        note = self.query_one("#size-note", Static)
+        if ctx is None:
+            return
+        outcome = quick_size(self.draft(), ctx, percent)
+        if isinstance(outcome, str):
+            note.update(f"✗ {outcome}")
+            return
+        name, text = outcome
+        target = self.query_one(f"#{INPUT_IDS[name]}", Input)
+        self._touched.add(name)
+        target.value = text
+        target.cursor_position = len(text)
+        note.update("")
+
+    def action_review(self) -> None:
+        """Show the confirmation if the order has no problems; otherwise point at them."""
+        self._review_attempted = True
+        ev = self.recompute()
+        ctx = self.context
+        if ev is None or ctx is None or not ev.ok:
+            self.app.bell()
+            if ev is not None:
+                for name, input_id in INPUT_IDS.items():
+                    widget = self.query_one(f"#{input_id}", Input)
+                    if ev.messages(name) and _shown(widget):
+                        widget.focus()
+                        break
+            return
+        body, details = confirmation_text(ev, ctx)
+        result = ev.result
+        verb = result.side.value
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                request = result.to_request()
+                self.dismiss(None)
+                self.app.submit_order(request)
+
+        self.app.push_screen(ConfirmScreen(f"Place this {verb} order?", body, details=details,
+                                           confirm_label=f"Place {verb}"), answered)
+
+
+def _shown(widget: Widget) -> bool:
+    """True if ``widget`` and all its ancestors are displayed."""
+    node: Widget | None = widget
+    while isinstance(node, Widget):
+        if not node.display:
+            return False
+        node = node.parent if isinstance(node.parent, Widget) else None
+    return True
+
+
+def _fields(draft: OrderDraft) -> dict[str, object]:
+    return {name: getattr(draft, name) for name in OrderDraft.__slots__}  # type: ignore[attr-defined]

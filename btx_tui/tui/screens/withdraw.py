@@ -1,0 +1,685 @@
+"""Withdraw funds: a checked form, a typed confirmation, and the live withdrawal history.
+
+Money leaving the exchange cannot be called back, so the screen is strict where an order
+form may be lenient: every problem (bad address, garbage number, below the minimum,
+above the maximum, more than the free balance) is shown next to its field before anything
+can be sent, and the final send needs the amount and coin *typed* — a stray Enter cannot
+withdraw. A request is named by a ``withdrawOrderId`` generated before it is sent and is
+never resent: when the answer is lost the trader is told the outcome is unknown and the
+history (refreshed at once, then every few seconds) shows whether it arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane
+
+from btx_tui.api.errors import BtxError, NetworkError, OutcomeUnknown
+from btx_tui.api.models_trading import CoinConfig, NetworkConfig, Withdrawal
+from btx_tui.tui.session import short_error
+from btx_tui.tui.widgets.withdrawals import WithdrawalsTable, plain, shorten
+
+AMOUNT_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+"""The contract's decimal format: digits, one optional dot; no sign, exponent or NaN."""
+
+MAX_DECIMALS = 8
+"""Amounts travel with at most 8 decimals (the exchange pads to 8)."""
+
+HISTORY_INTERVAL_S = 3.0
+"""How often the history (weight 1) is polled while the screen is open."""
+
+CONFIG_EVERY = 5
+"""Balances and networks (``capital/config/getall``, weight 10) are fetched every 5th poll,
+and at once after a send or a manual refresh: they change far less often than a status."""
+
+
+def show(value: Decimal) -> str:
+    """A Decimal for reading: exact, grouped, no trailing zeros (``10000.50`` → ``10,000.5``)."""
+    text = f"{value:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def new_withdraw_order_id() -> str:
+    """A fresh client id for one withdrawal request (``btxw`` + 28 hex)."""
+    return "btxw" + uuid.uuid4().hex[:28]
+
+
+# -- the checks (pure, no widgets) --------------------------------------------------------
+
+
+def parse_amount(text: str) -> tuple[Decimal | None, str | None]:
+    """``(amount, problem)``: a positive Decimal in the contract's format, or why not."""
+    text = text.strip()
+    if not text:
+        return None, None
+    if not AMOUNT_RE.fullmatch(text):
+        return None, "not a number: use digits and one dot, e.g. 12.5"
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
+        return None, "not a number"
+    if amount <= 0:
+        return None, "must be more than 0"
+    if -amount.normalize().as_tuple().exponent > MAX_DECIMALS:  # type: ignore[operator]
+        return None, f"at most {MAX_DECIMALS} decimals"
+    return amount, None
+
+
+def pattern_problem(regex: str | None, value: str) -> bool | None:
+    """True if ``value`` fails ``regex``; None when there is no usable regex (the exchange decides)."""
+    if not regex:
+        return None
+    try:
+        return re.fullmatch(regex, value) is None
+    except re.error:
+        return None
+
+
+def max_amount(coin: CoinConfig, network: NetworkConfig) -> Decimal:
+    """What can leave: free minus the network fee, capped at the network's maximum, never negative."""
+    most = min(coin.free - network.withdraw_fee, network.withdraw_max)
+    return max(most, Decimal(0))
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The form's content, checked. ``problems`` maps a field to what is wrong with it."""
+
+    coin: CoinConfig | None
+    network: NetworkConfig | None
+    address: str
+    tag: str | None
+    amount: Decimal | None
+    problems: dict[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.missing
+
+    @property
+    def fee(self) -> Decimal | None:
+        return self.network.withdraw_fee if self.network else None
+
+    @property
+    def total(self) -> Decimal | None:
+        """What is locked at once (and leaves the account): amount + network fee."""
+        return self.amount + self.network.withdraw_fee if self.amount is not None and self.network else None
+
+    @property
+    def phrase(self) -> str:
+        """What the trader types to confirm: ``<amount> <COIN>``."""
+        return f"{plain(self.amount)} {self.coin.coin}" if self.amount is not None and self.coin else ""
+
+
+def check(coin: CoinConfig | None, network: NetworkConfig | None, address: str, tag: str,
+          amount_text: str) -> Draft:
+    """Check everything that can be checked before sending; the exchange still has the last word."""
+    problems: dict[str, str] = {}
+    missing: list[str] = []
+    address = address.strip()
+    amount, amount_problem = parse_amount(amount_text)
+    if coin is None:
+        missing.append("coin")
+    if network is None:
+        missing.append("network")
+    if not address:
+        missing.append("address")
+    elif re.search(r"\s", address):
+        problems["address"] = "an address has no spaces"
+    elif network is not None and pattern_problem(network.address_regex, address):
+        problems["address"] = f"not a valid {network.network} address for {network.coin}"
+    needs_tag = bool(network and network.memo_regex)
+    if needs_tag and network is not None:
+        if not tag.strip():
+            missing.append("memo/tag")
+        elif pattern_problem(network.memo_regex, tag.strip()):
+            problems["tag"] = f"not a valid memo/tag for {network.network}"
+    if amount_problem:
+        problems["amount"] = amount_problem
+    elif amount is None:
+        missing.append("amount")
+    elif coin is not None and network is not None:
+        c = coin.coin
+        if amount < network.withdraw_min:
+            problems["amount"] = f"below the minimum of {show(network.withdraw_min)} {c} on {network.network}"
+        elif amount > network.withdraw_max:
+            problems["amount"] = f"above the maximum of {show(network.withdraw_max)} {c} on {network.network}"
+        elif amount + network.withdraw_fee > coin.free:
+            problems["amount"] = (f"amount + fee is {show(amount + network.withdraw_fee)} {c}, more than your "
+                                  f"free {show(coin.free)} {c} (max {show(max_amount(coin, network))})")
+    return Draft(coin, network, address, tag.strip() if needs_tag else None, amount, problems, tuple(missing))
+
+
+def confirms(typed: str, draft: Draft) -> bool:
+    """True if ``typed`` names the draft's amount and coin (``12.5 usdt`` confirms 12.50 USDT)."""
+    parts = typed.split()
+    if len(parts) != 2 or draft.amount is None or draft.coin is None:
+        return False
+    amount, _ = parse_amount(parts[0])
+    return amount == draft.amount and parts[1].upper() == draft.coin.coin.upper()
+
+
+# -- outcomes and messages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """How one withdrawal request ended: ``accepted``, ``rejected``, ``not sent`` or ``unknown``."""
+
+    kind: str
+    withdraw_order_id: str
+    what: str
+    detail: str = ""
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """``(kind, plain words)`` for a failed send. Only a proven refusal counts as not done."""
+    if isinstance(exc, NetworkError) and not exc.maybe_sent:
+        return "not sent", "the exchange could not be reached; nothing was sent"
+    if isinstance(exc, (NetworkError, OutcomeUnknown)):
+        return "unknown", "unknown — check the history before retrying"
+    if isinstance(exc, BtxError):
+        return "rejected", exc.msg
+    return "unknown", "unknown — check the history before retrying"
+
+
+class WithdrawalSent(Message):
+    """A withdrawal request finished (whatever the outcome)."""
+
+    def __init__(self, outcome: SendOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class WithdrawalsFetched(Message):
+    """Fresh history, and coin configuration when it was fetched this time (else None)."""
+
+    def __init__(self, history: tuple[Withdrawal, ...], coins: tuple[CoinConfig, ...] | None) -> None:
+        super().__init__()
+        self.history = history
+        self.coins = coins
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, WithdrawalsFetched)
+
+
+class WithdrawalsFailed(Message):
+    """A history poll failed; the loop retries by itself."""
+
+    def __init__(self, error: BaseException, retry_in_s: float) -> None:
+        super().__init__()
+        self.error = error
+        self.retry_in_s = retry_in_s
+
+
+# -- the typed confirmation ------------------------------------------------------------------
+
+
+class ConfirmWithdrawScreen(ModalScreen[bool]):
+    """Shows exactly what will leave, and sends only once the amount and coin are typed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back to the form", id="withdraw_confirm_back",
+                tooltip="Return to the form without sending; nothing is lost"),
+    ]
+
+    DEFAULT_CSS = """
+    ConfirmWithdrawScreen { align: center middle; }
+    ConfirmWithdrawScreen > Vertical {
+        width: 84; height: auto; padding: 1 2; border: thick $error; background: $surface;
+    }
+    ConfirmWithdrawScreen .title { text-style: bold; color: $error; margin-bottom: 1; }
+    ConfirmWithdrawScreen #wdc-details { margin-bottom: 1; }
+    ConfirmWithdrawScreen #wdc-ask { color: $warning; }
+    ConfirmWithdrawScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmWithdrawScreen Button { margin-left: 2; }
+    """
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
+
+    def compose(self) -> ComposeResult:
+        d = self.draft
+        assert d.coin is not None and d.network is not None and d.amount is not None and d.total is not None
+        c = d.coin.coin
+        lines = [
+            f"Coin      {c} ({d.coin.name or c})",
+            f"Network   {d.network.network}",
+            f"Address   {d.address}",
+            *([f"Memo/tag  {d.tag}"] if d.tag else []),
+            f"Amount    {show(d.amount)} {c}   (the recipient receives this)",
+            f"Fee       {show(d.network.withdraw_fee)} {c}",
+            f"Locked    {show(d.total)} {c}   (free after: {show(d.coin.free - d.total)} {c})",
+        ]
+        with Vertical(id="wdc"):
+            yield Label("Confirm withdrawal — this cannot be undone", classes="title")
+            yield Static("\n".join(lines), id="wdc-details", markup=False)
+            yield Static(f"To send, type the amount and coin:  {d.phrase}", id="wdc-ask", markup=False)
+            yield Input(placeholder=f"type {d.phrase} here", id="wdc-input")
+            with Horizontal():
+                yield Button("Back \\[esc]", id="wdc-back")
+                yield Button("Send withdrawal", id="wdc-send", variant="error", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#wdc-input", Input).focus()
+
+    @on(Input.Changed, "#wdc-input")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one("#wdc-send", Button).disabled = not confirms(event.value, self.draft)
+
+    @on(Input.Submitted, "#wdc-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if confirms(event.value, self.draft):
+            self.dismiss(True)
+        else:
+            self.notify(f"Type {self.draft.phrase} to send, or Esc to go back.", severity="warning",
+                        timeout=4, markup=False)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "wdc-send" and confirms(self.query_one("#wdc-input", Input).value, self.draft):
+            self.dismiss(True)
+        elif event.button.id == "wdc-back":
+            self.dismiss(False)
+
+    def action_back(self) -> None:
+        self.dismiss(False)
+
+
+# -- the screen ------------------------------------------------------------------------------
+
+
+class WithdrawScreen(ModalScreen[None]):
+    """The withdraw form and the withdrawal history, as two tabs of one modal.
+
+    The history (and each coin's free balance) is polled by one long-lived worker while the
+    screen is open; a send runs in a worker owned by the *app*, so closing the screen never
+    cancels a request already on its way.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="withdraw_close",
+                tooltip="Close the withdraw screen (a withdrawal being sent still finishes)"),
+        Binding("ctrl+s", "review", "Review & send", id="withdraw_review",
+                tooltip="Check the withdrawal and open the typed confirmation"),
+        Binding("ctrl+o", "max", "Max", id="withdraw_max",
+                tooltip="Fill in the most you can withdraw: free balance minus the network fee"),
+        Binding("ctrl+t", "switch_tab", "Form/History", id="withdraw_switch_tab",
+                tooltip="Switch between the withdraw form and the withdrawal history"),
+        Binding("ctrl+r", "refresh_history", "Refresh", id="withdraw_refresh",
+                tooltip="Fetch the withdrawal history and balances now"),
+    ]
+
+    DEFAULT_CSS = """
+    WithdrawScreen { align: center middle; }
+    WithdrawScreen #wd-box {
+        width: 108; max-width: 100%; height: 33; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    WithdrawScreen #wd-title { text-style: bold; width: 1fr; }
+    WithdrawScreen #wd-tabs, WithdrawScreen TabPane { height: 1fr; }
+    WithdrawScreen #wd-form { height: 1fr; }
+    WithdrawScreen .row { height: auto; }
+    WithdrawScreen .lbl { width: 10; padding-top: 1; }
+    WithdrawScreen .row Select, WithdrawScreen .row Input { width: 1fr; }
+    WithdrawScreen #wd-max { min-width: 9; width: 9; }
+    WithdrawScreen .problem { color: $error; padding-left: 10; height: auto; }
+    WithdrawScreen .hint { color: $text-muted; padding-left: 10; height: auto; }
+    WithdrawScreen #wd-summary { padding: 0 1; border: round $primary; height: auto; }
+    WithdrawScreen #wd-buttons { height: auto; align-horizontal: right; }
+    WithdrawScreen #wd-buttons Button { margin-left: 2; }
+    WithdrawScreen #wd-history-status { color: $text-muted; height: auto; }
+    WithdrawScreen #wd-history-status.-error { color: $error; }
+    WithdrawScreen #wd-table { height: 1fr; }
+    """
+
+    def __init__(self, *, interval_s: float = HISTORY_INTERVAL_S) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self.coins: dict[str, CoinConfig] = {}
+        """Withdrawable coins by name, from the latest ``capital/config/getall``."""
+        self.draft = check(None, None, "", "", "")
+        self.unresolved: dict[str, str] = {}
+        """withdrawOrderId → description of sends whose outcome is unknown, until seen in the history."""
+        self.last_update: datetime | None = None
+        self._networks_for: str | None = None
+        self._wake = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="wd-box"):
+            yield Label("Withdraw funds", id="wd-title")
+            with TabbedContent(initial="wd-tab-form", id="wd-tabs"):
+                with TabPane("Withdraw", id="wd-tab-form"), VerticalScroll(id="wd-form"):
+                    yield Static("Loading coins and networks…", id="wd-load", classes="hint")
+                    with Horizontal(classes="row"):
+                        yield Label("Coin", classes="lbl")
+                        yield Select[str]([], prompt="Choose a coin", id="wd-coin")
+                    with Horizontal(classes="row"):
+                        yield Label("Network", classes="lbl")
+                        yield Select[str]([], prompt="Choose a network", id="wd-network")
+                    with Horizontal(classes="row"):
+                        yield Label("Address", classes="lbl")
+                        yield Input(placeholder="destination address", id="wd-address")
+                    yield Static("", id="wd-address-problem", classes="problem", markup=False)
+                    with Horizontal(classes="row", id="wd-tag-row"):
+                        yield Label("Memo/tag", classes="lbl")
+                        yield Input(placeholder="memo / tag this network requires", id="wd-tag")
+                    yield Static("", id="wd-tag-problem", classes="problem", markup=False)
+                    with Horizontal(classes="row"):
+                        yield Label("Amount", classes="lbl")
+                        yield Input(placeholder="amount the recipient receives", id="wd-amount")
+                        yield Button("Max", id="wd-max", tooltip="Free balance minus the network fee [ctrl+o]")
+                    yield Static("", id="wd-free", classes="hint", markup=False)
+                    yield Static("", id="wd-amount-problem", classes="problem", markup=False)
+                    yield Static("", id="wd-summary", markup=False)
+                    with Horizontal(id="wd-buttons"):
+                        yield Button("Close \\[esc]", id="wd-close")
+                        yield Button("Review & send \\[ctrl+s]", id="wd-review", variant="warning", disabled=True)
+                with TabPane("History", id="wd-tab-history"):
+                    yield Static("Loading history…", id="wd-history-status", markup=False)
+                    yield WithdrawalsTable(id="wd-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#wd-tag-row").display = False
+        self.query_one("#wd-coin", Select).focus()
+        self._refresh_form()
+        self.run_worker(self._poll(), name="withdraw-history", group="withdraw-history",
+                        exclusive=True, exit_on_error=False)
+
+    # -- widgets -----------------------------------------------------------------------------
+
+    @property
+    def table(self) -> WithdrawalsTable:
+        return self.query_one(WithdrawalsTable)
+
+    def _select(self, which: str) -> Select[str]:
+        return self.query_one(f"#wd-{which}", Select)
+
+    def _input(self, which: str) -> Input:
+        return self.query_one(f"#wd-{which}", Input)
+
+    def _say(self, widget_id: str, text: str) -> None:
+        widget = self.query_one(f"#{widget_id}", Static)
+        widget.update(text)
+        widget.display = bool(text)
+
+    # -- polling -------------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        """Fetch history and balances, post them, sleep; errors are shown, never raised."""
+        fail_delay = self.interval_s
+        polls = 0
+        while True:
+            woken = self._wake.is_set()
+            self._wake.clear()
+            delay = self.interval_s
+            try:
+                client = getattr(self.app, "client", None)
+                if client is None:
+                    raise NetworkError("not connected to the exchange yet", maybe_sent=False)
+                history = await client.withdraw_history(limit=100)
+                coins = None
+                if woken or not self.coins or polls % CONFIG_EVERY == 0:
+                    coins = await client.capital_config()
+                polls += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - shown on screen, retried with backoff
+                fail_delay = min(fail_delay * 2, 30.0)
+                delay = fail_delay
+                self.post_message(WithdrawalsFailed(exc, delay))
+            else:
+                fail_delay = self.interval_s
+                self.post_message(WithdrawalsFetched(history, coins))
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay * random.uniform(0.9, 1.1))
+            except TimeoutError:
+                pass
+
+    def on_withdrawals_fetched(self, message: WithdrawalsFetched) -> None:
+        self.last_update = datetime.now(UTC)
+        with self.app.batch_update():
+            if message.coins is not None:
+                self._apply_coins(message.coins)
+            self.table.update_withdrawals(message.history)
+            status = self.query_one("#wd-history-status", Static)
+            status.remove_class("-error")
+            status.update(f"{len(message.history)} withdrawal(s) · updated {self.last_update:%H:%M:%S} UTC · "
+                          f"refreshes every {self.interval_s:g} s (ctrl+r: now)")
+        self._resolve_unknown(message.history)
+
+    def on_withdrawals_failed(self, message: WithdrawalsFailed) -> None:
+        since = f" (last update {self.last_update:%H:%M:%S} UTC)" if self.last_update else ""
+        text = f"History not updated: {short_error(message.error)} — retrying in {message.retry_in_s:.0f} s{since}"
+        status = self.query_one("#wd-history-status", Static)
+        status.add_class("-error")
+        status.update(text)
+        if not self.coins:
+            self._say("wd-load", f"Could not load coins and networks: {short_error(message.error)} — "
+                                 f"retrying in {message.retry_in_s:.0f} s")
+
+    def _resolve_unknown(self, history: tuple[Withdrawal, ...]) -> None:
+        for wid, what in list(self.unresolved.items()):
+            found = next((w for w in history if w.withdraw_order_id == wid), None)
+            if found is not None:
+                del self.unresolved[wid]
+                self.app.notify(f"{what} did reach the exchange: id {found.id}, {self.table.status_of(wid)}.",
+                                title="Withdrawal found in history", timeout=10, markup=False)
+
+    # -- the form --------------------------------------------------------------------------------
+
+    def _apply_coins(self, coins: tuple[CoinConfig, ...]) -> None:
+        usable = {c.coin: c for c in coins
+                  if c.withdraw_all_enable and any(n.withdraw_enable for n in c.network_list)}
+        first_load = not self.coins
+        changed = list(usable) != list(self.coins)
+        self.coins = usable
+        if not usable:
+            self._say("wd-load", "No coin can be withdrawn from this account.")
+            return
+        self._say("wd-load", "")
+        if changed:
+            select = self._select("coin")
+            previous = select.selection
+            select.set_options([(f"{c.coin}  {c.name}" if c.name and c.name != c.coin else c.coin, c.coin)
+                                for c in usable.values()])
+            if previous in usable:
+                select.value = previous
+            elif first_load:
+                select.value = next((c.coin for c in usable.values() if c.free > 0), next(iter(usable)))
+        self._refresh_form()
+
+    def _networks(self, coin: CoinConfig) -> list[NetworkConfig]:
+        return [n for n in coin.network_list if n.withdraw_enable]
+
+    @on(Select.Changed, "#wd-coin")
+    def _coin_changed(self, event: Select.Changed) -> None:
+        coin = self.coins.get(self._select("coin").selection or "")
+        name = coin.coin if coin else None
+        if name != self._networks_for:
+            self._networks_for = name
+            select = self._select("network")
+            nets = self._networks(coin) if coin else []
+            select.set_options([(f"{n.network} · fee {show(n.withdraw_fee)} {n.coin} · "
+                                 f"min {show(n.withdraw_min)} {n.coin}", n.network) for n in nets])
+            if nets:
+                select.value = next((n.network for n in nets if n.is_default), nets[0].network)
+        self._refresh_form()
+
+    @on(Select.Changed, "#wd-network")
+    @on(Input.Changed, "#wd-address, #wd-tag, #wd-amount")
+    def _field_changed(self, event: Message) -> None:
+        self._refresh_form()
+
+    def _current(self) -> tuple[CoinConfig | None, NetworkConfig | None]:
+        coin = self.coins.get(self._select("coin").selection or "")
+        name = self._select("network").selection
+        network = next((n for n in self._networks(coin) if n.network == name), None) if coin else None
+        return coin, network
+
+    def _refresh_form(self) -> None:
+        """Check the form and show every problem, the balance line and the summary."""
+        coin, network = self._current()
+        d = self.draft = check(coin, network, self._input("address").value, self._input("tag").value,
+                               self._input("amount").value)
+        self.query_one("#wd-tag-row").display = bool(network and network.memo_regex)
+        self._say("wd-address-problem", f"✗ Address: {d.problems['address']}" if "address" in d.problems else "")
+        self._say("wd-tag-problem", f"✗ Memo/tag: {d.problems['tag']}" if "tag" in d.problems else "")
+        self._say("wd-amount-problem", f"✗ Amount: {d.problems['amount']}" if "amount" in d.problems else "")
+        if coin and network:
+            c = coin.coin
+            self._say("wd-free", f"Free {show(coin.free)} {c} · fee {show(network.withdraw_fee)} · "
+                                 f"min {show(network.withdraw_min)} · max {show(network.withdraw_max)} · "
+                                 f"you can send up to {show(max_amount(coin, network))} {c} (ctrl+o)")
+        else:
+            self._say("wd-free", "")
+        self.query_one("#wd-summary", Static).update(self._summary(d))
+        review = self.query_one("#wd-review", Button)
+        review.disabled = not d.ok or self.sending
+        review.label = "Sending…" if self.sending else "Review & send \\[ctrl+s]"
+
+    def _summary(self, d: Draft) -> str:
+        c = d.coin.coin if d.coin else ""
+        if d.amount is not None and d.network is not None and d.total is not None:
+            lines = [f"Amount       {show(d.amount)} {c}",
+                     f"Network fee  {show(d.network.withdraw_fee)} {c}",
+                     f"Total locked {show(d.total)} {c}  (amount + fee; leaves the account when completed)",
+                     f"Recipient    receives {show(d.amount)} {c}"
+                     + (f" at {shorten(d.address, 8, 6)}" if d.address and "address" not in d.problems else "")]
+        else:
+            lines = ["Amount       —", "Network fee  " + (f"{show(d.fee)} {c}" if d.fee is not None else "—"),
+                     "Total locked —", "Recipient    —"]
+        if d.problems:
+            lines.append(f"Fix {len(d.problems)} problem(s) above to continue.")
+        elif d.missing:
+            lines.append("Still needed: " + ", ".join(d.missing) + ".")
+        else:
+            lines.append("Ready: ctrl+s to review and confirm.")
+        return "\n".join(lines)
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    @property
+    def sending(self) -> bool:
+        """A withdrawal request is on its way (from this screen or an earlier one)."""
+        return any(w.group == "withdraw-send" and not w.is_finished for w in self.app.workers)
+
+    def action_max(self) -> None:
+        coin, network = self._current()
+        if coin is None or network is None:
+            self.notify("Choose a coin and a network first.", severity="warning", timeout=3)
+            return
+        amount = self._input("amount")
+        amount.value = plain(max_amount(coin, network))
+        amount.focus()
+
+    def action_review(self) -> None:
+        d = self.draft
+        if self.sending:
+            self.notify("A withdrawal is being sent; wait for its answer.", severity="warning", timeout=4)
+            return
+        if not d.ok:
+            first = next(iter(d.problems.items()), None)
+            text = f"{first[0]}: {first[1]}" if first else "still needed: " + ", ".join(d.missing)
+            self.notify(f"Cannot send yet — {text}.", severity="warning", timeout=4, markup=False)
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.send(d)
+
+        self.app.push_screen(ConfirmWithdrawScreen(d), confirmed)
+
+    def send(self, draft: Draft) -> str:
+        """Send a confirmed withdrawal in an app worker; returns its withdrawOrderId."""
+        wid = new_withdraw_order_id()
+        self.app.run_worker(self._apply(draft, wid), name=f"withdraw:{wid}", group="withdraw-send",
+                            exclusive=True, exit_on_error=False)
+        self._refresh_form()
+        return wid
+
+    async def _apply(self, d: Draft, wid: str) -> None:
+        assert d.coin is not None and d.network is not None and d.amount is not None
+        what = f"{show(d.amount)} {d.coin.coin} to {shorten(d.address)} on {d.network.network}"
+        try:
+            client = self.app.client  # type: ignore[attr-defined]
+            result = await client.withdraw_apply(d.coin.coin, d.address, d.amount, network=d.network.network,
+                                                 address_tag=d.tag, withdraw_order_id=wid)
+            outcome = SendOutcome("accepted", wid, what, result.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome the trader reads
+            kind, words = classify(exc)
+            outcome = SendOutcome(kind, wid, what, words)
+        notify_outcome(self.app, outcome)
+        feeds = getattr(self.app, "feeds", None)
+        if feeds is not None:
+            feeds.wake("account")
+        if self.is_attached:
+            self.post_message(WithdrawalSent(outcome))
+
+    def on_withdrawal_sent(self, message: WithdrawalSent) -> None:
+        o = message.outcome
+        if o.kind == "unknown":
+            self.unresolved[o.withdraw_order_id] = o.what
+        if o.kind in ("accepted", "unknown"):
+            self._input("amount").value = ""  # a second press must not repeat it
+            self.query_one(TabbedContent).active = "wd-tab-history"
+            self.table.focus()
+        self._wake.set()
+        self._refresh_form()
+
+    # -- other actions -------------------------------------------------------------------------------
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        actions = {"wd-max": self.action_max, "wd-review": self.action_review, "wd-close": self.action_close}
+        if event.button.id in actions:
+            actions[event.button.id]()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_switch_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "wd-tab-history" if tabs.active == "wd-tab-form" else "wd-tab-form"
+        if tabs.active == "wd-tab-history":
+            self.table.focus()
+        else:
+            self._input("address").focus()
+
+    def action_refresh_history(self) -> None:
+        self._wake.set()
+
+
+def notify_outcome(app: Any, o: SendOutcome) -> None:
+    """Tell the trader how a send ended, in plain words (exchange text is never read as markup)."""
+    if o.kind == "accepted":
+        app.notify(f"{o.what}: accepted, id {o.detail}. Watch it in the History tab.",
+                   title="Withdrawal accepted", timeout=8, markup=False)
+    elif o.kind == "rejected":
+        app.notify(f"{o.what}: {o.detail}", title="Withdrawal rejected", severity="error", timeout=12, markup=False)
+    elif o.kind == "not sent":
+        app.notify(f"{o.what}: {o.detail}.", title="Withdrawal not sent", severity="warning", timeout=10,
+                   markup=False)
+    else:
+        app.notify(f"{o.what}: {o.detail} (client id {o.withdraw_order_id}).", title="Withdrawal outcome unknown",
+                   severity="warning", timeout=20, markup=False)

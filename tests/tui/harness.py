@@ -1,0 +1,70 @@
+"""Helpers for Pilot tests of the real app against a real paper exchange."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+from pydantic import SecretStr
+from textual.pilot import Pilot
+
+from btx_tui.api.client import BtxClient
+from btx_tui.api.orders import OrderRequest
+from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
+from btx_tui.config import Settings
+from btx_tui.paper import PaperExchange
+from btx_tui.tui.app import BtxApp
+from btx_tui.tui.session import Connection
+
+FAST_UI = {"tickers_interval_s": 0.3, "book_interval_s": 0.2, "trades_interval_s": 0.3,
+           "klines_interval_s": 1.0, "account_interval_s": 0.3, "orders_interval_s": 0.3}
+
+
+def make_app(exchange: PaperExchange, key: str = "full", **ui: object) -> BtxApp:
+    """The real app, connected like paper mode does, polling fast so tests are quick."""
+    api_key, secret = exchange.key(key)
+    settings = Settings.model_validate({"ui": {**FAST_UI, **ui}})
+    return BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True))
+
+
+def client_for(exchange: PaperExchange, key: str = "full") -> BtxClient:
+    api_key, secret = exchange.key(key)
+    return BtxClient(exchange.base_url, api_key, SecretStr(secret))
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0,
+                   what: str = "condition") -> None:
+    """Let the app run until ``condition()`` is truthy (fails the test after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def ready(pilot: Pilot) -> BtxApp:
+    """Wait until markets, permissions, balances and the book have arrived."""
+    app: BtxApp = pilot.app  # type: ignore[assignment]
+    await wait_for(pilot, lambda: app.rules.info is not None and app.permissions, what="session start")
+    await wait_for(pilot, lambda: app.router.account is not None, what="first balances")
+    await wait_for(pilot, lambda: app.router.depth is not None, what="first book")
+    return app
+
+
+def limit(symbol: str, side: str, qty: str, price: str, tif: str = "GTC") -> OrderRequest:
+    return OrderRequest(symbol=symbol, side=OrderSide(side), type=OrderType.LIMIT,
+                        quantity=Decimal(qty), price=Decimal(price), time_in_force=TimeInForce(tif))
+
+
+def market(symbol: str, side: str, qty: str) -> OrderRequest:
+    return OrderRequest(symbol=symbol, side=OrderSide(side), type=OrderType.MARKET, quantity=Decimal(qty))
+
+
+def notifications(app: BtxApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def settle(seconds: float) -> None:
+    await asyncio.sleep(seconds)
