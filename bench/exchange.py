@@ -308,7 +308,7 @@ def print_engine_table(r: dict) -> None:
 # is not the bottleneck.
 
 
-def _http_plan(symbols: list[str], conns: int) -> dict[str, tuple[list[tuple[str, str, str]], str]]:
+def _http_plan(symbols: list[str]) -> dict[str, list[tuple[str, str, str]]]:
     """Per symbol: far-from-market (side, price, qty) choices, cycled by the workers.
 
     BUYs at 40-50 % of the reference price, SELLs at 150-160 %, ten distinct levels a side,
@@ -318,7 +318,7 @@ def _http_plan(symbols: list[str], conns: int) -> dict[str, tuple[list[tuple[str
 
     from btx_tui.exchange.symbols import MARKETS
 
-    plan: dict[str, tuple[list[tuple[str, str, str]], str]] = {}
+    plan: dict[str, list[tuple[str, str, str]]] = {}
     for sym in symbols:
         spec = MARKETS[sym]
         choices = []
@@ -328,7 +328,7 @@ def _http_plan(symbols: list[str], conns: int) -> dict[str, tuple[list[tuple[str
                 qty = (spec.min_notional * 2 / price / spec.step_size).to_integral_value(rounding="ROUND_UP")
                 qty = max(qty * spec.step_size, spec.min_qty)
                 choices.append((side, _wire(price), _wire(qty)))
-        plan[sym] = (choices, sym)
+        plan[sym] = choices
     return plan
 
 
@@ -346,7 +346,7 @@ def _order_requests(host: str, plan: dict, symbols: list[str], key: dict, conn_n
     out = []
     for i in range(start, start + count):
         sym = symbols[i % len(symbols)]
-        choices = plan[sym][0]
+        choices = plan[sym]
         side, price, qty = choices[(i // len(symbols)) % len(choices)]
         q = signed_query(key["api_secret"], [
             ("symbol", sym), ("side", side), ("type", "LIMIT"), ("timeInForce", "GTC"),
@@ -441,7 +441,7 @@ async def _http_run(base_url: str, server_pid: int, keys: list[dict], symbols: l
         raise SystemExit(f"too many orders per symbol and account ({per_symbol:.0f}); "
                          "raise --http-symbols or --http-conns")
     conns = [await RawConnection.open(host, port) for _ in range(args.http_conns)]
-    plan = _http_plan(symbols, args.http_conns)
+    plan = _http_plan(symbols)
     figures: dict[str, Any] = {}
     ping = build_request("GET", "/api/v3/ping", hostport)
     placed = 0
@@ -517,7 +517,7 @@ def bench_http(args: argparse.Namespace) -> dict:
         args.http_paced_s = min(args.http_paced_s, 5.0)
     data_dir = Path(tempfile.mkdtemp(prefix="btx-bench-http-"))
     try:
-        symbols = [s for s in exchange_symbols(data_dir)][: args.http_symbols]
+        symbols = exchange_symbols(data_dir)[: args.http_symbols]
         keys = seed_exchange(data_dir, symbols, levels=20, trades=2, bench_accounts=args.http_conns)
         server = start_bench_exchange(data_dir)
         try:

@@ -43,8 +43,19 @@ def capital_config(ctx: Context) -> Any:
     return ctx.exchange.capital_config(ctx.account_id)
 
 
+def no_margin_pairs(ctx: Context) -> Any:
+    """Spot only: no cross or isolated margin pairs.
+
+    ccxt's ``binance.load_markets()`` asks for these whenever it has an API key; answering
+    with an empty list (as an exchange without margin trading would) lets it work unchanged.
+    """
+    return []
+
+
 ENDPOINTS = [
     Endpoint("POST", "/sapi/v1/capital/withdraw/apply", WITHDRAW, fixed(1), withdraw_apply),
     Endpoint("GET", "/sapi/v1/capital/withdraw/history", USER_DATA, fixed(1), withdraw_history),
     Endpoint("GET", "/sapi/v1/capital/config/getall", USER_DATA, fixed(10), capital_config),
+    Endpoint("GET", "/sapi/v1/margin/allPairs", USER_DATA, fixed(1), no_margin_pairs),
+    Endpoint("GET", "/sapi/v1/margin/isolated/allPairs", USER_DATA, fixed(10), no_margin_pairs),
 ]

@@ -47,28 +47,45 @@ HISTORY: tuple[Withdrawal, ...] = tuple(Withdrawal.model_validate(w) for w in [
 
 
 class FakeWalletClient:
-    """Answers the wallet endpoints from fixed data; records withdrawals it is asked for."""
+    """Answers the wallet endpoints from fixed data; records withdrawals it is asked for.
+
+    Set ``history_error`` / ``config_error`` / ``apply_error`` to make a call raise instead
+    (a lost network, garbage, a rejection); ``history_calls`` counts the polls.
+    """
 
     def __init__(self) -> None:
         self.applied: list[dict[str, Any]] = []
+        self.history: tuple[Withdrawal, ...] = HISTORY
+        self.history_error: BaseException | None = None
+        self.config_error: BaseException | None = None
+        self.apply_error: BaseException | None = None
+        self.history_calls = 0
 
     async def capital_config(self) -> tuple[CoinConfig, ...]:
+        if self.config_error is not None:
+            raise self.config_error
         return COINS
 
     async def withdraw_history(self, **_: Any) -> tuple[Withdrawal, ...]:
-        return HISTORY
+        self.history_calls += 1
+        if self.history_error is not None:
+            raise self.history_error
+        return self.history
 
     async def withdraw_apply(self, coin: str, address: str, amount: Decimal, **kw: Any) -> WithdrawApplyResult:
         self.applied.append({"coin": coin, "address": address, "amount": amount, **kw})
+        if self.apply_error is not None:
+            raise self.apply_error
         return WithdrawApplyResult(id="c" * 32)
 
 
 class WithdrawHostApp(App[None]):
     """A bare app that opens the withdraw screen on a fake client (no feeds, no clock on screen)."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval_s: float = 3600) -> None:
         super().__init__()
         self.client = FakeWalletClient()
+        self.interval_s = interval_s
 
     def on_mount(self) -> None:
-        self.push_screen(WithdrawScreen(interval_s=3600))
+        self.push_screen(WithdrawScreen(interval_s=self.interval_s))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -24,7 +25,7 @@ from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.api.preflight import SymbolRules
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.widgets.order_preview import (
-    Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, quick_size,
+    Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, fmt_on_grid, quick_size,
 )
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class OrderFormScreen(ModalScreen[None]):
     OrderFormScreen #sizes { height: 1; margin: 0 0 1 0; }
     OrderFormScreen #sizes Button { min-width: 7; margin-right: 1; }
     OrderFormScreen #size-note { width: 1fr; padding-left: 1; color: $error; }
-    OrderFormScreen #actions { height: auto; align-horizontal: right; margin-top: 1; }
+    OrderFormScreen #actions { height: auto; align-horizontal: right; }
     OrderFormScreen #actions Button { margin-left: 2; }
     """
 
@@ -176,7 +177,7 @@ class OrderFormScreen(ModalScreen[None]):
             price=self.query_one("#price", Input).value,
             quantity=self.query_one("#quantity", Input).value,
             quote_amount=self.query_one("#quote-amount", Input).value,
-            by_quote=self.by_quote,
+            by_quote=self.by_quote and bool(self.context and self.context.rules.quote_order_qty_market_allowed),
         )
 
     # -- layout --------------------------------------------------------------------------
@@ -224,8 +225,8 @@ class OrderFormScreen(ModalScreen[None]):
                 yield Static(id="size-note")
             yield OrderPreview(id="preview")
             with Horizontal(id="actions"):
-                yield Button("Close [Esc]", id="close")
-                yield Button("Review [Enter]", id="review", variant="success")
+                yield Button(Content("Close [Esc]"), id="close")
+                yield Button(Content("Review [Enter]"), id="review", variant="success")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -241,16 +242,20 @@ class OrderFormScreen(ModalScreen[None]):
 
     # -- state changes ---------------------------------------------------------------------
 
-    def _prefill_price(self) -> None:
-        """Put the best opposite price in the price field unless the trader typed one."""
+    def _prefill_price(self, *, follow: bool = True) -> None:
+        """Put the best opposite price in the price field unless the trader typed one.
+
+        With ``follow=False`` only an empty field is filled: a price the form chose must not
+        move under the trader's eyes just because the book moved.
+        """
         price = self.query_one("#price", Input)
-        if price.value and price.value != self._prefilled:
+        if price.value and (price.value != self._prefilled or not follow):
             return
         ctx = self.market_context()
         best = ctx.best(self.side) if ctx else None
-        if best is None:
+        if ctx is None or best is None:
             return
-        self._prefilled = format(best, "f")
+        self._prefilled = fmt_on_grid(best, ctx.rules.tick_size).replace(",", "")
         if price.value != self._prefilled:
             price.value = self._prefilled
 
@@ -264,7 +269,7 @@ class OrderFormScreen(ModalScreen[None]):
         verb = "BUY" if buy else "SELL"
         self.query_one("#of-title", Static).update(f"{verb} {self.symbol}{paper}")
         self.query_one("#review", Button).variant = "success" if buy else "error"
-        self.query_one("#review", Button).label = f"Review {verb} [Enter]"
+        self.query_one("#review", Button).label = Content(f"Review {verb} [Enter]")
         quote_ok = bool(rules and rules.quote_order_qty_market_allowed)
         market_buy = draft_type is OrderType.MARKET and buy and quote_ok
         uses_quote = market_buy and self.by_quote
@@ -290,8 +295,6 @@ class OrderFormScreen(ModalScreen[None]):
                 f"{self.symbol} is not listed by this exchange: nothing can be ordered.")
             return None
         draft = self.draft()
-        if draft.uses_quote != self.by_quote:  # the toggle only applies to MARKET BUY
-            draft = OrderDraft(**{**_fields(draft), "by_quote": draft.uses_quote})
         ev = self.evaluation = evaluate(draft, ctx)
         texts = {"price": draft.price, "quantity": draft.quantity, "quote_order_qty": draft.quote_amount}
         for name, input_id in INPUT_IDS.items():
@@ -309,7 +312,7 @@ class OrderFormScreen(ModalScreen[None]):
         seen = (id(router.depth), id(router.account), id(router.open_orders), id(self.app.rules.info))
         if seen != self._seen:
             self._seen = seen
-            self._prefill_price()
+            self._prefill_price(follow=False)
             self.recompute()
 
     def _set_side(self, side: OrderSide) -> None:
@@ -317,7 +320,8 @@ class OrderFormScreen(ModalScreen[None]):
             return
         self.side = side
         self._prefill_price()
-        self.query_one("#quantity", Input).placeholder = f"to {side.lower()}"
+        base = self.context.rules.base_asset if self.context else "base"
+        self.query_one("#quantity", Input).placeholder = f"{base} to {side.lower()}"
         self._sync_layout()
         self.recompute()
 
@@ -351,7 +355,7 @@ class OrderFormScreen(ModalScreen[None]):
         elif choice.id == "sizing":
             self.by_quote = value == "quote"
         if self.order_type is not OrderType.MARKET:
-            self._prefill_price()
+            self._prefill_price(follow=False)
         self._sync_layout()
         self.recompute()
 
@@ -440,6 +444,3 @@ def _shown(widget: Widget) -> bool:
         node = node.parent if isinstance(node.parent, Widget) else None
     return True
 
-
-def _fields(draft: OrderDraft) -> dict[str, object]:
-    return {name: getattr(draft, name) for name in OrderDraft.__slots__}  # type: ignore[attr-defined]

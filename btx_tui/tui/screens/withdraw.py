@@ -215,7 +215,8 @@ class WithdrawalsFetched(Message):
         self.coins = coins
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, WithdrawalsFetched)
+        """A newer snapshot replaces a queued older one, unless only the older carries coins."""
+        return isinstance(message, WithdrawalsFetched) and (self.coins is not None or message.coins is None)
 
 
 class WithdrawalsFailed(Message):
@@ -359,6 +360,8 @@ class WithdrawScreen(ModalScreen[None]):
         self.unresolved: dict[str, str] = {}
         """withdrawOrderId → description of sends whose outcome is unknown, until seen in the history."""
         self.last_update: datetime | None = None
+        self.sent: list[str] = []
+        """withdrawOrderIds of the requests sent from this screen, oldest first."""
         self._networks_for: str | None = None
         self._wake = asyncio.Event()
 
@@ -611,6 +614,7 @@ class WithdrawScreen(ModalScreen[None]):
     def send(self, draft: Draft) -> str:
         """Send a confirmed withdrawal in an app worker; returns its withdrawOrderId."""
         wid = new_withdraw_order_id()
+        self.sent.append(wid)
         self.app.run_worker(self._apply(draft, wid), name=f"withdraw:{wid}", group="withdraw-send",
                             exclusive=True, exit_on_error=False)
         self._refresh_form()

@@ -211,6 +211,13 @@ def grouped(value: Decimal) -> str:
     return f"{sign}{int(whole.lstrip('-') or 0):,}{dot}{frac}"
 
 
+def approx(value: Decimal, decimals: int = 8) -> str:
+    """An estimate for people: at most ``decimals`` decimals (a division can yield 60)."""
+    if value != value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN):
+        value = value.quantize(Decimal(1).scaleb(-decimals))
+    return grouped(value)
+
+
 def describe_price(ev: Evaluation, ctx: MarketContext) -> str:
     r = ev.result
     if r.price is not None:
@@ -238,9 +245,9 @@ def confirmation_text(ev: Evaluation, ctx: MarketContext) -> tuple[str, str]:
             how += f", {r.time_in_force.value} ({TIF_MEANING[r.time_in_force]})"
         if r.type is OrderType.LIMIT_MAKER:
             how += " (post-only: rejected if it would trade at once)"
-    approx = "≈ " if r.type is OrderType.MARKET and r.quote_order_qty is None else ""
-    total = f"Total {approx}{grouped(r.notional)} {rules.quote_asset}" if r.notional is not None else "Total unknown"
-    fee = (f"Commission ≈ {grouped(r.commission)} {r.commission_asset} (estimated)"
+    about = "≈ " if r.type is OrderType.MARKET and r.quote_order_qty is None else ""
+    total = f"Total {about}{approx(r.notional)} {rules.quote_asset}" if r.notional is not None else "Total unknown"
+    fee = (f"Commission ≈ {approx(r.commission)} {r.commission_asset} (estimated)"
            if r.commission is not None else "Commission: estimated after the fill")
     return f"{what}\n{how}", f"{total}\n{fee}"
 
@@ -295,12 +302,12 @@ class OrderPreview(Static):
             extra = (f"  rounded down from {human(ev.typed['quantity'])}", note) if r.quantity_adjusted else ""
             lines.append(self._line("Quantity", f"{fmt_on_grid(r.quantity, step)} {rules.base_asset}", extra))
         else:
-            lines.append(self._line("Quantity", ("—", "$text-muted")))
+            lines.append(self._line("Spend" if draft.uses_quote else "Quantity", ("—", "$text-muted")))
         # total and fee
-        approx = "≈ " if r.type is OrderType.MARKET and r.quote_order_qty is None else ""
-        total = f"{approx}{grouped(r.notional)} {rules.quote_asset}" if r.notional is not None else "—"
+        about = "≈ " if r.type is OrderType.MARKET and r.quote_order_qty is None else ""
+        total = f"{about}{approx(r.notional)} {rules.quote_asset}" if r.notional is not None else "—"
         lines.append(self._line("Total", total, *self._problems(ev, "notional")))
-        fee = f"≈ {grouped(r.commission)} {r.commission_asset}" if r.commission is not None else "—"
+        fee = f"≈ {approx(r.commission)} {r.commission_asset}" if r.commission is not None else "—"
         lines.append(self._line("Commission", fee))
         # balances after a full fill
         if ctx.free is None:
