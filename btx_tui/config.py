@@ -86,7 +86,7 @@ class UiSettings(_Section):
     """Poll interval of balances."""
     orders_interval_s: float = Field(default=1.0, ge=0.2, le=3600)
     """Poll interval of open orders and recent fills."""
-    chart_interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1m"
+    chart_interval: Literal["1s", "1m", "5m", "15m", "1h", "4h", "1d"] = "1m"
     """Kline interval the chart starts with (``i`` cycles it)."""
     bell_on_fill: bool = True
     """Ring the terminal bell when a resting order fills."""

@@ -71,3 +71,199 @@ async def test_b_opens_a_buy_form_focused_on_quantity_with_the_best_ask(fresh_ex
         assert app.focused is form.query_one("#quantity")
         assert Decimal(value(form, "#price")) == Decimal(BEST_ASK)
         assert "BUY BTTUSDT" in text(form, "#of-title")
+
+
+async def test_quantity_below_the_minimum_is_shown_inline_and_enter_does_not_confirm(
+        fresh_exchange: PaperExchange) -> None:
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "b")
+        await pilot.press(*"0.5")
+        await pilot.pause()
+        assert text(form, "#quantity-error") == "✗ Below the minimum quantity 1 BTT"
+        assert form.evaluation is not None and not form.evaluation.ok
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form, "a problem must keep the confirmation closed"
+        # A quantity above the minimum but worth less than 5 USDT: the value problem shows at the total.
+        await replace(pilot, form, "#quantity", "1000")
+        assert text(form, "#quantity-error") == ""
+        assert "✗ Order value 0.00062 USDT is below the minimum 5 USDT" in text(form, "#preview")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        assert app.pending_intents() == {}
+
+
+async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_it(
+        fresh_exchange: PaperExchange) -> None:
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "b")
+        await replace(pilot, form, "#price", "0.000000610012")
+        await replace(pilot, form, "#quantity", "10000000.7")
+        preview = text(form, "#preview")
+        assert "0.0000006100 USDT  rounded down from 0.000000610012" in preview
+        assert "10,000,000 BTT  rounded down from 10000000.7" in preview
+        assert "Total       6.1 USDT" in preview
+        assert "Commission  ≈ 10,000 BTT" in preview
+        assert "USDT 9,994.00 → 9,987.90" in preview  # 10,000 minus the resting buy's 6 USDT, minus 6.1
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        confirm = app.screen
+        assert str(confirm.query_one("#confirm-body", Static).content) == (
+            "BUY 10,000,000 BTT on BTTUSDT\nLIMIT @ 0.0000006100 USDT, GTC (good till canceled)")
+        assert str(confirm.query_one("#confirm-details", Static).content) == (
+            "Total 6.1 USDT\nCommission ≈ 10,000 BTT (estimated)")
+
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is form, what="back to the form")
+        assert (value(form, "#price"), value(form, "#quantity")) == ("0.000000610012", "10000000.7")
+        assert form.side == "BUY" and form.order_type == "LIMIT" and form.time_in_force == "GTC"
+        assert app.pending_intents() == {}
+
+        form.query_one("#quantity", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, (ConfirmScreen, OrderFormScreen)),
+                       what="the form to close")
+        async with client_for(fresh_exchange) as client:
+            placed: list = []
+
+            async def fetch() -> None:
+                placed[:] = [o for o in await client.open_orders(SYMBOL) if o.price == Decimal("0.0000006100")]
+
+            for _ in range(100):
+                await fetch()
+                if placed:
+                    break
+                await pilot.pause(0.1)
+        assert len(placed) == 1
+        order = placed[0]
+        assert (order.side, order.type, order.time_in_force) == ("BUY", "LIMIT", "GTC")
+        assert order.orig_qty == Decimal("10000000")
+        assert order.client_order_id.startswith("btx-")
+
+
+async def test_quick_size_100_percent_of_a_sell_is_the_free_base_rounded_down(
+        fresh_exchange: PaperExchange) -> None:
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "s")
+        assert Decimal(value(form, "#price")) == Decimal(BEST_BID)
+        async with client_for(fresh_exchange) as client:
+            free = (await client.account()).balance("BTT").free
+        assert free == Decimal("40000000")  # 50M funded, 10M locked by the resting sell
+        step = app.rules.symbol(SYMBOL).lot_size.step_size  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: app.router.account is not None
+                       and app.router.account.balance("BTT").free == free, what="fresh balances")
+        assert app.focused is form.query_one("#quantity")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert Decimal(value(form, "#quantity")) == round_quantity(free, step) == Decimal("40000000")
+        await pilot.press("alt+2")  # the alt keys work too, with the cursor in the input
+        await pilot.pause()
+        assert value(form, "#quantity") == "20000000"
+        await pilot.click("#size-25")
+        await pilot.pause()
+        assert value(form, "#quantity") == "10000000"
+        assert form.evaluation is not None and form.evaluation.ok
+
+
+async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_exchange: PaperExchange) -> None:
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "b")
+        cases = {
+            "abc": "✗ Not a number: 'abc'",
+            "-1": "✗ Must be positive: type the number without a sign",
+            "1e5": "✗ Write the number in full, without an exponent",
+            "1,5": "✗ Use a dot for decimals and no thousands commas",
+            "": "✗ Enter a quantity",
+        }
+        for typed, error in cases.items():
+            await replace(pilot, form, "#quantity", typed)
+            assert text(form, "#quantity-error") == error, typed
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is form, typed
+        await replace(pilot, form, "#price", "0.00000062x")
+        assert text(form, "#price-error") == "✗ Not a number: '0.00000062x'"
+        await replace(pilot, form, "#quantity", "10000000")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        assert app.focused is form.query_one("#price"), "review points at the field in error"
+
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.dashboard, what="the form to close")
+        assert app.pending_intents() == {}
+        await pilot.pause(0.3)
+        async with client_for(fresh_exchange) as client:
+            orders = await client.all_orders(SYMBOL)
+        assert len(orders) == 2, "only the two resting orders of the setup exist"
+
+
+async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_exchange: PaperExchange) -> None:
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "b")
+        shown = lambda row: form.query_one(row).display  # noqa: E731
+        assert shown("#row-price") and shown("#row-tif") and not shown("#row-sizing")
+        await pilot.press("f6")  # MARKET: no price, no time in force, may size by quote
+        await pilot.pause()
+        assert form.order_type == "MARKET"
+        assert not shown("#row-price") and not shown("#row-tif") and shown("#row-sizing")
+        assert "market (≈ 0.0000006200 USDT now)" in text(form, "#preview")
+        await pilot.press("f6")  # LIMIT_MAKER: a price, no time in force
+        await pilot.pause()
+        assert form.order_type == "LIMIT_MAKER"
+        assert shown("#row-price") and not shown("#row-tif") and not shown("#row-sizing")
+        await pilot.press("f5")  # switch to SELL: the prefilled ask becomes the best bid
+        await pilot.pause()
+        assert form.side == "SELL"
+        assert "SELL BTTUSDT" in text(form, "#of-title")
+        assert Decimal(value(form, "#price")) == Decimal(BEST_BID)
+        assert form.query_one("#order-form").has_class("-sell")
+        await pilot.press("f6")  # back to LIMIT; f7 cycles the time in force
+        await pilot.press("f7")
+        await pilot.pause()
+        assert (form.order_type, form.time_in_force) == ("LIMIT", "IOC")
+        assert app.focused is form.query_one("#quantity")
+
+
+async def test_market_buy_by_quote_amount_is_placed_with_quote_order_qty(fresh_exchange: PaperExchange) -> None:
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "b")
+        await pilot.press("f6", "f8")  # MARKET, sized by the USDT amount to spend
+        await pilot.pause()
+        assert form.by_quote and form.query_one("#row-quote-amount").display
+        assert not form.query_one("#row-quantity").display
+        assert app.focused is form.query_one("#quote-amount")
+        await pilot.press(*"6.2")
+        await pilot.pause()
+        assert "Spend       6.2 USDT" in text(form, "#preview")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        assert str(app.screen.query_one("#confirm-body", Static).content) == (
+            "BUY BTT for 6.2 USDT on BTTUSDT\nMARKET at the best available price (≈ 0.0000006200 USDT now)")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.screen is app.dashboard, what="the form to close")
+        async with client_for(fresh_exchange) as client:
+            found: list = []
+            for _ in range(100):
+                found = [o for o in await client.all_orders(SYMBOL) if o.type == "MARKET"]
+                if found:
+                    break
+                await pilot.pause(0.1)
+        assert len(found) == 1
+        assert found[0].side == "BUY" and found[0].orig_quote_order_qty == Decimal("6.2")

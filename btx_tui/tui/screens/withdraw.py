@@ -364,6 +364,8 @@ class WithdrawScreen(ModalScreen[None]):
         """withdrawOrderIds of the requests sent from this screen, oldest first."""
         self._networks_for: str | None = None
         self._wake = asyncio.Event()
+        self._answered: set[str] = set()
+        """Worker names of sends whose outcome has arrived."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="wd-box"):
@@ -582,8 +584,13 @@ class WithdrawScreen(ModalScreen[None]):
 
     @property
     def sending(self) -> bool:
-        """A withdrawal request is on its way (from this screen or an earlier one)."""
-        return any(w.group == "withdraw-send" and not w.is_finished for w in self.app.workers)
+        """A withdrawal request is on its way (from this screen or an earlier one).
+
+        A send whose outcome message has arrived counts as done even if its worker has not
+        quite finished yet, so the form never stays stuck on "Sending…".
+        """
+        return any(w.group == "withdraw-send" and not w.is_finished and w.name not in self._answered
+                   for w in self.app.workers)
 
     def action_max(self) -> None:
         coin, network = self._current()
@@ -611,8 +618,15 @@ class WithdrawScreen(ModalScreen[None]):
 
         self.app.push_screen(ConfirmWithdrawScreen(d), confirmed)
 
-    def send(self, draft: Draft) -> str:
-        """Send a confirmed withdrawal in an app worker; returns its withdrawOrderId."""
+    def send(self, draft: Draft) -> str | None:
+        """Send a confirmed withdrawal in an app worker; returns its withdrawOrderId.
+
+        The worker group is exclusive, so this refuses (returns None) while another send is in
+        flight: starting one would cancel a request that may already have reached the exchange.
+        """
+        if self.sending:
+            self.notify("A withdrawal is being sent; wait for its answer.", severity="warning", timeout=4)
+            return None
         wid = new_withdraw_order_id()
         self.sent.append(wid)
         self.app.run_worker(self._apply(draft, wid), name=f"withdraw:{wid}", group="withdraw-send",
@@ -624,7 +638,9 @@ class WithdrawScreen(ModalScreen[None]):
         assert d.coin is not None and d.network is not None and d.amount is not None
         what = f"{show(d.amount)} {d.coin.coin} to {shorten(d.address)} on {d.network.network}"
         try:
-            client = self.app.client  # type: ignore[attr-defined]
+            client = getattr(self.app, "client", None)
+            if client is None:
+                raise NetworkError("not connected to the exchange yet", maybe_sent=False)
             result = await client.withdraw_apply(d.coin.coin, d.address, d.amount, network=d.network.network,
                                                  address_tag=d.tag, withdraw_order_id=wid)
             outcome = SendOutcome("accepted", wid, what, result.id)
@@ -642,6 +658,7 @@ class WithdrawScreen(ModalScreen[None]):
 
     def on_withdrawal_sent(self, message: WithdrawalSent) -> None:
         o = message.outcome
+        self._answered.add(f"withdraw:{o.withdraw_order_id}")
         if o.kind == "unknown":
             self.unresolved[o.withdraw_order_id] = o.what
         if o.kind in ("accepted", "unknown"):

@@ -19,7 +19,7 @@ from btx_tui.api.models import Kline
 from btx_tui.tui.formatting import fmt_price
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
-INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
+INTERVALS = ("1s", "1m", "5m", "15m", "1h", "4h", "1d")
 AXIS_WIDTH = 13
 
 
@@ -57,12 +57,22 @@ class PriceChart(Widget, can_focus=True):
         candles = self.klines[-cols:]
         if not candles or height <= 0:
             return Text("waiting for klines…" if not candles else "", style="dim")
+        axis = self.get_component_rich_style("chart--axis")
+        hint = ""
+        if len(candles) < 10 and height > 3:
+            hint = f" only {len(candles)} {self.interval} candle(s) so far — i changes the interval"
+            height -= 1
+        text = self._plot(candles, cols, height, axis)
+        if hint:
+            text.append("\n" + hint[:width], axis)
+        return text
+
+    def _plot(self, candles: Sequence[Kline], cols: int, height: int, axis: object) -> Text:
         lo = min(k.low for k in candles)
         hi = max(k.high for k in candles)
         span = hi - lo or (hi * Decimal("0.001")) or Decimal(1)
         up = self.get_component_rich_style("chart--up")
         down = self.get_component_rich_style("chart--down")
-        axis = self.get_component_rich_style("chart--axis")
         eighths = [int((k.close - lo) / span * height * 8) for k in candles]
         labels = {0: hi, height // 2: lo + span / 2, height - 1: lo}
         text = Text(no_wrap=True)
