@@ -117,10 +117,17 @@ class RequestLog:
 
 
 def hook_btx(client: BtxClient, log: RequestLog) -> None:
-    async def on_request(request: Any) -> None:
-        log.add(request.method, request.url)
+    """Count at BtxClient's wire: every request its transport is handed (retries included)."""
+    transport = client.rest.transport
+    original = transport.request
 
-    client.rest._http.event_hooks["request"].append(on_request)
+    async def request(origin: Any, data: bytes, **kw: Any) -> Any:
+        if log.enabled:
+            method, target = data.split(b" ", 2)[:2]
+            log.add(method.decode(), target.decode())
+        return await original(origin, data, **kw)
+
+    transport.request = request  # type: ignore[method-assign]
 
 
 def hook_ccxt(exchange: Any, log: RequestLog) -> None:

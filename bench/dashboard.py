@@ -44,7 +44,9 @@ from btx_tui.config import Settings  # noqa: E402
 from btx_tui.paper import start_paper_exchange  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
 from btx_tui.tui.session import Connection  # noqa: E402
-from btx_tui.tui.widgets.order_book import BookView, OrderBookView  # noqa: E402
+from btx_tui.api.market import book_view  # noqa: E402
+from btx_tui.api.models import Depth  # noqa: E402
+from btx_tui.tui.widgets.order_book import BookDisplay, OrderBookView  # noqa: E402
 
 LEVELS = 25
 TICK = Decimal("0.01")
@@ -54,7 +56,7 @@ STEP = Decimal("0.00001")
 # -- order book widget vs DataTable -------------------------------------------------------------
 
 
-def book_updates(n: int, seed: int = 7) -> list[BookView]:
+def book_updates(n: int, seed: int = 7) -> list[BookDisplay]:
     """A realistic stream: each update changes a few sizes near the touch, sometimes the touch moves."""
     rng = random.Random(seed)
     mid = 95000
@@ -68,7 +70,8 @@ def book_updates(n: int, seed: int = 7) -> list[BookView]:
             sizes[p] = Decimal(rng.randint(1, 900)) * STEP
         bids = [(Decimal(p) * TICK, sizes[p]) for p in range(mid - 1, mid - 1 - LEVELS, -1)]
         asks = [(Decimal(p) * TICK, sizes[p]) for p in range(mid + 1, mid + 1 + LEVELS)]
-        views.append(BookView(bids, asks, TICK, STEP))
+        depth = Depth(last_update_id=len(views), bids=bids, asks=asks)
+        views.append(BookDisplay(book_view(depth, "BTCUSDT"), TICK, STEP))
     return views
 
 
@@ -89,22 +92,18 @@ class TableApp(App[None]):
             table.add_row("", "", "", key=str(i))
 
 
-def table_rows(view: BookView) -> list[tuple[str, str, str]]:
+def table_rows(view: BookDisplay) -> list[tuple[str, str, str]]:
+    """The same rows the widget shows, as DataTable cells (same formatting)."""
     from btx_tui.tui.formatting import fmt_amount, fmt_price
 
-    rows = []
-    total = Decimal(0)
-    asks = []
-    for price, qty in view.asks:
-        total += qty
-        asks.append((fmt_price(price, TICK), fmt_amount(qty, STEP), fmt_amount(total, STEP)))
-    rows.extend(reversed(asks))
-    rows.append(("spread", "", ""))
-    total = Decimal(0)
-    for price, qty in view.bids:
-        total += qty
-        rows.append((fmt_price(price, TICK), fmt_amount(qty, STEP), fmt_amount(total, STEP)))
-    return rows
+    assert view.book is not None
+
+    def cells(level) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+        return (fmt_price(level.price, TICK), fmt_amount(level.qty, STEP),
+                fmt_amount(level.cumulative_qty, STEP))
+
+    return [*(cells(lvl) for lvl in reversed(view.book.asks)), ("spread", "", ""),
+            *(cells(lvl) for lvl in view.book.bids)]
 
 
 async def bench_book(n: int) -> dict[str, float]:

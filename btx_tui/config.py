@@ -79,13 +79,17 @@ class UiSettings(_Section):
     book_interval_s: float = Field(default=0.5, ge=0.1, le=3600)
     """Poll interval of the selected market's order book."""
     trades_interval_s: float = Field(default=1.0, ge=0.1, le=3600)
-    """Poll interval of the selected market's recent trades."""
+    """Poll interval of the selected market's recent trades (aggregate trades, weight 2–4)."""
     klines_interval_s: float = Field(default=5.0, ge=0.5, le=3600)
     """Poll interval of the chart's klines."""
     account_interval_s: float = Field(default=2.0, ge=0.2, le=3600)
-    """Poll interval of balances."""
-    orders_interval_s: float = Field(default=1.0, ge=0.2, le=3600)
-    """Poll interval of open orders and recent fills."""
+    """Poll interval of balances (weight 20). A balance change also refreshes open orders at once."""
+    orders_interval_s: float = Field(default=5.0, ge=0.2, le=3600)
+    """Poll interval of open orders across all markets (weight 80, so not too often)."""
+    history_interval_s: float = Field(default=10.0, ge=1, le=3600)
+    """Poll interval of the selected market's order history and fills (weight 40)."""
+    prices_interval_s: float = Field(default=15.0, ge=1, le=3600)
+    """Poll interval of every market's last price, used to value balances (weight 4)."""
     chart_interval: Literal["1s", "1m", "5m", "15m", "1h", "4h", "1d"] = "1m"
     """Kline interval the chart starts with (``i`` cycles it)."""
     bell_on_fill: bool = True

@@ -155,6 +155,9 @@ class RateBudget:
         self._sent: deque[tuple[float, int, int]] = deque()  # (monotonic, weight, sequence)
         self._seq = 0
         self._server: tuple[float, int, int] | None = None  # (monotonic when seen, used, sequence)
+        # Running sums, so used() is O(1) (amortised) however many requests are in the window:
+        self._local = 0  # weight of every entry in _sent
+        self._since = 0  # weight of the entries booked after the server's last report
         self._paused_until: float | None = None  # monotonic
         self._orders_10s: int | None = None
         self._orders_1d: int | None = None
@@ -166,22 +169,25 @@ class RateBudget:
         return max(1, math.floor(self.limit * self.safety))
 
     def _expire(self, now: float) -> None:
-        while self._sent and self._sent[0][0] <= now - self.window_s:
-            self._sent.popleft()
-        if self._server is not None and self._server[0] <= now - self.window_s:
+        horizon = now - self.window_s
+        sent = self._sent
+        server = self._server
+        while sent and sent[0][0] <= horizon:
+            _, weight, seq = sent.popleft()
+            self._local -= weight
+            if server is not None and seq > server[2]:
+                self._since -= weight
+        if server is not None and server[0] <= horizon:
             self._server = None
+            self._since = 0
 
     def used(self) -> int:
         """Estimated weight used in the last minute."""
-        now = self._monotonic()
-        self._expire(now)
-        local = sum(w for _, w, _ in self._sent)
+        self._expire(self._monotonic())
         if self._server is None:
-            return local
-        _, server_used, seen_seq = self._server
+            return self._local
         # Weight booked after the server's report is not in it yet.
-        since = sum(w for _, w, seq in self._sent if seq > seen_seq)
-        return max(local, server_used + since)
+        return max(self._local, self._server[1] + self._since)
 
     def pause_remaining(self) -> float:
         if self._paused_until is None:
@@ -209,12 +215,16 @@ class RateBudget:
             await self._sleep(wait)
         self._seq += 1
         self._sent.append((self._monotonic(), weight, self._seq))
+        self._local += weight
+        if self._server is not None:
+            self._since += weight
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Take the server's counters from a response's headers (case-insensitive mapping)."""
         used = _header_int(headers, "x-mbx-used-weight-1m")
         if used is not None:
             self._server = (self._monotonic(), used, self._seq)
+            self._since = 0
         o10 = _header_int(headers, "x-mbx-order-count-10s")
         if o10 is not None:
             self._orders_10s = o10

@@ -1,8 +1,17 @@
 """The request pipeline under :class:`btx_tui.api.client.BtxClient`.
 
-One ``httpx.AsyncClient`` per exchange connection (keep-alive, HTTP/1.1, explicit timeouts).
-Every request goes: budget ``acquire`` (may wait) → sign with a fresh timestamp → send →
-read ``X-MBX-USED-WEIGHT-1M`` → map the response to JSON or a typed error.
+One :class:`~.transport.LeanTransport` per exchange connection (keep-alive, HTTP/1.1,
+explicit connect/read/write/pool timeouts). Every request goes: budget ``acquire`` (may
+wait) → sign with a fresh timestamp → send → read ``X-MBX-USED-WEIGHT-1M`` → map the response
+to JSON or a typed error.
+
+Why no ``httpx.AsyncClient``: its per-request pipeline (URL merging, cookies, event hooks,
+redirects, ``httpx.Request``/``Response`` objects) costs more CPU than everything else here and
+we need none of it: the query string is built by us anyway (it is what gets signed), so the
+request bytes are written directly to the lean transport. A ``transport=`` given by the caller
+(tests wrap the real transport to inject faults) is any ``httpx.AsyncBaseTransport``: requests
+then go through ``handle_async_request`` with a real ``httpx.Request`` carrying the same
+headers and timeouts.
 
 Retries are decided by the *operation*, not the error class:
 
@@ -46,6 +55,7 @@ from .errors import (
 )
 from .ratebudget import RateBudget, request_weight
 from .signing import encode_params, sign
+from .transport import LeanTransport, Origin, RawResponse, Timeouts
 
 __all__ = ["Op", "Reply", "RestSession", "RetryPolicy"]
 
@@ -105,8 +115,13 @@ class _CallState:
     ambiguous: bool = False
 
 
+#: Headers sent with every request (besides Host and, when signed, the API key).
+_HEADERS = (("Accept", "application/json"), ("User-Agent", "btx-tui"))
+_HEADER_BYTES = b"".join(f"{k}: {v}\r\n".encode("ascii") for k, v in _HEADERS)
+
+
 class RestSession:
-    """Signing, clock, budget, retries and error mapping over one ``httpx.AsyncClient``."""
+    """Signing, clock, budget, retries and error mapping over one keep-alive transport."""
 
     def __init__(
         self,
@@ -135,16 +150,16 @@ class RestSession:
         self.clock = clock or ServerClock()
         self.last_latency_ms: float | None = None
         self._sync_lock = asyncio.Lock()
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            transport=transport,
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30),
-            http1=True,
-            http2=False,
-            headers={"Accept": "application/json", "User-Agent": "btx-tui"},
-            follow_redirects=False,
-        )
+        self.timeouts = Timeouts(connect=min(timeout_s, 5.0), read=timeout_s, write=timeout_s, pool=timeout_s)
+        url = httpx.URL(self.base_url)
+        self._origin = Origin.from_url(url)
+        self._prefix = url.raw_path.decode("ascii").rstrip("/")  # "" or e.g. "/btx"
+        self.transport: httpx.AsyncBaseTransport = transport or LeanTransport(timeout=self.timeouts)
+        # Our own transport gets pre-built bytes; any other goes through httpx.Request.
+        self._lean: LeanTransport | None = self.transport if isinstance(self.transport, LeanTransport) else None
+        self._fixed_head = self._origin.host_line + _HEADER_BYTES
+        self._key_line = f"X-MBX-APIKEY: {api_key}\r\n".encode("latin-1") if api_key else b""
+        self._timeout_ext = self.timeouts.as_extension()
 
     def __repr__(self) -> str:
         key = f"{self.api_key[:4]}…" if self.api_key else None
@@ -155,34 +170,61 @@ class RestSession:
         return bool(self.api_key) and self._secret is not None
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.transport.aclose()
 
     # --- one attempt -------------------------------------------------------------------------
 
-    async def _send(self, method: str, url: str, headers: dict[str, str]) -> httpx.Response:
+    async def _send(self, method: str, path: str, query: str, signed: bool) -> RawResponse | httpx.Response:
+        target = f"{self._prefix}{path}?{query}" if query else f"{self._prefix}{path}"
         started = time.monotonic()
         try:
-            response = await self._http.request(method, url, headers=headers)
+            if self._lean is not None:
+                data = b"".join((
+                    f"{method} {target} HTTP/1.1\r\n".encode("ascii"),
+                    self._fixed_head,
+                    self._key_line if signed else b"",
+                    b"" if method == "GET" else b"Content-Length: 0\r\n",
+                    b"\r\n",
+                ))
+                response: RawResponse | httpx.Response = await self._lean.request(
+                    self._origin, data, timeouts=self.timeouts)
+            else:
+                response = await self._send_httpx(method, target, signed)
         except httpx.HTTPError as exc:
-            log.debug("%s %s failed: %s", method, url.split("?", 1)[0], type(exc).__name__)
+            log.debug("%s %s failed: %s", method, path, type(exc).__name__)
             raise _network_error(exc, self.timeout_s) from exc
         self.last_latency_ms = (time.monotonic() - started) * 1000
         self.budget.observe(response.headers)
-        log.debug("%s %s -> %s in %.1f ms (used weight %s)", method, url.split("?", 1)[0],
-                  response.status_code, self.last_latency_ms,
-                  response.headers.get("x-mbx-used-weight-1m", "?"))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %s in %.1f ms (used weight %s)", method, path, response.status_code,
+                      self.last_latency_ms, response.headers.get("x-mbx-used-weight-1m", "?"))
         return response
 
-    def _parse(self, response: httpx.Response) -> Any:
-        if 200 <= response.status_code < 300:
+    async def _send_httpx(self, method: str, target: str, signed: bool) -> httpx.Response:
+        """Through a caller-supplied transport: a real ``httpx.Request``, read fully."""
+        headers = list(_HEADERS)
+        if signed and self.api_key:
+            headers.append(("X-MBX-APIKEY", self.api_key))
+        request = httpx.Request(method, self.base_url + target, headers=headers,
+                                extensions={"timeout": dict(self._timeout_ext)})
+        response = await self.transport.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    def _parse(self, response: RawResponse | httpx.Response) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
             try:
                 return json.loads(response.content, parse_float=Decimal)
             except (ValueError, UnicodeDecodeError):
                 raise BadResponse(
                     "The exchange answered but the body is not valid JSON",
-                    http_status=response.status_code,
+                    http_status=status,
                 ) from None
-        error = error_from_response(response.status_code, response.content, response.headers)
+        error = error_from_response(status, response.content, response.headers)
         if isinstance(error, RateLimited):
             self.budget.pause(error.retry_after)
             log.warning("rate limited (HTTP %s, code %s): pausing all requests for %.1f s",
@@ -191,7 +233,6 @@ class RestSession:
 
     async def _once(self, method: str, path: str, params: Sequence[tuple[str, str]],
                     signed: bool, weight: int) -> Any:
-        headers: dict[str, str] = {}
         if signed:
             if not self.can_sign:
                 raise AuthError("No API key and secret are configured for this exchange")
@@ -199,19 +240,15 @@ class RestSession:
                 await self._sync_unless_done(None)
         await self.budget.acquire(weight)
         # Sign only now, after any budget wait, so the timestamp is fresh.
-        pairs = list(params)
         generation = self.clock.generation
+        query = encode_params(params)
         if signed:
-            assert self._secret is not None and self.api_key is not None
-            pairs += [("recvWindow", str(self.recv_window_ms)), ("timestamp", str(self.clock.now_ms()))]
-            query = encode_params(pairs)
+            assert self._secret is not None
+            stamp = f"recvWindow={self.recv_window_ms}&timestamp={self.clock.now_ms()}"
+            query = f"{query}&{stamp}" if query else stamp
             query = f"{query}&signature={sign(self._secret, query)}"
-            headers["X-MBX-APIKEY"] = self.api_key
-        else:
-            query = encode_params(pairs)
-        url = f"{path}?{query}" if query else path
         try:
-            return self._parse(await self._send(method, url, headers))
+            return self._parse(await self._send(method, path, query, signed))
         except TimestampError as exc:
             exc.clock_generation = generation  # type: ignore[attr-defined]
             raise
@@ -241,7 +278,7 @@ class RestSession:
             await self.budget.acquire(request_weight("GET", "/api/v3/time"))
             sent_wall = self.clock.wall_ms()
             started = self.clock.monotonic()
-            data = self._parse(await self._send("GET", "/api/v3/time", {}))
+            data = self._parse(await self._send("GET", "/api/v3/time", "", False))
             rtt = (self.clock.monotonic() - started) * 1000
             server_ms = data.get("serverTime") if isinstance(data, dict) else None
             if not isinstance(server_ms, int) or isinstance(server_ms, bool):

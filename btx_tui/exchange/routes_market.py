@@ -140,7 +140,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v3/exchangeInfo", NONE, fixed(20), exchange_info),
     Endpoint("GET", "/api/v3/depth", NONE, _depth_weight, depth),
     Endpoint("GET", "/api/v3/trades", NONE, fixed(25), trades),
-    Endpoint("GET", "/api/v3/aggTrades", NONE, fixed(4), agg_trades),
+    Endpoint("GET", "/api/v3/aggTrades", NONE, fixed(2), agg_trades),
     Endpoint("GET", "/api/v3/klines", NONE, fixed(2), klines),
     Endpoint("GET", "/api/v3/ticker/24hr", NONE, _ticker24_weight, ticker_24hr),
     Endpoint("GET", "/api/v3/ticker/price", NONE, _price_weight, ticker_price),

@@ -166,8 +166,9 @@ class BtxApp(TradingActions, App[None]):
         add(Feed("trades", ui.trades_interval_s, self.router.fetch_trades))
         add(Feed("klines", ui.klines_interval_s, self.router.fetch_klines))
         add(Feed("account", ui.account_interval_s, self.router.fetch_account, signed))
+        add(Feed("prices", ui.prices_interval_s, self.router.fetch_prices))
         add(Feed("orders", ui.orders_interval_s, self.router.fetch_orders, signed))
-        add(Feed("history", max(ui.orders_interval_s * 5, 5.0), self.router.fetch_history, signed))
+        add(Feed("history", ui.history_interval_s, self.router.fetch_history, signed))
 
     @property
     def ui_live(self) -> bool:

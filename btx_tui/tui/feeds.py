@@ -43,6 +43,8 @@ class Feed:
     last_ok: float | None = None
     """``time.monotonic()`` of the last successful fetch."""
     last_error: BaseException | None = None
+    failing_since: float | None = None
+    """``time.monotonic()`` of the first failure of the current streak (None when healthy)."""
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
@@ -109,6 +111,8 @@ class FeedRunner:
                 except Exception as exc:  # noqa: BLE001 - a feed must survive anything
                     feed.failures += 1
                     feed.last_error = exc
+                    if feed.failing_since is None:
+                        feed.failing_since = time.monotonic()
                     delay = feed.backoff_s()
                     log.warning("feed %s failed (%s): %s; retry in %.1fs",
                                 feed.name, type(exc).__name__, exc, delay)
@@ -117,6 +121,7 @@ class FeedRunner:
                     recovered = feed.last_error is not None
                     feed.failures = 0
                     feed.last_error = None
+                    feed.failing_since = None
                     if recovered:
                         self._wake_failing()
                     feed.last_ok = time.monotonic()

@@ -8,14 +8,16 @@ since left is dropped, so a slow response never paints the wrong book.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
+from btx_tui.api.market import book_view
 from btx_tui.api.models import Depth
+from btx_tui.api.preflight import snap_to_step
 from btx_tui.api.models_trading import Account, MyTrade, Order
 from btx_tui.tui.fills import FillWatcher
 from btx_tui.tui.messages import FeedUpdated
-from btx_tui.tui.widgets.order_book import BookView, group_levels
+from btx_tui.tui.widgets.order_book import BookDisplay
 
 if TYPE_CHECKING:
     from btx_tui.tui.app import BtxApp
@@ -55,17 +57,19 @@ class FeedRouter:
         return symbol, await self.client.depth(symbol, BOOK_LIMIT)
 
     async def fetch_trades(self) -> tuple[str, Any]:
+        # Aggregate trades carry what the tape shows at a tenth of the weight of /trades.
         symbol = self.app.symbol
-        return symbol, await self.client.trades(symbol, TRADES_LIMIT)
+        return symbol, await self.client.agg_trades(symbol, TRADES_LIMIT)
 
     async def fetch_klines(self) -> tuple[str, Any]:
         symbol, interval = self.app.symbol, self.app.chart_interval
         return f"{symbol}:{interval}", await self.client.klines(symbol, interval, KLINES_LIMIT)
 
     async def fetch_account(self) -> tuple[str, Any]:
-        account = await self.client.account(omit_zero_balances=True)
-        prices = await self.client.ticker_prices()
-        return "", (account, {p.symbol: p.price for p in prices})
+        return "", await self.client.account(omit_zero_balances=True)
+
+    async def fetch_prices(self) -> tuple[str, Any]:
+        return "", {p.symbol: p.price for p in await self.client.ticker_prices()}
 
     async def fetch_orders(self) -> tuple[str, Any]:
         return "", await self.client.open_orders()
@@ -107,10 +111,17 @@ class FeedRouter:
         self.app.dashboard.chart.update_klines(self.app.symbol, message.data, self.steps(self.app.symbol)[0])
 
     def _apply_account(self, message: FeedUpdated) -> None:
-        account, prices = message.data
-        self.account = account
-        self.prices = prices
-        self.app.dashboard.balances.update_balances(account.balances, prices)
+        account: Account = message.data
+        previous, self.account = self.account, account
+        if previous is not None and previous.balances != account.balances:
+            # Something filled, or an order came or went (maybe from elsewhere): look now.
+            self.app.feeds.wake("orders", "history")
+        self.app.dashboard.balances.update_balances(account.balances, self.prices)
+
+    def _apply_prices(self, message: FeedUpdated) -> None:
+        self.prices = message.data
+        if self.account is not None:
+            self.app.dashboard.balances.update_balances(self.account.balances, self.prices)
 
     def _apply_orders(self, message: FeedUpdated) -> None:
         orders: tuple[Order, ...] = message.data
@@ -142,25 +153,19 @@ class FeedRouter:
         depth = self.depth
         if depth is None:
             return
-        book = self.app.dashboard.book
+        widget = self.app.dashboard.book
         tick, step = self.steps(self.app.symbol)
-        group = tick * book.group_multiple
-        bids = [(lvl.price, lvl.qty) for lvl in depth.bids]
-        asks = [(lvl.price, lvl.qty) for lvl in depth.asks]
-        if book.group_multiple > 1:
-            bids = group_levels(bids, group, is_bid=True)
-            asks = group_levels(asks, group, is_bid=False)
-            own_bids = {_bucket(o.price, group, True) for o in self._own("BUY")}
-            own_asks = {_bucket(o.price, group, False) for o in self._own("SELL")}
-        else:
-            own_bids = {o.price for o in self._own("BUY")}
-            own_asks = {o.price for o in self._own("SELL")}
-        book.update_book(BookView(bids, asks, group, step, frozenset(own_bids), frozenset(own_asks),
-                                  stale=stale or "book" in self._stale))
+        group = tick * widget.group_multiple
+        book = book_view(depth, self.app.symbol, group_step=group if widget.group_multiple > 1 else None)
+        # Own orders are marked on the level they fall into (bids round down, asks up).
+        own_bids = frozenset(snap_to_step(p, group, ROUND_FLOOR) for p in self._own_prices("BUY"))
+        own_asks = frozenset(snap_to_step(p, group, ROUND_CEILING) for p in self._own_prices("SELL"))
+        widget.update_book(BookDisplay(book, group, step, own_bids, own_asks,
+                                       stale=stale or "book" in self._stale))
 
-    def _own(self, side: str) -> list[Order]:
-        return [o for o in self.open_orders
-                if o.symbol == self.app.symbol and o.price is not None and str(o.side) == side]
+    def _own_prices(self, side: str) -> list[Decimal]:
+        return [o.price for o in self.open_orders
+                if o.symbol == self.app.symbol and o.price and str(o.side) == side]
 
     def rules_loaded(self) -> None:
         watchlist = self.app.dashboard.watchlist
@@ -169,7 +174,7 @@ class FeedRouter:
 
     def market_changed(self) -> None:
         self.depth = None
-        self.app.dashboard.book.update_book(BookView((), (), *self.steps(self.app.symbol)))
+        self.app.dashboard.book.update_book(BookDisplay(None, *self.steps(self.app.symbol)))
 
     def regroup(self) -> None:
         self._show_book()
@@ -183,7 +188,3 @@ class FeedRouter:
             tick, step = self.steps(self.app.symbol)
             self.app.dashboard.tape.update_trades(self.app.dashboard.tape.trades, tick, step, stale=True)
 
-
-def _bucket(price: Decimal | None, step: Decimal, is_bid: bool) -> Decimal:
-    assert price is not None
-    return (price / step).to_integral_value("ROUND_FLOOR" if is_bid else "ROUND_CEILING") * step

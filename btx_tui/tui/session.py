@@ -72,9 +72,13 @@ def connection_state(feeds: Iterable[Feed], paused: bool, started: bool) -> tupl
         return "paused", error
     if not started or not active:
         return ("down", error) if failing else ("connecting", "")
-    if failing and len(failing) == len(active):
-        return "down", error
     if failing:
+        # Down: nothing at all has succeeded since the current failures began (feeds with
+        # long intervals may not have tried yet, so "every feed failed" would be too slow).
+        since = min(f.failing_since or 0.0 for f in failing)
+        latest_ok = max((f.last_ok for f in active if f.last_ok is not None), default=None)
+        if len(failing) == len(active) or latest_ok is None or latest_ok < since:
+            return "down", error
         return "degraded", error
     if all(f.last_ok is None for f in active):
         return "connecting", ""

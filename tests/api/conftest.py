@@ -1,8 +1,9 @@
 """Helpers for the service-layer tests against the real paper exchange.
 
-``FaultTransport`` wraps the REAL httpx transport and injects faults *around* real requests
-("forward to the server, then reset the connection"), so the exchange really executes what
-it receives and the test can prove what exists afterwards.
+``FaultTransport`` wraps the REAL transport (the client's own ``LeanTransport`` by default)
+and injects faults *around* real requests ("forward to the server, then reset the
+connection"), so the exchange really executes what it receives and the test can prove what
+exists afterwards.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from btx_tui.api import BtxClient, ResolvePolicy, RetryPolicy
+from btx_tui.api.transport import LeanTransport
 
 #: Fast retries so the suite stays short (never asserted on).
 FAST_RETRY = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05)
@@ -31,7 +33,7 @@ class FaultTransport(httpx.AsyncBaseTransport):
     """Forward to the real transport; ``plan(request)`` picks a fault for each request."""
 
     plan: Callable[[httpx.Request], str] = lambda request: PASS
-    inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
+    inner: httpx.AsyncBaseTransport = field(default_factory=LeanTransport)
     seen: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, method: str, path: str) -> int:

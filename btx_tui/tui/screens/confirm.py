@@ -44,8 +44,8 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.details:
                 yield Static(self.details, classes="confirm-body", id="confirm-details")
             with Horizontal():
-                yield Button("Back [n]", id="no")
-                yield Button(f"{self.confirm_label} [y]", id="yes", variant="warning")
+                yield Button("Back \\[n]", id="no")
+                yield Button(f"{self.confirm_label} \\[y]", id="yes", variant="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -15,7 +15,6 @@ resting orders are marked with ``●`` on their level.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,6 +27,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from btx_tui.api.market import BookLevel, BookView
 from btx_tui.tui.formatting import fmt_amount, fmt_compact, fmt_price
 
 GROUPINGS = (1, 10, 100, 1000)
@@ -49,36 +49,17 @@ class BookRow:
 
 
 @dataclass(frozen=True, slots=True)
-class BookView:
-    """The input: a book already grouped, best level first on each side."""
+class BookDisplay:
+    """The input: a book snapshot (already grouped) and how to show it."""
 
-    bids: Sequence[tuple[Decimal, Decimal]]
-    asks: Sequence[tuple[Decimal, Decimal]]
+    book: BookView | None
+    """From :func:`btx_tui.api.market.book_view`: levels best first, with running totals."""
     price_step: Decimal
     """Tick size × grouping: decides how many decimals prices show."""
     qty_step: Decimal
     own_bids: frozenset[Decimal] = frozenset()
     own_asks: frozenset[Decimal] = frozenset()
     stale: bool = False
-
-
-def group_levels(levels: Iterable[tuple[Decimal, Decimal]], step: Decimal, *, is_bid: bool
-                 ) -> list[tuple[Decimal, Decimal]]:
-    """Aggregate ``levels`` onto a coarser ``step``: bids round down, asks up.
-
-    Rounding toward the passive side keeps the grouped best bid below the grouped best
-    ask, so grouping never makes the book look crossed.
-    """
-    grouped: dict[Decimal, Decimal] = {}
-    order: list[Decimal] = []
-    for price, qty in levels:
-        bucket = (price / step).to_integral_value("ROUND_FLOOR" if is_bid else "ROUND_CEILING") * step
-        if bucket not in grouped:
-            grouped[bucket] = qty
-            order.append(bucket)
-        else:
-            grouped[bucket] += qty
-    return [(p, grouped[p]) for p in order]
 
 
 class OrderBookView(ScrollView, can_focus=True):
@@ -115,7 +96,7 @@ class OrderBookView(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._view: BookView | None = None
+        self._view: BookDisplay | None = None
         self._rows: list[BookRow] = []
         self._strips: OrderedDict[tuple[BookRow, int, bool], Strip] = OrderedDict()
         self._texts: dict[tuple[Decimal, Decimal, bool], str] = {}
@@ -136,7 +117,7 @@ class OrderBookView(ScrollView, can_focus=True):
         """The rows currently on screen, top to bottom."""
         return list(self._rows)
 
-    def update_book(self, view: BookView) -> None:
+    def update_book(self, view: BookDisplay) -> None:
         """Show ``view``, refreshing only the lines whose content changed."""
         self._view = view
         self._relayout()
@@ -208,16 +189,14 @@ class OrderBookView(ScrollView, can_focus=True):
         view = self._view
         if height <= 0:
             return []
-        if view is None:
+        if view is None or view.book is None:
             return [BookRow("empty")] * height
+        book = view.book
         per_side = max((height - 2) // 2, 0)  # header + spread line
-        asks = list(view.asks[:per_side])
-        bids = list(view.bids[:per_side])
-        ask_cum = _cumulative(asks)
-        bid_cum = _cumulative(bids)
-        deepest = max(ask_cum[-1:] + bid_cum[-1:], default=Decimal(0))
+        asks = book.asks[:per_side]
+        bids = book.bids[:per_side]
+        deepest = max([side[-1].cumulative_qty for side in (asks, bids) if side], default=Decimal(0))
         bar_width = max(width - 2, 1)
-
         texts = self._texts
         if len(texts) > 8192:  # prices and sizes repeat from update to update; bound the memo
             texts.clear()
@@ -229,27 +208,27 @@ class OrderBookView(ScrollView, can_focus=True):
                 out = texts[key] = fmt_price(value, step) if is_price else fit_amount(value, step)
             return out
 
-        def row(kind: str, level: tuple[Decimal, Decimal], cum: Decimal, own: frozenset[Decimal]) -> BookRow:
-            price, qty = level
+        def row(kind: str, level: BookLevel, own: frozenset[Decimal]) -> BookRow:
+            cum = level.cumulative_qty
             bar = int(cum / deepest * bar_width) if deepest else 0
-            return BookRow(kind, text(price, view.price_step, True), text(qty, view.qty_step, False),
-                           text(cum, view.qty_step, False), bar, price in own)
+            return BookRow(kind, text(level.price, view.price_step, True),
+                           text(level.qty, view.qty_step, False), text(cum, view.qty_step, False),
+                           bar, level.price in own)
 
         top_pad = [BookRow("empty")] * (per_side - len(asks))
-        ask_rows = [row("ask", lvl, c, view.own_asks) for lvl, c in zip(asks, ask_cum)][::-1]
-        bid_rows = [row("bid", lvl, c, view.own_bids) for lvl, c in zip(bids, bid_cum)]
+        ask_rows = [row("ask", lvl, view.own_asks) for lvl in asks][::-1]
+        bid_rows = [row("bid", lvl, view.own_bids) for lvl in bids]
         rows = [BookRow("header"), *top_pad, *ask_rows, self._spread_row(view), *bid_rows]
         rows += [BookRow("empty")] * (height - len(rows))
         return rows[:height]
 
     @staticmethod
-    def _spread_row(view: BookView) -> BookRow:
-        if not view.bids or not view.asks:
+    def _spread_row(view: BookDisplay) -> BookRow:
+        book = view.book
+        if book is None or book.spread is None:
             return BookRow("spread", "spread —")
-        bid, ask = view.bids[0][0], view.asks[0][0]
-        spread = ask - bid
-        pct = (spread / ask * 100) if ask else Decimal(0)
-        return BookRow("spread", f"spread {fmt_price(spread, view.price_step)}", f"{pct:.3f}%")
+        pct = f"{book.spread_pct:.3f}%" if book.spread_pct is not None else ""
+        return BookRow("spread", f"spread {fmt_price(book.spread, view.price_step)}", pct)
 
     # -- rendering -------------------------------------------------------------------
 
@@ -307,12 +286,3 @@ def fit_amount(value: Decimal, step: Decimal, width: int = 12) -> str:
     """The exact amount if it fits the column, else a compact one (17.10B) — never run-on digits."""
     exact = fmt_amount(value, step)
     return exact if len(exact) <= width else fmt_compact(value)
-
-
-def _cumulative(levels: Sequence[tuple[Decimal, Decimal]]) -> list[Decimal]:
-    total = Decimal(0)
-    out = []
-    for _, qty in levels:
-        total += qty
-        out.append(total)
-    return out

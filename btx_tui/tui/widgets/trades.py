@@ -13,7 +13,10 @@ from decimal import Decimal
 from rich.text import Text
 from textual.widgets import Static
 
-from btx_tui.api.models import Trade
+from btx_tui.api.models import AggTrade, Trade
+
+TapeTrade = Trade | AggTrade
+"""Anything with price, qty, time and is_buyer_maker: the tape shows aggregate trades."""
 from btx_tui.tui.formatting import fmt_amount, fmt_price
 
 
@@ -30,9 +33,9 @@ class TradesTape(Static, can_focus=True):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("waiting for trades…", **kwargs)  # type: ignore[arg-type]
-        self.trades: tuple[Trade, ...] = ()
+        self.trades: tuple[TapeTrade, ...] = ()
 
-    def update_trades(self, trades: Sequence[Trade], tick: Decimal, step: Decimal, stale: bool = False) -> None:
+    def update_trades(self, trades: Sequence[TapeTrade], tick: Decimal, step: Decimal, stale: bool = False) -> None:
         self.trades = tuple(trades)
         buy = self.get_component_rich_style("tape--buy")
         sell = self.get_component_rich_style("tape--sell")
