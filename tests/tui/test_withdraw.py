@@ -23,7 +23,9 @@ from btx_tui.api.models_trading import WithdrawStatus
 from btx_tui.config import Settings
 from btx_tui.paper import PaperExchange
 from btx_tui.tui.app import BtxApp
-from btx_tui.tui.screens.withdraw import ConfirmWithdrawScreen, WithdrawScreen, check, confirms, parse_amount
+from btx_tui.tui.screens.withdraw import WithdrawScreen
+from btx_tui.tui.screens.withdraw_confirm import ConfirmWithdrawScreen
+from btx_tui.tui.withdraw_checks import check, confirms, parse_amount
 from btx_tui.tui.session import Connection
 
 from .fakes_withdraw import COINS, WithdrawHostApp

@@ -249,7 +249,9 @@ class OrderFormScreen(ModalScreen[None]):
         move under the trader's eyes just because the book moved.
         """
         price = self.query_one("#price", Input)
-        if price.value and (price.value != self._prefilled or not follow):
+        if not follow and (price.value or "price" in self._touched):
+            return  # an emptied field is being retyped: never fill it under the cursor
+        if price.value and price.value != self._prefilled:
             return
         ctx = self.market_context()
         best = ctx.best(self.side) if ctx else None

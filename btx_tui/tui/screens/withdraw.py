@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from textual import on
@@ -28,174 +24,23 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
-from btx_tui.api.errors import BtxError, NetworkError, OutcomeUnknown
+from btx_tui.api.errors import NetworkError
 from btx_tui.api.models_trading import CoinConfig, NetworkConfig, Withdrawal
 from btx_tui.tui.session import short_error
 from btx_tui.tui.widgets.withdrawals import WithdrawalsTable, plain, shorten
 
-AMOUNT_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
-"""The contract's decimal format: digits, one optional dot; no sign, exponent or NaN."""
-
-MAX_DECIMALS = 8
-"""Amounts travel with at most 8 decimals (the exchange pads to 8)."""
-
-HISTORY_INTERVAL_S = 3.0
-"""How often the history (weight 1) is polled while the screen is open."""
-
-CONFIG_EVERY = 5
-"""Balances and networks (``capital/config/getall``, weight 10) are fetched every 5th poll,
-and at once after a send or a manual refresh: they change far less often than a status."""
-
-
-def show(value: Decimal) -> str:
-    """A Decimal for reading: exact, grouped, no trailing zeros (``10000.50`` → ``10,000.5``)."""
-    text = f"{value:,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def new_withdraw_order_id() -> str:
-    """A fresh client id for one withdrawal request (``btxw`` + 28 hex)."""
-    return "btxw" + uuid.uuid4().hex[:28]
-
-
-# -- the checks (pure, no widgets) --------------------------------------------------------
-
-
-def parse_amount(text: str) -> tuple[Decimal | None, str | None]:
-    """``(amount, problem)``: a positive Decimal in the contract's format, or why not."""
-    text = text.strip()
-    if not text:
-        return None, None
-    if not AMOUNT_RE.fullmatch(text):
-        return None, "not a number: use digits and one dot, e.g. 12.5"
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
-        return None, "not a number"
-    if amount <= 0:
-        return None, "must be more than 0"
-    if -amount.normalize().as_tuple().exponent > MAX_DECIMALS:  # type: ignore[operator]
-        return None, f"at most {MAX_DECIMALS} decimals"
-    return amount, None
-
-
-def pattern_problem(regex: str | None, value: str) -> bool | None:
-    """True if ``value`` fails ``regex``; None when there is no usable regex (the exchange decides)."""
-    if not regex:
-        return None
-    try:
-        return re.fullmatch(regex, value) is None
-    except re.error:
-        return None
-
-
-def max_amount(coin: CoinConfig, network: NetworkConfig) -> Decimal:
-    """What can leave: free minus the network fee, capped at the network's maximum, never negative."""
-    most = min(coin.free - network.withdraw_fee, network.withdraw_max)
-    return max(most, Decimal(0))
-
-
-@dataclass(frozen=True)
-class Draft:
-    """The form's content, checked. ``problems`` maps a field to what is wrong with it."""
-
-    coin: CoinConfig | None
-    network: NetworkConfig | None
-    address: str
-    tag: str | None
-    amount: Decimal | None
-    problems: dict[str, str] = field(default_factory=dict)
-    missing: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.missing
-
-    @property
-    def fee(self) -> Decimal | None:
-        return self.network.withdraw_fee if self.network else None
-
-    @property
-    def total(self) -> Decimal | None:
-        """What is locked at once (and leaves the account): amount + network fee."""
-        return self.amount + self.network.withdraw_fee if self.amount is not None and self.network else None
-
-    @property
-    def phrase(self) -> str:
-        """What the trader types to confirm: ``<amount> <COIN>``."""
-        return f"{plain(self.amount)} {self.coin.coin}" if self.amount is not None and self.coin else ""
-
-
-def check(coin: CoinConfig | None, network: NetworkConfig | None, address: str, tag: str,
-          amount_text: str) -> Draft:
-    """Check everything that can be checked before sending; the exchange still has the last word."""
-    problems: dict[str, str] = {}
-    missing: list[str] = []
-    address = address.strip()
-    amount, amount_problem = parse_amount(amount_text)
-    if coin is None:
-        missing.append("coin")
-    if network is None:
-        missing.append("network")
-    if not address:
-        missing.append("address")
-    elif re.search(r"\s", address):
-        problems["address"] = "an address has no spaces"
-    elif network is not None and pattern_problem(network.address_regex, address):
-        problems["address"] = f"not a valid {network.network} address for {network.coin}"
-    needs_tag = bool(network and network.memo_regex)
-    if needs_tag and network is not None:
-        if not tag.strip():
-            missing.append("memo/tag")
-        elif pattern_problem(network.memo_regex, tag.strip()):
-            problems["tag"] = f"not a valid memo/tag for {network.network}"
-    if amount_problem:
-        problems["amount"] = amount_problem
-    elif amount is None:
-        missing.append("amount")
-    elif coin is not None and network is not None:
-        c = coin.coin
-        if amount < network.withdraw_min:
-            problems["amount"] = f"below the minimum of {show(network.withdraw_min)} {c} on {network.network}"
-        elif amount > network.withdraw_max:
-            problems["amount"] = f"above the maximum of {show(network.withdraw_max)} {c} on {network.network}"
-        elif amount + network.withdraw_fee > coin.free:
-            problems["amount"] = (f"amount + fee is {show(amount + network.withdraw_fee)} {c}, more than your "
-                                  f"free {show(coin.free)} {c} (max {show(max_amount(coin, network))})")
-    return Draft(coin, network, address, tag.strip() if needs_tag else None, amount, problems, tuple(missing))
-
-
-def confirms(typed: str, draft: Draft) -> bool:
-    """True if ``typed`` names the draft's amount and coin (``12.5 usdt`` confirms 12.50 USDT)."""
-    parts = typed.split()
-    if len(parts) != 2 or draft.amount is None or draft.coin is None:
-        return False
-    amount, _ = parse_amount(parts[0])
-    return amount == draft.amount and parts[1].upper() == draft.coin.coin.upper()
-
-
-# -- outcomes and messages -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """How one withdrawal request ended: ``accepted``, ``rejected``, ``not sent`` or ``unknown``."""
-
-    kind: str
-    withdraw_order_id: str
-    what: str
-    detail: str = ""
-
-
-def classify(exc: BaseException) -> tuple[str, str]:
-    """``(kind, plain words)`` for a failed send. Only a proven refusal counts as not done."""
-    if isinstance(exc, NetworkError) and not exc.maybe_sent:
-        return "not sent", "the exchange could not be reached; nothing was sent"
-    if isinstance(exc, (NetworkError, OutcomeUnknown)):
-        return "unknown", "unknown — check the history before retrying"
-    if isinstance(exc, BtxError):
-        return "rejected", exc.msg
-    return "unknown", "unknown — check the history before retrying"
+from btx_tui.tui.screens.withdraw_confirm import ConfirmWithdrawScreen
+from btx_tui.tui.withdraw_checks import (
+    HISTORY_INTERVAL_S,
+    CONFIG_EVERY,
+    show,
+    new_withdraw_order_id,
+    max_amount,
+    Draft,
+    check,
+    SendOutcome,
+    classify,
+)
 
 
 class WithdrawalSent(Message):
@@ -229,82 +74,6 @@ class WithdrawalsFailed(Message):
 
 
 # -- the typed confirmation ------------------------------------------------------------------
-
-
-class ConfirmWithdrawScreen(ModalScreen[bool]):
-    """Shows exactly what will leave, and sends only once the amount and coin are typed."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back to the form", id="withdraw_confirm_back",
-                tooltip="Return to the form without sending; nothing is lost"),
-    ]
-
-    DEFAULT_CSS = """
-    ConfirmWithdrawScreen { align: center middle; }
-    ConfirmWithdrawScreen > Vertical {
-        width: 84; height: auto; padding: 1 2; border: thick $error; background: $surface;
-    }
-    ConfirmWithdrawScreen .title { text-style: bold; color: $error; margin-bottom: 1; }
-    ConfirmWithdrawScreen #wdc-details { margin-bottom: 1; }
-    ConfirmWithdrawScreen #wdc-ask { color: $warning; }
-    ConfirmWithdrawScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmWithdrawScreen Button { margin-left: 2; }
-    """
-
-    def __init__(self, draft: Draft) -> None:
-        super().__init__()
-        self.draft = draft
-
-    def compose(self) -> ComposeResult:
-        d = self.draft
-        assert d.coin is not None and d.network is not None and d.amount is not None and d.total is not None
-        c = d.coin.coin
-        lines = [
-            f"Coin      {c} ({d.coin.name or c})",
-            f"Network   {d.network.network}",
-            f"Address   {d.address}",
-            *([f"Memo/tag  {d.tag}"] if d.tag else []),
-            f"Amount    {show(d.amount)} {c}   (the recipient receives this)",
-            f"Fee       {show(d.network.withdraw_fee)} {c}",
-            f"Locked    {show(d.total)} {c}   (free after: {show(d.coin.free - d.total)} {c})",
-        ]
-        with Vertical(id="wdc"):
-            yield Label("Confirm withdrawal — this cannot be undone", classes="title")
-            yield Static("\n".join(lines), id="wdc-details", markup=False)
-            yield Static(f"To send, type the amount and coin:  {d.phrase}", id="wdc-ask", markup=False)
-            yield Input(placeholder=f"type {d.phrase} here", id="wdc-input")
-            with Horizontal():
-                yield Button("Back \\[esc]", id="wdc-back")
-                yield Button("Send withdrawal", id="wdc-send", variant="error", disabled=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#wdc-input", Input).focus()
-
-    @on(Input.Changed, "#wdc-input")
-    def _typed(self, event: Input.Changed) -> None:
-        self.query_one("#wdc-send", Button).disabled = not confirms(event.value, self.draft)
-
-    @on(Input.Submitted, "#wdc-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        if confirms(event.value, self.draft):
-            self.dismiss(True)
-        else:
-            self.notify(f"Type {self.draft.phrase} to send, or Esc to go back.", severity="warning",
-                        timeout=4, markup=False)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "wdc-send" and confirms(self.query_one("#wdc-input", Input).value, self.draft):
-            self.dismiss(True)
-        elif event.button.id == "wdc-back":
-            self.dismiss(False)
-
-    def action_back(self) -> None:
-        self.dismiss(False)
-
-
-# -- the screen ------------------------------------------------------------------------------
 
 
 class WithdrawScreen(ModalScreen[None]):
