@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/client.py            # ~1 min
-    .venv/bin/python bench/client.py --quick    # ~20 s
+    .venv/bin/python bench/client.py            # ~20 s
+    .venv/bin/python bench/client.py --quick    # ~6 s
 
 Both clients talk to the same bundled paper exchange (a child process, loopback, rate limits
 lifted — see ``bench/_common.py``), in ONE process and ONE asyncio event loop, in the same
@@ -22,9 +22,13 @@ Operations (same work on both sides):
    ``place_order`` (the app's safe path) + ``cancel_order`` vs ``create_order`` + ``cancel_order``.
 
 HTTP requests are counted at each client's send choke point in a separate, untimed pass:
-an httpx ``request`` event hook on ``BtxClient``'s ``httpx.AsyncClient`` (fires once per
-request put on the wire, retries and clock syncs included), and a wrapper around ccxt's
-``Exchange.fetch`` (every ccxt HTTP request goes through it).  Endpoints are recorded too,
+a wrapper around ``BtxClient``'s ``LeanTransport.request`` (every request ``RestSession``
+puts on the wire goes through it, retries and clock syncs included), and a wrapper around
+ccxt's ``Exchange.fetch`` (every ccxt HTTP request goes through it).
+
+Floors (not targets): ``GET /api/v3/ping`` through bare httpx (``httpx.AsyncClient``), through
+btx's bare ``LeanTransport`` (pre-built request bytes, no JSON) and through bare aiohttp
+(ccxt's transport).  Endpoints are recorded too,
 so an endpoint the paper exchange lacks shows up by name.
 
 Prints a table, then as the LAST stdout line one JSON object with every figure.
@@ -60,7 +64,10 @@ from btx_tui.api.orders import OrderRequest, Outcome  # noqa: E402
 OPS = ("tickers", "depth", "balance", "place+cancel")
 #: Transport floors (not targets): bare httpx vs bare aiohttp (ccxt's transport), GET ping.
 FLOOR = "floor: ping"
-ALL = (FLOOR, *OPS)
+#: btx's own transport, bare (pre-built request bytes), vs bare aiohttp, GET ping.
+FLOOR_LEAN = "floor: lean ping"
+FLOORS = (FLOOR, FLOOR_LEAN)
+ALL = (*FLOORS, *OPS)
 DEPTH_SYMBOL = "BTCUSDT"
 ORDER_SYMBOL = "ETHUSDT"
 
@@ -78,7 +85,7 @@ CCXT_OPTIONS = {
 
 
 def _key(op: str) -> str:
-    return "floor_ping" if op == FLOOR else op.replace("+", "_")
+    return {FLOOR: "floor_ping", FLOOR_LEAN: "floor_lean_ping"}.get(op, op.replace("+", "_"))
 
 
 def make_ccxt(base_url: str, api_key: str, secret: str) -> Any:
@@ -218,8 +225,19 @@ async def run(base_url: str, api_key: str, secret: str, symbols: list[str], args
             async with raw_aiohttp.get(ping_url) as resp:
                 await resp.text()
 
+        from btx_tui.api.transport import LeanTransport, Origin
+
+        raw_lean = LeanTransport()
+        closers.append(raw_lean.aclose)
+        lean_origin = Origin.from_url(base_url)
+        lean_ping_bytes = b"GET /api/v3/ping HTTP/1.1\r\n" + lean_origin.host_line + b"\r\n"
+
+        async def lean_ping() -> None:
+            (await raw_lean.request(lean_origin, lean_ping_bytes)).content.decode()
+
         table = {
             "floor: ping": (httpx_ping, aiohttp_ping),
+            "floor: lean ping": (lean_ping, aiohttp_ping),
             "tickers": (btx_tickers, ccxt_tickers),
             "depth": (btx_depth, ccxt_depth),
             "balance": (btx_balance, ccxt_balance),
@@ -270,7 +288,7 @@ async def run(base_url: str, api_key: str, secret: str, symbols: list[str], args
             figures[f"{key}_cpu_ratio"] = round(b_cpu / c_cpu, 3)
             figures[f"{key}_btx_wall_us"] = round(median([s[1] for s in samples[(op, 'btx')]]), 1)
             figures[f"{key}_ccxt_wall_us"] = round(median([s[1] for s in samples[(op, 'ccxt')]]), 1)
-            if op == FLOOR:
+            if op in FLOORS:
                 continue
             figures[f"{key}_btx_requests"] = requests[op]["btx"]["per_call"]
             figures[f"{key}_ccxt_requests"] = requests[op]["ccxt"]["per_call"]
@@ -283,6 +301,10 @@ async def run(base_url: str, api_key: str, secret: str, symbols: list[str], args
         for name in [k for k in figures if k.startswith("floor_ping_")]:
             new = name.replace("_btx_", "_httpx_").replace("_ccxt_", "_aiohttp_").replace(
                 "cpu_ratio", "cpu_ratio_httpx_vs_aiohttp")
+            figures[new] = figures.pop(name)
+        for name in [k for k in figures if k.startswith("floor_lean_ping_")]:
+            new = name.replace("_btx_", "_lean_").replace("_ccxt_", "_aiohttp_").replace(
+                "cpu_ratio", "cpu_ratio_lean_vs_aiohttp")
             figures[new] = figures.pop(name)
         figures["setup_btx_requests"] = [f"{m} {p}" for m, p in btx_setup]
         figures["setup_ccxt_requests"] = [f"{m} {p}" for m, p in ccxt_setup]
@@ -347,12 +369,18 @@ def main(argv: list[str] | None = None) -> int:
                  f"{figures['floor_ping_aiohttp_cpu_us']:.0f}", f"{figures['floor_ping_cpu_ratio_httpx_vs_aiohttp']:.2f}x",
                  "1 / 1", f"{figures['floor_ping_httpx_wall_us']:.0f} / {figures['floor_ping_aiohttp_wall_us']:.0f}",
                  "-"))
+    rows.append(("floor: ping (bare btx LeanTransport / bare aiohttp)", f"{figures['floor_lean_ping_lean_cpu_us']:.0f}",
+                 f"{figures['floor_lean_ping_aiohttp_cpu_us']:.0f}",
+                 f"{figures['floor_lean_ping_cpu_ratio_lean_vs_aiohttp']:.2f}x", "1 / 1",
+                 f"{figures['floor_lean_ping_lean_wall_us']:.0f} / {figures['floor_lean_ping_aiohttp_wall_us']:.0f}",
+                 "-"))
     print(f"btx-tui BtxClient vs ccxt {ccxt.__version__} binance (async), one process, one loop; "
           f"{args.rounds} rounds x {args.n} calls per op and side, median of rounds")
     print(GENEROUS_NOTE)
     if not figures["sniffio_installed"]:
         print("NOTE: sniffio is not installed: httpcore 1.0.x then retries `import sniffio` "
-              "(a sys.path scan) several times per request, inflating btx's figures")
+              "(a sys.path scan) several times per request, inflating the bare-httpx floor row "
+              "(BtxClient no longer uses httpx to send)")
     print()
     print_table("client CPU per call (µs, process_time) — target btx <= 0.5x ccxt, requests btx <= ccxt",
                 ("op", "btx µs", "ccxt µs", "btx/ccxt", "requests btx/ccxt", "wall µs btx/ccxt", "target"),

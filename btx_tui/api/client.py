@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from . import orders as _orders
 from .clock import ServerClock
@@ -63,10 +63,22 @@ def _one(model: type[M], data: Any) -> M:
                           f"({model.__name__}: {exc.error_count()} problem(s))") from None
 
 
+#: One ``TypeAdapter(tuple[model, ...])`` per model: a list validates in one pydantic-core
+#: call instead of one Python-level ``model_validate`` per item (~1.5 µs each).
+_LIST_ADAPTERS: dict[type[BaseModel], TypeAdapter[Any]] = {}
+
+
 def _many(model: type[M], data: Any) -> tuple[M, ...]:
     if not isinstance(data, list):
         raise BadResponse(f"Expected a list of {model.__name__} from the exchange")
-    return tuple(_one(model, item) for item in data)
+    adapter = _LIST_ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _LIST_ADAPTERS[model] = TypeAdapter(tuple[model, ...])  # type: ignore[valid-type]
+    try:
+        return adapter.validate_python(data)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        raise BadResponse(f"The exchange's answer does not have the expected shape "
+                          f"({model.__name__}: {exc.error_count()} problem(s))") from None
 
 
 def _symbols_param(symbols: Iterable[str] | None) -> tuple[str, str] | None:

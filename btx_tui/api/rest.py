@@ -115,6 +115,10 @@ class _CallState:
     ambiguous: bool = False
 
 
+#: Money arrives as JSON strings or numbers; numbers with a fraction become Decimal, never
+#: float. One decoder for every response (``json.loads`` would build one per call).
+_JSON = json.JSONDecoder(parse_float=Decimal)
+
 #: Headers sent with every request (besides Host and, when signed, the API key).
 _HEADERS = (("Accept", "application/json"), ("User-Agent", "btx-tui"))
 _HEADER_BYTES = b"".join(f"{k}: {v}\r\n".encode("ascii") for k, v in _HEADERS)
@@ -218,7 +222,7 @@ class RestSession:
         status = response.status_code
         if 200 <= status < 300:
             try:
-                return json.loads(response.content, parse_float=Decimal)
+                return _JSON.decode(response.content.decode())
             except (ValueError, UnicodeDecodeError):
                 raise BadResponse(
                     "The exchange answered but the body is not valid JSON",

@@ -86,9 +86,19 @@ def encode_symbols(symbols: Iterable[str]) -> str:
     return json.dumps(list(symbols), separators=(",", ":"))
 
 
+#: Text that ``quote(text, safe=_SAFE)`` returns unchanged (RFC 3986 unreserved characters).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def _quote(text: str) -> str:
+    # Most names and values (symbols, ids, plain decimals) need no escaping: skip urllib's
+    # quote (~1 µs each) for them; the result is identical.
+    return text if _UNRESERVED(text) else quote(text, safe=_SAFE)
+
+
 def encode_params(params: Sequence[tuple[str, str]]) -> str:
     """Percent-encode ordered pairs into a query string (the bytes that get signed and sent)."""
-    return "&".join(f"{quote(k, safe=_SAFE)}={quote(v, safe=_SAFE)}" for k, v in params)
+    return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in params])
 
 
 def sign_payload(secret: SecretStr, payload: str) -> str:

@@ -37,288 +37,15 @@ TLS uses ``ssl.create_default_context()`` for ``https`` origins.
 from __future__ import annotations
 
 import asyncio
-import select
 import ssl
 import time
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
-import httptools
 import httpx
 
+from .http11 import Connection, NotSent, Origin, RawResponse, Timeouts
+
 __all__ = ["LeanTransport", "Origin", "RawResponse", "Timeouts"]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds (None = wait forever) for each phase, like ``httpx.Timeout``."""
-
-    connect: float | None = 5.0
-    read: float | None = 10.0
-    write: float | None = 10.0
-    pool: float | None = 10.0
-
-    @classmethod
-    def from_extensions(cls, extensions: Mapping[str, Any], default: Timeouts) -> Timeouts:
-        """From an ``httpx.Request``'s ``extensions["timeout"]`` dict (what httpx sends)."""
-        raw = extensions.get("timeout")
-        if not raw:
-            return default
-        return cls(raw.get("connect", default.connect), raw.get("read", default.read),
-                   raw.get("write", default.write), raw.get("pool", default.pool))
-
-    def as_extension(self) -> dict[str, float | None]:
-        return {"connect": self.connect, "read": self.read, "write": self.write, "pool": self.pool}
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """scheme://host:port, pre-parsed once, with its ``Host`` header line ready to send."""
-
-    scheme: str
-    host: str
-    port: int
-    host_line: bytes
-
-    @classmethod
-    def of(cls, scheme: str, host: str, port: int | None) -> Origin:
-        scheme = scheme.lower()
-        if scheme not in _DEFAULT_PORTS:
-            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.")
-        if not host:
-            raise httpx.UnsupportedProtocol("Request URL has no host.")
-        default = _DEFAULT_PORTS[scheme]
-        port = default if port is None else port
-        shown = f"[{host}]" if ":" in host else host
-        authority = shown if port == default else f"{shown}:{port}"
-        return cls(scheme, host, port, f"Host: {authority}\r\n".encode("ascii"))
-
-    @classmethod
-    def from_url(cls, url: str | httpx.URL) -> Origin:
-        u = url if isinstance(url, httpx.URL) else httpx.URL(url)
-        return cls.of(u.scheme, u.host, u.port)
-
-
-class RawResponse:
-    """A fully read response: status, lower-case header dict, body bytes."""
-
-    __slots__ = ("content", "headers", "raw_headers", "reason_phrase", "status_code")
-
-    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]], content: bytes,
-                 reason_phrase: bytes = b"") -> None:
-        self.status_code = status_code
-        self.raw_headers = raw_headers
-        self.content = content
-        self.reason_phrase = reason_phrase
-        headers: dict[str, str] = {}
-        for name, value in raw_headers:
-            key = name.decode("latin-1").lower()
-            text = value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        #: Lower-case names (what :func:`.errors.error_from_response` and the budget expect).
-        self.headers = headers
-
-    def __repr__(self) -> str:
-        return f"<RawResponse [{self.status_code}] {len(self.content)} bytes>"
-
-
-class _NotSent(Exception):
-    """Internal: the request provably did not leave (connection closed / first send failed)."""
-
-
-class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection: one request at a time, answers parsed as they arrive."""
-
-    def __init__(self, origin: Origin) -> None:
-        self.origin = origin
-        self.transport: asyncio.Transport | None = None
-        self.closed = False
-        self.idle_since = 0.0
-        self.reused = False
-        self._fd = -1
-        self._parser = httptools.HttpResponseParser(self)
-        self._waiter: asyncio.Future[None] | None = None
-        self._drain: asyncio.Future[None] | None = None
-        self._paused = False
-        self._reset()
-
-    def _reset(self) -> None:
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._body: list[bytes] = []
-        self._reason = b""
-        self._status = 0
-        self._got_bytes = False
-        self._headers_done = False
-        self._framed = False  # Content-Length or chunked: EOF before the end is an error
-        self._head = False
-        self._keep_alive = False
-
-    # --- asyncio.Protocol -------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        # high=0: pause_writing() tells us whenever a request did not leave in one send().
-        transport.set_write_buffer_limits(high=0)  # type: ignore[attr-defined]
-        sock = transport.get_extra_info("socket")
-        self._fd = sock.fileno() if sock is not None else -1
-
-    def data_received(self, data: bytes) -> None:
-        waiter = self._waiter
-        if waiter is None or waiter.done():
-            # Bytes nobody asked for (or after a timeout): this connection is unusable.
-            self.close()
-            return
-        self._got_bytes = True
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(httpx.RemoteProtocolError("Unexpected protocol upgrade from the server"))
-        except httptools.HttpParserError as exc:
-            self._fail(httpx.RemoteProtocolError(f"Invalid HTTP response: {exc}"))
-
-    def eof_received(self) -> bool:
-        return False  # close our side too; connection_lost follows
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_exception(httpx.WriteError(str(exc or "Connection closed while sending")))
-        waiter = self._waiter
-        if waiter is None or waiter.done():
-            return
-        if self._headers_done and not self._framed:
-            self._keep_alive = False
-            waiter.set_result(None)  # body delimited by connection close: complete
-        elif isinstance(exc, OSError):
-            waiter.set_exception(httpx.ReadError(str(exc) or type(exc).__name__))
-        elif not self._got_bytes:
-            waiter.set_exception(httpx.RemoteProtocolError("Server disconnected without sending a response."))
-        else:
-            waiter.set_exception(httpx.RemoteProtocolError(
-                "peer closed connection without sending complete message body"))
-
-    def pause_writing(self) -> None:
-        self._paused = True
-
-    def resume_writing(self) -> None:
-        self._paused = False
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_result(None)
-
-    # --- httptools callbacks ----------------------------------------------------------------
-
-    def on_status(self, status: bytes) -> None:
-        self._reason += status
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
-        lower = name.lower()
-        if lower == b"content-length" or (lower == b"transfer-encoding" and b"chunked" in value.lower()):
-            self._framed = True
-
-    def on_headers_complete(self) -> None:
-        self._status = self._parser.get_status_code()
-        if 100 <= self._status < 200:
-            return  # interim answer (e.g. 100 Continue): the real one follows
-        self._headers_done = True
-        if self._head:
-            # No body follows a HEAD answer, whatever Content-Length says; the parser would
-            # wait for one, so complete now and never reuse this connection.
-            self._keep_alive = False
-            self._complete()
-
-    def on_body(self, body: bytes) -> None:
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        if not self._headers_done:  # the end of an interim 1xx answer
-            self._headers.clear()
-            self._reason = b""
-            self._framed = False
-            return
-        self._keep_alive = self._parser.should_keep_alive()
-        self._complete()
-
-    # --- request ----------------------------------------------------------------------------
-
-    def _complete(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _fail(self, exc: Exception) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(exc)
-        self.close()
-
-    def looks_alive(self) -> bool:
-        """False if the server closed this idle connection (EOF or stray bytes are waiting)."""
-        if self.closed or self.transport is None or self.transport.is_closing():
-            return False
-        if self._fd < 0:
-            return True
-        try:
-            readable, _, _ = select.select((self._fd,), (), (), 0)
-        except (OSError, ValueError):
-            return False
-        return not readable
-
-    async def roundtrip(self, data: bytes, head: bool, timeouts: Timeouts,
-                        loop: asyncio.AbstractEventLoop) -> RawResponse:
-        """Send ``data`` and wait for the whole answer.
-
-        Raises ``_NotSent`` only if no byte of ``data`` left; after that, httpx errors.
-        """
-        transport = self.transport
-        if self.closed or transport is None or transport.is_closing():
-            raise _NotSent
-        self._reset()
-        self._head = head
-        self._waiter = waiter = loop.create_future()
-        transport.write(data)
-        if transport.is_closing():
-            # The first send() failed (reset/broken pipe): asyncio closed the transport
-            # inside write() and nothing was sent.
-            self._waiter = None
-            raise _NotSent
-        if self._paused:  # part of the request is still in our buffer
-            self._drain = loop.create_future()
-            await self._wait(self._drain, timeouts.write, httpx.WriteTimeout, loop)
-        await self._wait(waiter, timeouts.read, httpx.ReadTimeout, loop)
-        self._waiter = None
-        if not self._keep_alive:
-            self.close()
-        return RawResponse(self._status, self._headers, b"".join(self._body), self._reason)
-
-    async def _wait(self, fut: asyncio.Future[None], timeout: float | None,
-                    error: type[httpx.TimeoutException], loop: asyncio.AbstractEventLoop) -> None:
-        timer = None
-        if timeout is not None:
-            timer = loop.call_later(timeout, _expire, fut, error)
-        try:
-            await fut
-        except BaseException:
-            # Timeout, broken connection or cancellation: the answer's state is unknown.
-            self.close()
-            raise
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-    def close(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.close()
-
-
-def _expire(fut: asyncio.Future[None], error: type[httpx.TimeoutException]) -> None:
-    if not fut.done():
-        fut.set_exception(error("Timed out"))
 
 
 class LeanTransport(httpx.AsyncBaseTransport):
@@ -340,9 +67,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self.max_keepalive_connections = max_keepalive_connections
         self.keepalive_expiry = keepalive_expiry
         self._ssl_context = ssl_context
-        self._idle: dict[Origin, list[_Connection]] = {}
+        self._idle: dict[Origin, list[Connection]] = {}
         self._origins: dict[tuple[str, str, int | None], Origin] = {}
-        self._conns: set[_Connection] = set()  # open or being opened, idle or in use
+        self._conns: set[Connection] = set()  # open or being opened, idle or in use
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._closed = False
         #: Requests whose bytes were handed to a connection (successful or not).
@@ -374,15 +101,15 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 waiter.set_result(None)
                 return
 
-    def _drop(self, conn: _Connection) -> None:
+    def _drop(self, conn: Connection) -> None:
         conn.close()
         if conn in self._conns:
             self._conns.discard(conn)
             self._wake_one()
 
-    async def _open(self, origin: Origin, timeouts: Timeouts, loop: asyncio.AbstractEventLoop) -> _Connection:
+    async def _open(self, origin: Origin, timeouts: Timeouts, loop: asyncio.AbstractEventLoop) -> Connection:
         """A new connection (the caller made sure there is room in the pool)."""
-        conn = _Connection(origin)
+        conn = Connection(origin, loop)
         self._conns.add(conn)
         tls = origin.scheme == "https"
         try:
@@ -400,14 +127,15 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self.connections_opened += 1
         return conn
 
-    def _take_idle(self, origin: Origin) -> _Connection | None:
+    def _take_idle(self, origin: Origin) -> Connection | None:
         idle = self._idle.get(origin)
         if not idle:
             return None
         now = time.monotonic()
         while idle:
             conn = idle.pop()  # most recently used first: the least likely to be stale
-            if now - conn.idle_since < self.keepalive_expiry and conn.looks_alive():
+            idle_s = now - conn.idle_since
+            if idle_s < self.keepalive_expiry and conn.looks_alive(idle_s):
                 conn.reused = True
                 return conn
             self._drop(conn)
@@ -421,7 +149,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return False
 
     async def _acquire(self, origin: Origin, timeouts: Timeouts,
-                       loop: asyncio.AbstractEventLoop) -> _Connection:
+                       loop: asyncio.AbstractEventLoop) -> Connection:
         if self._closed:
             raise RuntimeError("the transport is closed")
         deadline = None if timeouts.pool is None else loop.time() + timeouts.pool
@@ -444,7 +172,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             if self._closed:
                 raise RuntimeError("the transport is closed")
 
-    def _release(self, conn: _Connection) -> None:
+    def _release(self, conn: Connection) -> None:
         if conn.closed or self._closed:
             self._drop(conn)
             return
@@ -464,33 +192,37 @@ class LeanTransport(httpx.AsyncBaseTransport):
     async def request(self, origin: Origin, data: bytes, *, head: bool = False,
                       timeouts: Timeouts | None = None) -> RawResponse:
         """Send pre-encoded request bytes (request line, headers incl. Host, body) to ``origin``."""
-        loop = asyncio.get_running_loop()
         timeouts = timeouts or self.timeouts
-        conn = await self._acquire(origin, timeouts, loop)
+        conn = None if self._closed else self._take_idle(origin)
+        if conn is None:
+            conn = await self._acquire(origin, timeouts, asyncio.get_running_loop())
         try:
-            response = await conn.roundtrip(data, head, timeouts, loop)
-        except _NotSent:
-            self._drop(conn)
-            if not conn.reused:
-                raise httpx.ConnectError("The connection closed before the request could be sent") from None
-            # A pooled connection the server had closed, and provably nothing of the request
-            # left: send it once more on a FRESH connection (a pooled one could be stale too).
-            self.stale_retries += 1
-            conn = await self._open(origin, timeouts, loop)
             try:
-                response = await conn.roundtrip(data, head, timeouts, loop)
-            except _NotSent:
+                waiter = conn.send(data, head, timeouts.read)
+            except NotSent:
                 self._drop(conn)
-                raise httpx.ConnectError("The connection closed before the request could be sent") from None
-            except BaseException:
-                self.requests_sent += 1
-                self._drop(conn)
-                raise
-        except BaseException:
+                if not conn.reused:
+                    raise httpx.ConnectError("The connection closed before the request could be sent") from None
+                # A pooled connection the server had closed, and provably nothing of the
+                # request left: send it once more on a FRESH connection (a pooled one could
+                # be stale too). Never after sending.
+                self.stale_retries += 1
+                conn = await self._open(origin, timeouts, conn.loop)
+                try:
+                    waiter = conn.send(data, head, timeouts.read)
+                except NotSent:
+                    self._drop(conn)
+                    raise httpx.ConnectError("The connection closed before the request could be sent") from None
             self.requests_sent += 1
-            self._drop(conn)  # after sending, a failure leaves the connection unusable
+            if conn.paused:  # part of the request is still in our buffer
+                await conn.drain(timeouts.write)
+            await waiter
+        except BaseException:
+            # Timeout, broken connection, garbage or cancellation: the state of this
+            # connection is unknown, so it is closed (never reused).
+            self._drop(conn)
             raise
-        self.requests_sent += 1
+        response = conn.response()
         self._release(conn)
         return response
 

@@ -50,3 +50,8 @@ def fmt_balance(value: Decimal) -> str:
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0")
     return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def fit(exact: str, value: Decimal, width: int) -> str:
+    """``exact`` if it fits ``width`` with a space to spare, else the compact form (17.10B)."""
+    return exact if len(exact) < width else fmt_compact(value)

@@ -127,14 +127,14 @@ class FeedRouter:
         orders: tuple[Order, ...] = message.data
         self.fills.check(self.open_orders, orders)
         self.open_orders = orders
-        self.app.dashboard.open_orders.update_orders(orders, self.app.pending_intents())
+        self.app.dashboard.open_orders.update_orders(orders, self.app.pending_intents(), self.steps)
         self._show_book()
 
     def _apply_history(self, message: FeedUpdated) -> None:
         if not self._current(message.key):
             return
         orders, trades = message.data
-        self.app.dashboard.history.update_orders(orders)
+        self.app.dashboard.history.update_orders(orders, self.steps)
         self.add_fills(trades)
 
     def add_fills(self, trades: tuple[MyTrade, ...]) -> None:

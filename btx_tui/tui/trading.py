@@ -69,7 +69,7 @@ class TradingActions:
     def submit_order(self: BtxApp, request: OrderRequest) -> None:  # type: ignore[misc]
         """Send a confirmed order in a worker; the result arrives as :class:`OrderPlaced`."""
         self._pending[request.client_order_id] = f"{request.symbol}|{request.side}|{request.type}"
-        self.dashboard.open_orders.update_orders(self.router.open_orders, self._pending)
+        self.dashboard.open_orders.update_orders(self.router.open_orders, self._pending, self.router.steps)
         self.run_worker(self._place(request), group="orders", exit_on_error=False)
 
     async def _place(self: BtxApp, request: OrderRequest) -> None:  # type: ignore[misc]
@@ -87,7 +87,9 @@ class TradingActions:
             order = result.order
             if order.fills:
                 qty = sum((f.qty for f in order.fills), start=order.fills[0].qty * 0)
-                fills = f", {len(order.fills)} fill(s), {qty.normalize():f} {order.symbol} done"
+                info = self.rules.symbol(order.symbol)
+                base = info.base_asset if info else order.symbol
+                fills = f", {len(order.fills)} fill(s), {qty.normalize():f} {base} done"
             else:
                 fills = ""
             checked = " (confirmed after an unclear answer)" if result.resolved else ""

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from btx_tui.api.models import Depth, ExchangeInfo, Kline, Ticker24h
+from btx_tui.api.models import Depth, ExchangeInfo, Kline, PriceLevel, Ticker24h
 from btx_tui.api.models_trading import Account, Order, OrderStatus, Withdrawal
 
 
@@ -108,3 +108,31 @@ def test_withdrawal_times_are_utc_datetimes() -> None:
                                    "completeTime": ""})
     assert w.apply_time is not None and w.apply_time.tzinfo is not None and w.complete_time is None
     assert w.status_name == "completed"
+
+
+@pytest.mark.parametrize("garbage", [
+    '{"lastUpdateId":1,"bids":[[1.5,"1"]],"asks":[]}',  # a float (json.loads without Decimal)
+    '{"lastUpdateId":1,"bids":[["-1","1"]],"asks":[]}',
+    '{"lastUpdateId":1,"bids":[["Infinity","1"]],"asks":[]}',
+    '{"lastUpdateId":1,"bids":[["1,5","1"]],"asks":[]}',
+    '{"lastUpdateId":1,"bids":[["","1"]],"asks":[]}',
+    '{"lastUpdateId":1,"bids":[["1.2.3","1"]],"asks":[]}',
+    '{"lastUpdateId":1,"bids":["12","34"],"asks":[]}',  # levels that are strings, not pairs
+    '{"lastUpdateId":1,"bids":[[null,"1"]],"asks":[]}',
+    '{"lastUpdateId":1,"bids":{},"asks":[]}',
+])
+def test_depth_level_garbage_is_refused(garbage: str) -> None:
+    with pytest.raises(ValidationError):
+        Depth.model_validate(json.loads(garbage))
+
+
+def test_depth_levels_fast_and_careful_paths_agree() -> None:
+    wire = Depth.model_validate(_load('{"lastUpdateId":1,"bids":[["2.50","0.1"],["2.4","3"]],"asks":[]}'))
+    careful = Depth.model_validate({"lastUpdateId": 1, "bids": [(Decimal("2.50"), "0.1"), ["2.4", 3, "extra"]],
+                                    "asks": ()})
+    assert wire == careful
+    level = wire.bids[0]
+    assert isinstance(level, PriceLevel) and (level.price, level.qty) == (Decimal("2.50"), Decimal("0.1"))
+    assert all(isinstance(x, Decimal) for lvl in wire.bids for x in lvl)
+    assert json.loads(wire.model_dump_json())["bids"] == [["2.50", "0.1"], ["2.4", "3"]]
+    assert Depth.model_validate({"lastUpdateId": 1, "bids": [["1e3", "1"]], "asks": []}).bids[0].price == 1000

@@ -97,3 +97,28 @@ def test_snapshot_reports_order_counters_and_ignores_garbage_headers() -> None:
     snap = b.snapshot()
     assert (snap.order_count_10s, snap.order_count_1d, snap.server_used, snap.used) == (3, 40, None, 0)
     assert snap.limit == 100 and snap.fraction == 0
+
+
+async def test_running_sums_match_a_recount() -> None:
+    # used() keeps running sums; they must equal a recount of the window at every step.
+    import random
+    rng = random.Random(7)
+    t = FakeTime()
+    b = RateBudget(10**9, safety=1.0, monotonic=t.monotonic, wall=lambda: 0.0, sleep=t.sleep)
+
+    def recount() -> int:
+        live = [(ts, w, seq) for ts, w, seq in b._sent if ts > t.now - b.window_s]
+        local = sum(w for _, w, _ in live)
+        if b._server is None or b._server[0] <= t.now - b.window_s:
+            return local
+        return max(local, b._server[1] + sum(w for _, w, seq in live if seq > b._server[2]))
+
+    for _ in range(2000):
+        action = rng.random()
+        if action < 0.6:
+            await b.acquire(rng.randint(1, 50))
+        elif action < 0.8:
+            b.observe(httpx.Headers({"X-MBX-USED-WEIGHT-1M": str(rng.randint(0, 3000))}))
+        else:
+            t.now += rng.uniform(0, 20)
+        assert b.used() == recount()

@@ -53,3 +53,10 @@ def test_decimal_to_wire_refuses_invalid(bad: Decimal) -> None:
 def test_floats_are_refused_as_parameters() -> None:
     with pytest.raises(TypeError):
         params(("price", 0.1))
+
+
+@pytest.mark.parametrize("text", ["BTCUSDT", "0.00100000", "btx-Ab_c.9~", "", '["A","B"]', "a b&c=d",
+                                  "é", "100%", "x+y", "ü/ö?"])
+def test_encoding_matches_urllib_quote(text: str) -> None:
+    from urllib.parse import quote
+    assert encode_params([(text, text)]) == f"{quote(text, safe='-_.~')}={quote(text, safe='-_.~')}"

@@ -11,6 +11,7 @@ Orders sent to it are recorded in :attr:`FakeClient.placed` and accepted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from btx_tui.api.models import Depth, ExchangeInfo, Kline, Ticker24h, TickerPrice, Trade
+from btx_tui.api.models import AggTrade, Depth, ExchangeInfo, Kline, Ticker24h, TickerPrice, Trade
 from btx_tui.api.models_trading import Account, ApiRestrictions, MyTrade, Order
 from btx_tui.api.orders import OrderRequest, Outcome, PlacementResult
 from btx_tui.config import Settings
@@ -94,6 +95,11 @@ def trades(symbol: str, limit: int) -> tuple[Trade, ...]:
     return tuple(rows[-limit:])
 
 
+def agg_trades(symbol: str, limit: int) -> tuple[AggTrade, ...]:
+    return tuple(AggTrade(agg_id=t.id, price=t.price, qty=t.qty, first_trade_id=t.id, last_trade_id=t.id,
+                          time=t.time, is_buyer_maker=t.is_buyer_maker) for t in trades(symbol, limit))
+
+
 def klines(symbol: str, limit: int) -> tuple[Kline, ...]:
     base, tick = PRICES[symbol], MARKETS[symbol].tick_size
     out = []
@@ -111,6 +117,7 @@ class FakeClient:
 
     def __init__(self) -> None:
         self.placed: list[OrderRequest] = []
+        self._prices_served = asyncio.Event()
         self.budget = FakeBudget()
         self.last_latency_ms: float | None = 12.0
         self.clock_offset_ms: int | None = 0
@@ -126,12 +133,16 @@ class FakeClient:
         return ApiRestrictions(enable_reading=True, enable_spot_and_margin_trading=True, enable_withdrawals=True)
 
     async def account(self, omit_zero_balances: bool = False) -> Account:
+        # Answer only once prices are out, so the balances pane is valued the same way every
+        # run (and because balances.rate_to recurses forever on an empty price map).
+        await self._prices_served.wait()
         return account()
 
     async def tickers_24hr(self, symbols: Any = None) -> tuple[Ticker24h, ...]:
         return tuple(ticker(s) for s in (symbols or WATCHLIST) if s in PRICES)
 
     async def ticker_prices(self, symbols: Any = None) -> tuple[TickerPrice, ...]:
+        self._prices_served.set()
         return tuple(TickerPrice(symbol=s, price=p) for s, p in PRICES.items())
 
     async def depth(self, symbol: str, limit: int = 100) -> Depth:
@@ -139,6 +150,9 @@ class FakeClient:
 
     async def trades(self, symbol: str, limit: int = 500) -> tuple[Trade, ...]:
         return trades(symbol, limit)
+
+    async def agg_trades(self, symbol: str, limit: int = 500, **_: Any) -> tuple[AggTrade, ...]:
+        return agg_trades(symbol, limit)
 
     async def klines(self, symbol: str, interval: str, limit: int = 500, **_: Any) -> tuple[Kline, ...]:
         return klines(symbol, limit)

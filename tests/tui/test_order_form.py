@@ -9,18 +9,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from btx_tui.api.preflight import round_quantity
+from btx_tui.api.models_trading import OrderSide, OrderType
+from btx_tui.api.preflight import SymbolRules, round_quantity
 from btx_tui.paper import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen
 
+from btx_tui.tui.widgets.order_preview import MarketContext, OrderDraft, approx, parse_amount, quick_size
+
+from .fakes import FakeClient, exchange_info, fake_app, freeze_clock
 from .harness import client_for, limit, make_app, ready, wait_for
 
 SIZE = (120, 36)
+CALM = {"tickers_interval_s": 2.0, "trades_interval_s": 2.0, "klines_interval_s": 5.0, "book_interval_s": 0.5,
+        "account_interval_s": 0.5, "orders_interval_s": 1.0}
+"""Polling slow enough to stay far below the exchange's weight limit (a test that hits it
+waits a minute for the window to reset) and to leave the CPU to the form."""
 SYMBOL = "BTTUSDT"
 BEST_ASK = "0.0000006200"
 BEST_BID = "0.0000006000"
@@ -64,7 +73,7 @@ async def replace(pilot: Pilot, form: OrderFormScreen, selector: str, typed: str
 
 async def test_b_opens_a_buy_form_focused_on_quantity_with_the_best_ask(fresh_exchange: PaperExchange) -> None:
     await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         assert form.side == "BUY" and form.symbol == SYMBOL
@@ -76,7 +85,7 @@ async def test_b_opens_a_buy_form_focused_on_quantity_with_the_best_ask(fresh_ex
 async def test_quantity_below_the_minimum_is_shown_inline_and_enter_does_not_confirm(
         fresh_exchange: PaperExchange) -> None:
     await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         await pilot.press(*"0.5")
@@ -99,7 +108,7 @@ async def test_quantity_below_the_minimum_is_shown_inline_and_enter_does_not_con
 async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_it(
         fresh_exchange: PaperExchange) -> None:
     await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         await replace(pilot, form, "#price", "0.000000610012")
@@ -152,7 +161,7 @@ async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_i
 async def test_quick_size_100_percent_of_a_sell_is_the_free_base_rounded_down(
         fresh_exchange: PaperExchange) -> None:
     await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "s")
         assert Decimal(value(form, "#price")) == Decimal(BEST_BID)
@@ -177,7 +186,7 @@ async def test_quick_size_100_percent_of_a_sell_is_the_free_base_rounded_down(
 
 async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_exchange: PaperExchange) -> None:
     await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         cases = {
@@ -212,7 +221,7 @@ async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_e
 
 async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_exchange: PaperExchange) -> None:
     await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         shown = lambda row: form.query_one(row).display  # noqa: E731
@@ -241,7 +250,7 @@ async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_
 
 async def test_market_buy_by_quote_amount_is_placed_with_quote_order_qty(fresh_exchange: PaperExchange) -> None:
     await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         await pilot.press("f6", "f8")  # MARKET, sized by the USDT amount to spend
@@ -267,3 +276,143 @@ async def test_market_buy_by_quote_amount_is_placed_with_quote_order_qty(fresh_e
                 await pilot.pause(0.1)
         assert len(found) == 1
         assert found[0].side == "BUY" and found[0].orig_quote_order_qty == Decimal("6.2")
+
+
+# -- pure rules (no terminal) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("12", Decimal("12")), ("12.50", Decimal("12.50")), (".5", Decimal("0.5")), ("7.", Decimal("7")),
+    (" 0.00000061 ", Decimal("0.00000061")), ("0", Decimal("0")),
+])
+def test_parse_amount_accepts_plain_decimals(typed: str, expected: Decimal) -> None:
+    value, error = parse_amount(typed, "a quantity")
+    assert error is None and value == expected and isinstance(value, Decimal)
+
+
+@pytest.mark.parametrize(("typed", "error"), [
+    ("", "Enter a quantity"), ("   ", "Enter a quantity"), ("abc", "Not a number: 'abc'"),
+    ("-1", "Must be positive: type the number without a sign"), ("+1", "Must be positive: type the number without a sign"),
+    ("1e5", "Write the number in full, without an exponent"), ("1E-3", "Write the number in full, without an exponent"),
+    ("1,000", "Use a dot for decimals and no thousands commas"), ("NaN", "Not a number: 'NaN'"),
+    ("Infinity", "Not a number: 'Infinity'"), ("1.2.3", "Not a number: '1.2.3'"), (".", "Not a number: '.'"),
+    ("1" * 33, "Too many digits (at most 32)"),
+])
+def test_parse_amount_refuses_garbage_with_a_reason(typed: str, error: str) -> None:
+    assert parse_amount(typed, "a quantity") == (None, error)
+
+
+def btc_context(free: dict[str, str]) -> MarketContext:
+    rules = SymbolRules.from_symbol_info(exchange_info().symbol("BTCUSDT"))  # tick 0.01, step 0.00001
+    return MarketContext(rules=rules, best_bid=Decimal("94999.99"), best_ask=Decimal("95000.01"),
+                         free={a: Decimal(v) for a, v in free.items()})
+
+
+def test_quick_size_rounds_down_to_the_step() -> None:
+    ctx = btc_context({"BTC": "0.123456789", "USDT": "1000.123456789"})
+    sell = OrderDraft(side=OrderSide.SELL, price="95000")
+    assert quick_size(sell, ctx, 100) == ("quantity", "0.12345")
+    assert quick_size(sell, ctx, 25) == ("quantity", "0.03086")
+    buy = OrderDraft(side=OrderSide.BUY, price="95000.009")  # sized from the price rounded down: 95000.00
+    assert quick_size(buy, ctx, 50) == ("quantity", "0.00526")  # 500.0617 / 95000 = 0.0052638…
+    market = OrderDraft(side=OrderSide.BUY, type=OrderType.MARKET)
+    assert quick_size(market, ctx, 100) == ("quantity", "0.01052")  # 1000.12 / best ask 95000.01
+    by_quote = OrderDraft(side=OrderSide.BUY, type=OrderType.MARKET, by_quote=True)
+    assert quick_size(by_quote, ctx, 100) == ("quote_order_qty", "1000.12345678")
+    assert quick_size(OrderDraft(side=OrderSide.BUY, price="abc"), ctx, 50) == (
+        "Enter a valid price first: a buy is sized from it")
+    no_balances = MarketContext(rules=ctx.rules)
+    assert quick_size(sell, no_balances, 100) == "Balances are not loaded yet"
+
+
+def test_estimates_are_shown_with_at_most_eight_decimals() -> None:
+    assert approx(Decimal(5000) / Decimal("0.0000006118")) == "8,172,605,426.61000327"
+    assert approx(Decimal("6.1000000000")) == "6.1"
+
+
+# -- snapshots (fixed data from a fake client) ----------------------------------------------------
+
+
+async def fake_ready(pilot: Pilot) -> BtxApp:
+    app: BtxApp = pilot.app  # type: ignore[assignment]
+    await wait_for(pilot, lambda: app.rules.info is not None and app.permissions and app.router.account
+                   and app.router.depth and len(app.dashboard.watchlist.tickers) == 5
+                   and app.dashboard.tape.trades, what="fake data everywhere")
+    return app
+
+
+def steady(form: OrderFormScreen) -> None:
+    """No blinking cursor in a picture."""
+    for field in form.query(Input):
+        field.cursor_blink = False
+
+
+def test_snapshot_form_with_validation_errors(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze_clock(monkeypatch)
+    client = FakeClient()
+
+    async def run_before(pilot: Pilot) -> None:
+        app = await fake_ready(pilot)
+        form = await open_form(pilot, "b")
+        steady(form)
+        assert value(form, "#price") == "0.0000006200"
+        await replace(pilot, form, "#price", "0.00000062005")
+        await replace(pilot, form, "#quantity", "1000000.5")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        preview = text(form, "#preview")
+        assert "0.0000006200 USDT  rounded down from 0.00000062005" in preview
+        assert "1,000,000 BTT  rounded down from 1000000.5" in preview
+        assert "✗ Order value 0.62 USDT is below the minimum 5 USDT" in preview
+        assert app.focused is form.query_one("#quantity")
+        assert client.placed == []
+
+    assert snap_compare(fake_app(client), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_confirmation(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze_clock(monkeypatch)
+    client = FakeClient()
+
+    async def run_before(pilot: Pilot) -> None:
+        app = await fake_ready(pilot)
+        form = await open_form(pilot, "b")
+        steady(form)
+        await pilot.press(*"10000000", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        assert str(app.screen.query_one("#confirm-body", Static).content) == (
+            "BUY 10,000,000 BTT on BTTUSDT\nLIMIT @ 0.0000006200 USDT, GTC (good till canceled)")
+        assert str(app.screen.query_one("#confirm-details", Static).content) == (
+            "Total 6.2 USDT\nCommission ≈ 10,000 BTT (estimated)")
+        assert client.placed == []
+
+    assert snap_compare(fake_app(client), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_yes_on_the_fake_sends_exactly_the_confirmed_request() -> None:
+    """The same path as the confirmation snapshot, through to the request handed to the client."""
+    client = FakeClient()
+    app = fake_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await fake_ready(pilot)
+        form = await open_form(pilot, "s")
+        await pilot.press(*"50000000")  # more than the 40,000,000 BTT free
+        await pilot.pause()
+        assert "✗ Not enough BTT: needs 50000000, free 40000000" in text(form, "#preview")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        await replace(pilot, form, "#quantity", "12345678.9")
+        assert form.evaluation is not None and form.evaluation.ok
+        form.query_one("#type").focus()  # Enter reviews from a choice too (it does not re-pick the option)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(client.placed) == 1, what="the order to be sent")
+        request = client.placed[0]
+        assert (request.symbol, request.side, request.type, request.time_in_force) == (
+            SYMBOL, "SELL", "LIMIT", "GTC")
+        assert request.price == Decimal("0.0000006000") and request.quantity == Decimal("12345678")
+        assert request.quote_order_qty is None
+        assert app.screen is app.dashboard

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -9,11 +11,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 
+GRACE_S = 0.3
+"""Enter is ignored this long after the confirmation appears."""
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True on y / Enter / the confirm button, False on n / Esc."""
 
     BINDINGS = [
-        Binding("y,enter", "confirm", "Confirm", id="confirm_yes", priority=True),
+        Binding("y", "confirm", "Confirm", id="confirm_yes", priority=True),
+        Binding("enter", "confirm_enter", "Confirm", id="confirm_enter", show=False, priority=True),
         Binding("n,escape", "back", "Back", id="confirm_no", priority=True),
     ]
 
@@ -36,6 +43,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.body = body
         self.details = details
         self.confirm_label = confirm_label
+        self._shown_at = time.monotonic()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
@@ -47,11 +55,20 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("Back \\[n]", id="no")
                 yield Button(f"{self.confirm_label} \\[y]", id="yes", variant="warning")
 
+    def on_mount(self) -> None:
+        self._shown_at = time.monotonic()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
     def action_confirm(self) -> None:
         self.dismiss(True)
+
+    def action_confirm_enter(self) -> None:
+        # An Enter right after the confirmation opened is the Enter that opened it repeating
+        # (or a double press), not a decision: make the trader look first. ``y`` is always taken.
+        if time.monotonic() - self._shown_at >= GRACE_S:
+            self.dismiss(True)
 
     def action_back(self) -> None:
         self.dismiss(False)

@@ -105,31 +105,7 @@ class OrderFormScreen(ModalScreen[None]):
                 tooltip="MARKET BUY: size by quantity or by the amount to spend"),
     ]
 
-    DEFAULT_CSS = """
-    OrderFormScreen { align: center middle; }
-    OrderFormScreen #order-form {
-        width: 92; height: auto; max-height: 100%;
-        border: thick $success; background: $surface; padding: 0 1;
-    }
-    OrderFormScreen #order-form.-sell { border: thick $error; }
-    OrderFormScreen #of-title {
-        width: 100%; padding: 0 1; margin-bottom: 1; text-style: bold;
-        background: $success 35%; color: $text;
-    }
-    OrderFormScreen #order-form.-sell #of-title { background: $error 35%; }
-    OrderFormScreen .of-row { height: auto; }
-    OrderFormScreen .of-label { width: 16; color: $text-muted; }
-    OrderFormScreen .of-row.-input > .of-label { padding-top: 1; }
-    OrderFormScreen .of-input { width: 30; }
-    OrderFormScreen .of-error { width: 1fr; padding: 1 0 0 1; color: $error; }
-    OrderFormScreen .of-error.-hint { color: $text-muted; }
-    OrderFormScreen .of-key { width: 1fr; color: $text-muted; text-align: right; }
-    OrderFormScreen #sizes { height: 1; margin: 0 0 1 0; }
-    OrderFormScreen #sizes Button { min-width: 7; margin-right: 1; }
-    OrderFormScreen #size-note { width: 1fr; padding-left: 1; color: $error; }
-    OrderFormScreen #actions { height: auto; align-horizontal: right; }
-    OrderFormScreen #actions Button { margin-left: 2; }
-    """
+    CSS_PATH = "order_form.tcss"
 
     def __init__(self, *, side: str, symbol: str) -> None:
         super().__init__()
@@ -144,14 +120,21 @@ class OrderFormScreen(ModalScreen[None]):
         self._prefilled: str | None = None
         self._touched: set[str] = set()
         self._review_attempted = False
-        self._seen: tuple[int, ...] = ()
+        self._seen: tuple[object, ...] = ()
+        self._rules: SymbolRules | None = None
+        self._rules_for: object = None
 
     # -- data ----------------------------------------------------------------------------
 
     @property
     def rules(self) -> SymbolRules | None:
-        info = self.app.rules.symbol(self.symbol)
-        return SymbolRules.from_symbol_info(info) if info is not None else None
+        """The market's trading rules (rebuilt only when exchangeInfo is fetched again)."""
+        info = self.app.rules.info
+        if self._rules_for is not info or info is None:
+            symbol_info = self.app.rules.symbol(self.symbol)
+            self._rules = SymbolRules.from_symbol_info(symbol_info) if symbol_info is not None else None
+            self._rules_for = info
+        return self._rules
 
     def market_context(self) -> MarketContext | None:
         """The market and account as the feeds last saw them; None if the market is unknown."""
@@ -187,35 +170,16 @@ class OrderFormScreen(ModalScreen[None]):
         base, quote = (rules.base_asset, rules.quote_asset) if rules else ("base", "quote")
         with Vertical(id="order-form"):
             yield Static(id="of-title")
-            with Horizontal(classes="of-row", id="row-side"):
-                yield Label("Side", classes="of-label")
-                yield Choice(((OrderSide.BUY, "Buy"), (OrderSide.SELL, "Sell")), self.side, id="side")
-                yield Static("F5", classes="of-key")
-            with Horizontal(classes="of-row", id="row-type"):
-                yield Label("Type", classes="of-label")
-                yield Choice(TYPES, self.order_type, id="type")
-                yield Static("F6", classes="of-key")
-            with Horizontal(classes="of-row", id="row-tif"):
-                yield Label("Time in force", classes="of-label")
-                yield Choice(TIFS, self.time_in_force, id="tif")
-                yield Static("F7", classes="of-key")
-            with Horizontal(classes="of-row -input", id="row-price"):
-                yield Label(f"Price ({quote})", classes="of-label")
-                yield Input(id="price", classes="of-input", placeholder="limit price")
-                yield Static(id="price-error", classes="of-error")
-            with Horizontal(classes="of-row", id="row-sizing"):
-                yield Label("Size by", classes="of-label")
-                yield Choice((("qty", f"Quantity ({base})"), ("quote", f"Amount to spend ({quote})")),
-                             "qty", id="sizing")
-                yield Static("F8", classes="of-key")
-            with Horizontal(classes="of-row -input", id="row-quantity"):
-                yield Label(f"Quantity ({base})", classes="of-label")
-                yield Input(id="quantity", classes="of-input", placeholder=f"{base} to {self.side.lower()}")
-                yield Static(id="quantity-error", classes="of-error")
-            with Horizontal(classes="of-row -input", id="row-quote-amount"):
-                yield Label(f"Spend ({quote})", classes="of-label")
-                yield Input(id="quote-amount", classes="of-input", placeholder=f"{quote} to spend")
-                yield Static(id="quote-amount-error", classes="of-error")
+            yield _choice_row("side", "Side", Choice(((OrderSide.BUY, "Buy"), (OrderSide.SELL, "Sell")),
+                                                     self.side, id="side"), "F5")
+            yield _choice_row("type", "Type", Choice(TYPES, self.order_type, id="type"), "F6")
+            yield _choice_row("tif", "Time in force", Choice(TIFS, self.time_in_force, id="tif"), "F7")
+            yield _input_row("price", f"Price ({quote})", "limit price")
+            yield _choice_row("sizing", "Size by", Choice((("qty", f"Quantity ({base})"),
+                                                          ("quote", f"Amount to spend ({quote})")), "qty",
+                                                         id="sizing"), "F8")
+            yield _input_row("quantity", f"Quantity ({base})", f"{base} to {self.side.lower()}")
+            yield _input_row("quote-amount", f"Spend ({quote})", f"{quote} to spend")
             with Horizontal(id="sizes"):
                 yield Label("Of free", classes="of-label")
                 for n, pct in enumerate(SIZES, start=1):
@@ -311,8 +275,8 @@ class OrderFormScreen(ModalScreen[None]):
     def _poll_market(self) -> None:
         """Follow new book and account snapshots (prefill, balances, fees) without typing."""
         router = self.app.router
-        seen = (id(router.depth), id(router.account), id(router.open_orders), id(self.app.rules.info))
-        if seen != self._seen:
+        seen = (router.depth, router.account, router.open_orders, self.app.rules.info)
+        if len(seen) != len(self._seen) or any(a is not b for a, b in zip(seen, self._seen, strict=True)):
             self._seen = seen
             self._prefill_price(follow=False)
             self.recompute()
@@ -435,6 +399,19 @@ class OrderFormScreen(ModalScreen[None]):
 
         self.app.push_screen(ConfirmScreen(f"Place this {verb} order?", body, details=details,
                                            confirm_label=f"Place {verb}"), answered)
+
+
+def _choice_row(name: str, label: str, choice: Choice, key: str) -> Horizontal:
+    return Horizontal(Label(label, classes="of-label"), choice, Static(key, classes="of-key"),
+                      classes="of-row", id=f"row-{name}")
+
+
+def _input_row(name: str, label: str, placeholder: str) -> Horizontal:
+    """Label, input and — next to it — the field's problems."""
+    return Horizontal(Label(label, classes="of-label"),
+                      Input(id=name, classes="of-input", placeholder=placeholder),
+                      Static(id=f"{name}-error", classes="of-error"),
+                      classes="of-row -input", id=f"row-{name}")
 
 
 def _shown(widget: Widget) -> bool:

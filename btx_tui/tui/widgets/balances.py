@@ -13,10 +13,18 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from btx_tui.api.models_trading import Balance
-from btx_tui.tui.formatting import fmt_balance, fmt_fixed
+from btx_tui.tui.formatting import fit, fmt_balance, fmt_fixed
 from btx_tui.tui.widgets.columns import add_columns
 
 FLASH_S = 0.8
+COLUMNS = (("Asset", "asset", 5), ("Free", "free", 12), ("Locked", "locked", 10),
+           ("Total", "total", 12), ("Value", "value", 10))
+WIDTH = {key: width for _, key, width in COLUMNS}
+
+
+def amount(value: Decimal, key: str) -> str:
+    """A balance for column ``key``: exact when it fits, compact (50.00M) when it would not."""
+    return fit(fmt_balance(value), value, WIDTH[key])
 TOTAL_KEY = "__total__"
 
 
@@ -29,18 +37,27 @@ def valuation(balances: Sequence[Balance], prices: Mapping[str, Decimal], quote:
     return values
 
 
-def rate_to(asset: str, quote: str, prices: Mapping[str, Decimal]) -> Decimal | None:
+BRIDGES = ("USDT", "BTC", "ETH", "TRX")
+"""Assets a value may be converted through when no direct market exists."""
+
+
+def _direct(asset: str, quote: str, prices: Mapping[str, Decimal]) -> Decimal | None:
     if asset == quote:
         return Decimal(1)
     if (p := prices.get(asset + quote)) is not None:
         return p
-    if (p := prices.get(quote + asset)) and p != 0:
+    if p := prices.get(quote + asset):
         return 1 / p
-    for bridge in ("USDT", "BTC", "TRX"):
-        if bridge in (asset, quote):
-            continue
-        first = prices.get(asset + bridge)
-        second = rate_to(bridge, quote, {k: v for k, v in prices.items() if not k.startswith(asset)})
+    return None
+
+
+def rate_to(asset: str, quote: str, prices: Mapping[str, Decimal]) -> Decimal | None:
+    """Price of one ``asset`` in ``quote``: a direct or inverse market, else through one bridge."""
+    if (rate := _direct(asset, quote, prices)) is not None:
+        return rate
+    for bridge in BRIDGES:
+        first = _direct(asset, bridge, prices)
+        second = _direct(bridge, quote, prices)
         if first is not None and second is not None:
             return first * second
     return None
@@ -55,8 +72,7 @@ class BalancesTable(DataTable):
         self.balances: dict[str, Balance] = {}
 
     def on_mount(self) -> None:
-        add_columns(self, (("Asset", "asset", 6), ("Free", "free", 14), ("Locked", "locked", 12),
-                           ("Total", "total", 14), (f"≈ {self.quote}", "value", 11)))
+        add_columns(self, COLUMNS[:-1] + ((f"≈ {self.quote}", "value", COLUMNS[-1][2]),))
 
     def update_balances(self, balances: Sequence[Balance], prices: Mapping[str, Decimal]) -> None:
         shown = [b for b in balances if b.free or b.locked]
@@ -72,10 +88,10 @@ class BalancesTable(DataTable):
             value = values.get(b.asset)
             cells = [
                 Text(" " + b.asset, style="bold"),
-                Text(fmt_balance(b.free), justify="right"),
-                Text(fmt_balance(b.locked), justify="right", style="yellow" if b.locked else "dim"),
-                Text(fmt_balance(b.free + b.locked), justify="right"),
-                Text(fmt_fixed(value, 2) if value is not None else "—", justify="right"),
+                Text(amount(b.free, "free"), justify="right"),
+                Text(amount(b.locked, "locked"), justify="right", style="yellow" if b.locked else "dim"),
+                Text(amount(b.free + b.locked, "total"), justify="right"),
+                Text(fit(fmt_fixed(value, 2), value, WIDTH["value"]) if value is not None else "—", justify="right"),
             ]
             old = self.balances.get(b.asset)
             if old is None:
@@ -90,15 +106,15 @@ class BalancesTable(DataTable):
                 if old.free != b.free or old.locked != b.locked:
                     self.set_timer(FLASH_S, lambda a=b.asset: self._unflash(a))
             self.balances[b.asset] = b
-        known = [v for v in values.values() if v is not None]
+        total = sum((v for v in values.values() if v is not None), Decimal(0))
         self.add_row(Text(" Σ", style="bold"), "", "", "",
-                     Text(fmt_fixed(sum(known, Decimal(0)), 2), justify="right", style="bold"),
+                     Text(fit(fmt_fixed(total, 2), total, WIDTH["value"]), justify="right", style="bold"),
                      key=TOTAL_KEY)
 
     def _unflash(self, asset: str) -> None:
         b = self.balances.get(asset)
         if b is None or asset not in self.rows:
             return
-        self.update_cell(asset, "free", Text(fmt_balance(b.free), justify="right"))
-        self.update_cell(asset, "locked", Text(fmt_balance(b.locked), justify="right",
+        self.update_cell(asset, "free", Text(amount(b.free, "free"), justify="right"))
+        self.update_cell(asset, "locked", Text(amount(b.locked, "locked"), justify="right",
                                                style="yellow" if b.locked else "dim"))

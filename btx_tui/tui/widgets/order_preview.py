@@ -246,7 +246,8 @@ def confirmation_text(ev: Evaluation, ctx: MarketContext) -> tuple[str, str]:
         if r.type is OrderType.LIMIT_MAKER:
             how += " (post-only: rejected if it would trade at once)"
     about = "≈ " if r.type is OrderType.MARKET and r.quote_order_qty is None else ""
-    total = f"Total {about}{approx(r.notional)} {rules.quote_asset}" if r.notional is not None else "Total unknown"
+    total = (f"Total {about}{(approx if about else grouped)(r.notional)} {rules.quote_asset}"
+             if r.notional is not None else "Total unknown")
     fee = (f"Commission ≈ {approx(r.commission)} {r.commission_asset} (estimated)"
            if r.commission is not None else "Commission: estimated after the fill")
     return f"{what}\n{how}", f"{total}\n{fee}"
@@ -305,7 +306,8 @@ class OrderPreview(Static):
             lines.append(self._line("Spend" if draft.uses_quote else "Quantity", ("—", "$text-muted")))
         # total and fee
         about = "≈ " if r.type is OrderType.MARKET and r.quote_order_qty is None else ""
-        total = f"{about}{approx(r.notional)} {rules.quote_asset}" if r.notional is not None else "—"
+        total = (f"{about}{(approx if about else grouped)(r.notional)} {rules.quote_asset}"
+                 if r.notional is not None else "—")
         lines.append(self._line("Total", total, *self._problems(ev, "notional")))
         fee = f"≈ {approx(r.commission)} {r.commission_asset}" if r.commission is not None else "—"
         lines.append(self._line("Commission", fee))

@@ -7,7 +7,7 @@ order later takes. The highlighted row is the one ``c`` cancels.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from btx_tui.api.models_trading import MyTrade, Order
-from btx_tui.tui.formatting import fmt_fixed
+from btx_tui.tui.formatting import fmt_amount, fmt_fixed, fmt_price
 from btx_tui.tui.widgets.columns import add_columns
 
 
@@ -52,6 +52,22 @@ def _status(order: Order) -> str:
     return STATUS_SHORT.get(s, " " + s)
 
 
+Steps = Callable[[str], tuple[Decimal, Decimal]]
+"""symbol → (tick size, step size), so prices and quantities show the market's decimals."""
+
+
+def _price(order: Order, steps: Steps | None) -> str:
+    if order.price is None or steps is None or not order.price:
+        return _num(order.price) if order.price else "market"
+    return fmt_price(order.price, steps(order.symbol)[0])
+
+
+def _qty(order: Order, steps: Steps | None) -> str:
+    if order.orig_qty is None or steps is None:
+        return _num(order.orig_qty)
+    return fmt_amount(order.orig_qty, steps(order.symbol)[1])
+
+
 def filled_pct(order: Order) -> Decimal:
     if not order.orig_qty:
         return Decimal(0)
@@ -61,8 +77,8 @@ def filled_pct(order: Order) -> Decimal:
 class OpenOrdersTable(DataTable):
     """The account's open orders (all symbols), newest first."""
 
-    COLUMNS = (("Time", "time", 9), ("Market", "symbol", 9), ("Side", "side", 5), ("Type", "type", 7),
-               ("Price", "price", 13), ("Qty", "qty", 11), ("Fill", "filled", 5), ("Status", "status", 9))
+    COLUMNS = (("Time", "time", 9), ("Market", "symbol", 8), ("Side", "side", 5), ("Type", "type", 7),
+               ("Price", "price", 13), ("Qty", "qty", 10), ("Fill", "filled", 5), ("Status", "status", 9))
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", cell_padding=0, **kwargs)  # type: ignore[arg-type]
@@ -81,7 +97,8 @@ class OpenOrdersTable(DataTable):
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return self.orders.get(key or "")
 
-    def update_orders(self, orders: Sequence[Order], pending: Mapping[str, str] | None = None) -> None:
+    def update_orders(self, orders: Sequence[Order], pending: Mapping[str, str] | None = None,
+                      steps: Steps | None = None) -> None:
         """Replace the rows with ``orders`` (plus unresolved intents), keeping the cursor's order."""
         current = self.selected
         self.orders = {o.client_order_id: o for o in sorted(orders, key=lambda o: -(o.time or 0))}
@@ -94,7 +111,7 @@ class OpenOrdersTable(DataTable):
         for cid, o in self.orders.items():
             self.add_row(
                 _time(o.time), " " + o.symbol, _side(o.side), _type(o),
-                Text(_num(o.price), justify="right"), Text(_num(o.orig_qty), justify="right"),
+                Text(_price(o, steps), justify="right"), Text(_qty(o, steps), justify="right"),
                 Text(f"{filled_pct(o):.0f}%", justify="right"), _status(o), key=cid,
             )
         if current is not None and current.client_order_id in self.orders:
@@ -137,12 +154,12 @@ class OrderHistoryTable(DataTable):
     def on_mount(self) -> None:
         add_columns(self, OpenOrdersTable.COLUMNS)
 
-    def update_orders(self, orders: Sequence[Order]) -> None:
+    def update_orders(self, orders: Sequence[Order], steps: Steps | None = None) -> None:
         self.clear()
         for o in sorted(orders, key=lambda o: -(o.update_time or o.time or 0))[:200]:
             status = str(getattr(o.status, "value", o.status))
             style = {"FILLED": "green", "CANCELED": "dim", "EXPIRED": "dim", "REJECTED": "red"}.get(status, "")
             self.add_row(_time(o.update_time or o.time), " " + o.symbol, _side(o.side), _type(o),
-                         Text(_num(o.price), justify="right"), Text(_num(o.orig_qty), justify="right"),
+                         Text(_price(o, steps), justify="right"), Text(_qty(o, steps), justify="right"),
                          Text(f"{filled_pct(o):.0f}%", justify="right"), Text(_status(o), style=style),
                          key=f"{o.symbol}:{o.order_id}")
