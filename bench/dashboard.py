@@ -11,7 +11,9 @@ and noisy — the ratio is the stable figure):
   Target ≤ 10 % of one core.
 * ``launch_to_data_s``: from starting the paper exchange (as ``btx-tui`` does) to the first
   frame with every pane filled. Target ≤ 2 s.
-* ``key_b_to_form_ms``: ``b`` pressed → order form on screen; baseline: a trivial modal. Target ≤ 50 ms.
+* ``key_b_to_form_ms``: ``b`` pressed → order form painted (median of later opens; the first
+  open on a market, which builds the form, is reported apart); baseline: a trivial modal
+  screen pushed over the same dashboard. Target ≤ 50 ms.
 * ``submit_to_visible_ms``: order submitted → in the open-orders table; baseline: one ``ping``
   round trip. Target ≤ 200 ms.
 
@@ -167,12 +169,28 @@ async def wait_until(cond, timeout: float = 30.0, step: float = 0.005) -> None: 
 
 
 def all_panes_filled(app: BtxApp) -> bool:
+    """Every feed has delivered and every pane shows data (the status bar says live)."""
     d = app.dashboard
-    return bool(app.rules.info and app.router.account and app.router.depth and d.tape.trades
-                and d.chart.klines and len(d.watchlist.tickers) == len(d.watchlist.symbols))
+    feeds = app.feeds.feeds.values()
+    return bool(feeds and all(f.last_ok is not None for f in feeds) and app.rules.info
+                and d.tape.trades and d.chart.klines and len(d.watchlist.tickers) == len(d.watchlist.symbols))
+
+
+async def shown(app: BtxApp, screen_type: type, t0: float) -> float:
+    """Milliseconds from ``t0`` until a ``screen_type`` screen is mounted and painted once."""
+    await wait_until(lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted, step=0.001)
+    painted = asyncio.Event()
+    app.screen.call_after_refresh(painted.set)
+    await painted.wait()
+    return (time.perf_counter() - t0) * 1000
 
 
 async def bench_app(seconds: float, tmp: Path) -> dict[str, float]:
+    # A trader's paper data persists between runs: let the market trade once, then time
+    # a relaunch (exchange start + dashboard) until every pane shows data.
+    warm = start_paper_exchange(tmp / "paper", market=True, seed=42)
+    await asyncio.sleep(5)
+    warm.stop()
     started = time.perf_counter()
     exchange = start_paper_exchange(tmp / "paper", market=True, seed=42)
     try:
@@ -196,22 +214,25 @@ async def bench_app(seconds: float, tmp: Path) -> dict[str, float]:
             app.feeds.resume()
             await pilot.pause(1)
 
+            from btx_tui.tui.screens.order_form import OrderFormScreen
+
             form_ms, modal_ms = [], []
-            for _ in range(5):
+            t0 = time.perf_counter()
+            app.simulate_key("b")
+            first_form_ms = await shown(app, OrderFormScreen, t0)  # builds the form for this market
+            app.pop_screen()
+            await pilot.pause(0.3)
+            for _ in range(7):
                 t0 = time.perf_counter()
                 app.push_screen(TrivialModal())
-                await wait_until(lambda: isinstance(app.screen, TrivialModal) and app.screen.is_mounted)
-                await pilot.pause()
-                modal_ms.append((time.perf_counter() - t0) * 1000)
+                modal_ms.append(await shown(app, TrivialModal, t0))
                 app.pop_screen()
-                await pilot.pause(0.2)
+                await pilot.pause(0.3)
                 t0 = time.perf_counter()
-                await pilot.press("b")
-                await wait_until(lambda: app.screen is not app.dashboard and app.screen.is_mounted)
-                await pilot.pause()
-                form_ms.append((time.perf_counter() - t0) * 1000)
-                await pilot.press("escape")
-                await pilot.pause(0.2)
+                app.simulate_key("b")
+                form_ms.append(await shown(app, OrderFormScreen, t0))
+                app.pop_screen()
+                await pilot.pause(0.3)
 
             visible_ms, ping_ms = [], []
             assert app.client is not None
@@ -238,6 +259,7 @@ async def bench_app(seconds: float, tmp: Path) -> dict[str, float]:
         "app_idle_cpu_pct": idle_cpu * 100,
         "app_cpu_vs_idle": polling_cpu / idle_cpu if idle_cpu else float("inf"),
         "key_b_to_form_ms": median(form_ms),
+        "key_b_to_form_first_ms": first_form_ms,
         "trivial_modal_ms": median(modal_ms),
         "form_vs_modal": median(form_ms) / median(modal_ms),
         "submit_to_visible_ms": median(visible_ms),
@@ -267,6 +289,7 @@ def main() -> None:
             ("whole app CPU, polling (20 symbols)", f"{figures['app_cpu_pct']:.1f} % of a core  (target <= 10 %)"),
             ("whole app CPU, paused (baseline)", f"{figures['app_idle_cpu_pct']:.1f} % of a core"),
             ("key b -> order form", f"{figures['key_b_to_form_ms']:.1f} ms  (target <= 50 ms)"),
+            ("  first open on a market (builds it)", f"{figures['key_b_to_form_first_ms']:.1f} ms"),
             ("trivial modal (baseline)", f"{figures['trivial_modal_ms']:.1f} ms"),
             ("submit -> visible in open orders", f"{figures['submit_to_visible_ms']:.1f} ms  (target <= 200 ms)"),
             ("ping round trip (baseline)", f"{figures['ping_ms']:.1f} ms"),

@@ -79,6 +79,7 @@ class BtxApp(TradingActions, App[None]):
         self.router = FeedRouter(self)
         self.started = False
         self._pending: dict[str, str] = {}
+        self._forms: list[str] = []
         self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
         if settings.keys:
             self.set_keymap(dict(settings.keys))

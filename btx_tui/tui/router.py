@@ -29,6 +29,8 @@ BOOK_LIMIT = 100
 TRADES_LIMIT = 60
 KLINES_LIMIT = 240
 FALLBACK_STEP = Decimal("0.00000001")
+PAINT_ONLY = frozenset({"tickers", "trades", "klines", "history"})
+"""Feeds nothing but the dashboard's panes reads (held while a modal is open)."""
 
 
 class FeedRouter:
@@ -42,6 +44,7 @@ class FeedRouter:
         self.open_orders: tuple[Order, ...] = ()
         self.fills = FillWatcher(app)
         self._stale: set[str] = set()
+        self._held: dict[str, FeedUpdated] = {}
 
     @property
     def client(self) -> Any:
@@ -83,9 +86,22 @@ class FeedRouter:
     # -- apply (UI side) ------------------------------------------------------------------
 
     def apply(self, message: FeedUpdated) -> None:
-        handler = getattr(self, f"_apply_{message.feed}")
+        """Route a snapshot to its widgets — or hold it while a modal covers the dashboard.
+
+        Feeds that only paint (tickers, trades, chart, history) are held, newest only, and
+        replayed by :meth:`replay_held` when the dashboard is back: repainting hidden panes
+        would only slow down the form on top. Feeds the order form reads keep flowing.
+        """
         self._stale.discard(message.feed)
-        handler(message)
+        if message.feed in PAINT_ONLY and self.app.screen is not self.app.dashboard:
+            self._held[message.feed] = message
+            return
+        getattr(self, f"_apply_{message.feed}")(message)
+
+    def replay_held(self) -> None:
+        held, self._held = self._held, {}
+        for message in held.values():
+            getattr(self, f"_apply_{message.feed}")(message)
 
     def _current(self, key: str) -> bool:
         return key == self.app.symbol

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FORMS_KEPT = 3
+"""Order forms kept built (one per market), most recently opened last."""
+
 PERMISSION_REASON = {
     "TRADE": "this API key has no TRADE permission",
     "WITHDRAW": "this API key has no WITHDRAW permission",
@@ -29,6 +32,8 @@ PERMISSION_REASON = {
 class TradingActions:
     """Buy, sell, cancel, cancel all, withdraw."""
 
+    _forms: list[str]
+    """Names of the installed order forms, oldest first (set up by the app's ``__init__``)."""
     _pending: dict[str, str]
     """Client order id → "symbol|side|type" of orders sent whose outcome is not known yet
     (set up by the app's ``__init__``)."""
@@ -64,7 +69,19 @@ class TradingActions:
             return
         from btx_tui.tui.screens.order_form import OrderFormScreen
 
-        self.push_screen(OrderFormScreen(side=side, symbol=self.symbol))
+        # One form per recently traded market, built once and reset on every open (see
+        # OrderFormScreen.prepare): opening it must take well under 50 ms.
+        name = f"order-form:{self.symbol}"
+        if self.is_screen_installed(name):
+            form = self.get_screen(name)
+            assert isinstance(form, OrderFormScreen)
+            form.prepare(side)
+        else:
+            self.install_screen(OrderFormScreen(side=side, symbol=self.symbol), name)
+            self._forms.append(name)
+            while len(self._forms) > FORMS_KEPT:
+                self.uninstall_screen(self._forms.pop(0))
+        self.push_screen(name)
 
     def submit_order(self: BtxApp, request: OrderRequest) -> None:  # type: ignore[misc]
         """Send a confirmed order in a worker; the result arrives as :class:`OrderPlaced`."""

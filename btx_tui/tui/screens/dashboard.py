@@ -65,6 +65,9 @@ class DashboardScreen(Screen[None]):
         for pane_id, title in titles.items():
             self.query_one(f"#{pane_id}").border_title = title
 
+    def on_screen_resume(self) -> None:
+        self.app.router.replay_held()
+
     # -- accessors used by the app ------------------------------------------------------
 
     @property

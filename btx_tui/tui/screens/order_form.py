@@ -18,8 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.api.preflight import SymbolRules
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 TYPES = ((OrderType.LIMIT, "Limit"), (OrderType.MARKET, "Market"), (OrderType.LIMIT_MAKER, "Limit maker"))
 TIFS = ((TimeInForce.GTC, "GTC"), (TimeInForce.IOC, "IOC"), (TimeInForce.FOK, "FOK"))
 SIZES = (25, 50, 75, 100)
+SIZE_HINT = "  F1–F4 or alt+1–4"
+"""Shown beside the quick-size buttons (the form has no footer)."""
 INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote-amount"}
 """Pre-flight field name → id of its Input (and, with ``-error``, of its problem line)."""
 
@@ -123,6 +126,44 @@ class OrderFormScreen(ModalScreen[None]):
         self._seen: tuple[object, ...] = ()
         self._rules: SymbolRules | None = None
         self._rules_for: object = None
+        self._market_timer: Timer | None = None
+
+    def prepare(self, side: str) -> None:
+        """Start a new order on this form, which the app reuses for its market.
+
+        Composing and styling the form's ~50 widgets took ~200 ms, four times the 50 ms a
+        key press may take to show it; so the app builds one form per market and calls this
+        on every later open: everything back to a fresh LIMIT/GTC order on ``side``.
+        """
+        self.side = OrderSide(side)
+        self.order_type = OrderType.LIMIT
+        self.time_in_force = TimeInForce.GTC
+        self.by_quote = False
+        self.evaluation = None
+        self._prefilled = None
+        self._touched = set()
+        self._review_attempted = False
+        self._seen = ()
+        if not self.is_mounted:
+            return  # first open: on_mount sets everything up
+        with self.prevent(Input.Changed):  # clearing is not typing
+            for input_id in INPUT_IDS.values():
+                self.query_one(f"#{input_id}", Input).value = ""
+        self.query_one("#size-note", Static).update(SIZE_HINT)
+        base = self.rules.base_asset if self.rules else "base"
+        self.query_one("#quantity", Input).placeholder = f"{base} to {self.side.lower()}"
+        self._prefill_price()
+        self._sync_layout()
+        self.recompute()
+        self.query_one("#quantity", Input).focus()
+
+    def on_screen_suspend(self) -> None:
+        if self._market_timer is not None:
+            self._market_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        if self._market_timer is not None:
+            self._market_timer.resume()
 
     # -- data ----------------------------------------------------------------------------
 
@@ -186,12 +227,13 @@ class OrderFormScreen(ModalScreen[None]):
                     button = Button(f"{pct}%", id=f"size-{pct}", compact=True, tooltip=f"F{n} / alt+{n}")
                     button.can_focus = False  # keys F1–F4 do this; tabbing through four buttons would not help
                     yield button
-                yield Static(id="size-note")
+                yield Static(SIZE_HINT, id="size-note")
             yield OrderPreview(id="preview")
             with Horizontal(id="actions"):
                 yield Button(Content("Close [Esc]"), id="close")
                 yield Button(Content("Review [Enter]"), id="review", variant="success")
-        yield Footer()
+        # No Footer: the keys are on the form itself, and a Footer rebuilds all its bindings on
+        # every focus change, which made opening the form several times slower.
 
     def on_mount(self) -> None:
         rules = self.rules
@@ -202,7 +244,7 @@ class OrderFormScreen(ModalScreen[None]):
         self._prefill_price()
         self._sync_layout()
         self.recompute()
-        self.set_interval(1.0, self._poll_market)
+        self._market_timer = self.set_interval(1.0, self._poll_market)
 
     # -- state changes ---------------------------------------------------------------------
 
@@ -297,7 +339,7 @@ class OrderFormScreen(ModalScreen[None]):
     def _typed(self, event: Input.Changed) -> None:
         if event.input.has_focus:
             self._touched.add({v: k for k, v in INPUT_IDS.items()}[event.input.id or ""])
-        self.query_one("#size-note", Static).update("")
+        self.query_one("#size-note", Static).update(SIZE_HINT)
         self.recompute()
 
     @on(Input.Submitted)
@@ -364,7 +406,7 @@ class OrderFormScreen(ModalScreen[None]):
             return
         outcome = quick_size(self.draft(), ctx, percent)
         if isinstance(outcome, str):
-            note.update(f"✗ {outcome}")
+            note.update(Content.styled(f"✗ {outcome}", "$error"))
             return
         name, text = outcome
         target = self.query_one(f"#{INPUT_IDS[name]}", Input)
