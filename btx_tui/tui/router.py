@@ -184,8 +184,15 @@ class FeedRouter:
                 if o.symbol == self.app.symbol and o.price and str(o.side) == side]
 
     def rules_loaded(self) -> None:
-        watchlist = self.app.dashboard.watchlist
-        watchlist.tick_sizes = {s: self.steps(s)[0] for s in watchlist.symbols}
+        """Tick and step sizes are known now: repaint what was drawn with fallback decimals."""
+        dash = self.app.dashboard
+        dash.watchlist.tick_sizes = {s: self.steps(s)[0] for s in dash.watchlist.symbols}
+        dash.watchlist.repaint()
+        tick, step = self.steps(self.app.symbol)
+        if dash.chart.klines:
+            dash.chart.update_klines(dash.chart.symbol, dash.chart.klines, tick)
+        if dash.tape.trades:
+            dash.tape.update_trades(dash.tape.trades, tick, step)
         self._show_book()
 
     def market_changed(self) -> None:

@@ -20,6 +20,9 @@ NEEDS = {"buy": "TRADE", "sell": "TRADE", "cancel_order": "TRADE", "cancel_all":
 class HelpScreen(ModalScreen[None]):
     """A table of every binding: keys, what it does, and why it is disabled if it is."""
 
+    rows: list[tuple[str, str, str]]
+    """``(keys, action, binding id)`` as shown."""
+
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help_close")]
 
     DEFAULT_CSS = """
@@ -54,6 +57,7 @@ class HelpScreen(ModalScreen[None]):
         rows += [("tab / shift+tab", "Move between panes", ""), ("enter / click", "Select the market (watchlist)", ""),
                  ("g", "Order book: change price grouping", "book_grouping"),
                  ("ctrl+p", "Command palette", "")]
+        self.rows = rows
         for key, label, ident in rows:
             table.add_row(Text(key, style="bold"), label, ident)
         return table

@@ -65,7 +65,7 @@ class Watchlist(DataTable):
         for sym in self.symbols:
             self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
 
-    def update_tickers(self, tickers: Iterable[Ticker24h]) -> None:
+    def update_tickers(self, tickers: Iterable[Ticker24h], *, flash: bool = True) -> None:
         """Show fresh 24h tickers; prices that moved flash up or down."""
         for t in tickers:
             if t.symbol not in self._history:
@@ -75,9 +75,9 @@ class Watchlist(DataTable):
             prev = self._last.get(t.symbol)
             self._last[t.symbol] = t.last_price
             hist = self._history[t.symbol]
-            if not hist or hist[-1] != t.last_price:
+            if flash and (not hist or hist[-1] != t.last_price):
                 hist.append(t.last_price)
-            direction = 0 if prev is None or prev == t.last_price else (1 if t.last_price > prev else -1)
+            direction = 0 if not flash or prev is None or prev == t.last_price else (1 if t.last_price > prev else -1)
             last = Text(fmt_price(t.last_price, tick), justify="right")
             if direction:
                 last.stylize("bold black on green" if direction > 0 else "bold black on red")
@@ -91,6 +91,12 @@ class Watchlist(DataTable):
             self.update_cell(row, "low", Text(fmt_price(t.low_price, tick), justify="right"))
             self.update_cell(row, "volume", Text(fmt_compact(t.volume), justify="right"))
             self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
+
+    def repaint(self) -> None:
+        """Draw the last tickers again (e.g. once the markets' tick sizes are known)."""
+        last, self._last = self._last, {}
+        self.update_tickers(list(self.tickers.values()), flash=False)
+        self._last.update(last)
 
     def _unflash(self, symbol: str) -> None:
         if symbol in self._last and symbol in self.tickers:
