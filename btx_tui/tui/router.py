@@ -30,6 +30,9 @@ TRADES_LIMIT = 60
 KLINES_LIMIT = 240
 FALLBACK_STEP = Decimal("0.00000001")
 PAINT_ONLY = frozenset({"tickers", "trades", "klines", "history"})
+PANES_OF = {"tickers": ("watchlist",), "book": ("book",), "trades": ("trades",), "klines": ("chart",),
+            "account": ("balances",), "orders": ("account-tabs",), "history": ("account-tabs",)}
+"""The panes each feed fills: greyed out (class ``-stale``) while that feed is failing."""
 """Feeds nothing but the dashboard's panes reads (held while a modal is open)."""
 
 
@@ -92,7 +95,9 @@ class FeedRouter:
         replayed by :meth:`replay_held` when the dashboard is back: repainting hidden panes
         would only slow down the form on top. Feeds the order form reads keep flowing.
         """
-        self._stale.discard(message.feed)
+        if message.feed in self._stale:
+            self._stale.discard(message.feed)
+            self._mark_panes(message.feed, stale=False)
         if message.feed in PAINT_ONLY and self.app.screen is not self.app.dashboard:
             self._held[message.feed] = message
             return
@@ -205,9 +210,15 @@ class FeedRouter:
     def mark_stale(self, feed: str) -> None:
         """Grey out what a failing feed shows, so old data is never mistaken for live."""
         self._stale.add(feed)
+        self._mark_panes(feed, stale=True)
         if feed == "book":
             self._show_book(stale=True)
         elif feed == "trades" and self.app.dashboard.tape.trades:
             tick, step = self.steps(self.app.symbol)
             self.app.dashboard.tape.update_trades(self.app.dashboard.tape.trades, tick, step, stale=True)
 
+    def _mark_panes(self, feed: str, *, stale: bool) -> None:
+        for pane in PANES_OF.get(feed, ()):
+            widget = self.app.dashboard.query_one(f"#{pane}")
+            widget.set_class(stale, "-stale")
+            widget.border_subtitle = "stale — retrying" if stale else ""

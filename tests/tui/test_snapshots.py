@@ -48,6 +48,10 @@ def test_snapshot_dashboard(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) 
         assert spread.price == "spread 0.0000000200"
         assert dash.balances.balances["BTT"].locked == Decimal("10000000")
         assert len(dash.tape.trades) == 40
+        # every pane on screen, side by side, none hidden behind another
+        middle, book = dash.query_one("#middle").region, dash.book.region
+        assert dash.chart.region.right <= dash.tape.region.x and dash.tape.region.right <= book.x
+        assert dash.tape.region.width >= 30 and middle.right == book.x
         info = app.status_info()
         assert info.paper and info.connection == "live"
         assert info.permissions == {"READ", "TRADE", "WITHDRAW"}
@@ -106,5 +110,7 @@ def test_snapshot_disconnected(snap_compare: Any, monkeypatch: pytest.MonkeyPatc
         assert info.data_age_s == 12.0
         assert app.dashboard.book._view is not None and app.dashboard.book._view.stale
         assert app.dashboard.balances.balances  # the last known balances stay on screen
+        for pane in ("#watchlist", "#book", "#chart", "#trades", "#balances", "#account-tabs"):
+            assert app.dashboard.query_one(pane).has_class("-stale"), pane
 
     assert snap_compare(fake_app(client), terminal_size=SIZE, run_before=run_before)

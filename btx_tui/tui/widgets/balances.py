@@ -17,7 +17,7 @@ from btx_tui.tui.formatting import fit, fmt_balance, fmt_fixed
 from btx_tui.tui.widgets.columns import add_columns
 
 FLASH_S = 0.8
-COLUMNS = (("Asset", "asset", 5), ("Free", "free", 12), ("Locked", "locked", 10),
+COLUMNS = (("Asset", "asset", 6), ("Free", "free", 12), ("Locked", "locked", 9),
            ("Total", "total", 12), ("Value", "value", 10))
 WIDTH = {key: width for _, key, width in COLUMNS}
 

@@ -27,7 +27,7 @@ class PriceChart(Widget, can_focus=True):
     """Close prices of the last candles that fit the width."""
 
     DEFAULT_CSS = """
-    PriceChart { height: 1fr; min-height: 5; }
+    PriceChart { width: 1fr; height: 1fr; min-height: 5; }
     PriceChart > .chart--up { color: $success; }
     PriceChart > .chart--down { color: $error; }
     PriceChart > .chart--axis { color: $text-muted; }

@@ -119,8 +119,9 @@ class OrderBookView(ScrollView, can_focus=True):
 
     def update_book(self, view: BookDisplay) -> None:
         """Show ``view``, refreshing only the lines whose content changed."""
+        stale_changed = self._view is not None and self._view.stale != view.stale
         self._view = view
-        self._relayout()
+        self._relayout(full=stale_changed)  # staleness recolours every row
 
     def action_cycle_grouping(self) -> None:
         self.grouping = (self.grouping + 1) % len(GROUPINGS)

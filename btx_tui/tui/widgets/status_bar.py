@@ -80,7 +80,7 @@ class StatusBar(Static):
         text.append(f"● {info.connection}", self._style(state_style))
         if info.last_error and info.connection in ("degraded", "down"):
             text.append(f" ({info.last_error})", self._style(state_style))
-        sep = ("  │  ", self._style("dim"))
+        sep = (" │ ", self._style("dim"))
         text.append(*sep)
         latency = f"{info.latency_ms:.0f} ms" if info.latency_ms is not None else "—"
         text.append(f"rtt {latency}")
