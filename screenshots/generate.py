@@ -56,13 +56,16 @@ async def shoot(tmp: Path) -> list[Path]:
             assert app.client is not None
             book = app.router.depth
             assert book is not None
-            below = (book.bids[0].price * Decimal("0.998")).quantize(Decimal("0.01"))
+            below = (book.bids[0].price * Decimal("0.99")).quantize(Decimal("0.01"))
             app.submit_order(OrderRequest(symbol="BTCUSDT", side=OrderSide.BUY, type=OrderType.LIMIT,
                                           time_in_force=TimeInForce.GTC, quantity=Decimal("0.01"), price=below))
             app.submit_order(OrderRequest(symbol="BTCUSDT", side=OrderSide.BUY, type=OrderType.MARKET,
                                           quantity=Decimal("0.005")))
             await pilot.pause(WARMUP_S)
-            await wait_until(pilot, lambda: app.dashboard.tape.trades and app.router.open_orders)
+            try:
+                await wait_until(pilot, lambda: app.dashboard.tape.trades and app.router.open_orders)
+            except TimeoutError:
+                raise TimeoutError(f"no data; notifications: {[n.message for n in app._notifications]}") from None
 
             def save(name: str) -> None:
                 saved.append(Path(app.save_screenshot(f"{name}.svg", str(OUT))))
