@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 from . import engine as E
 from .core_views import order_json, trade_json
 from .errors import (
-    duplicate_order, filter_failure, insufficient_balance, invalid_symbol, market_closed,
+    ApiError, duplicate_order, filter_failure, insufficient_balance, invalid_symbol, market_closed,
     order_not_found, unknown_order, would_take,
 )
 from .ledger import commission
 from .numbers import ZERO, fmt
 from .store import OrderRow, TradeRow
-from .symbols import SymbolSpec
+from .symbols import SymbolSpec, places
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Exchange, OrderRequest
@@ -85,6 +85,7 @@ class OrdersMixin:
     def _check(self: "Exchange", account_id: int, req: "OrderRequest") -> dict:
         """Every check of a new order, in the contract's order; returns the plan to execute."""
         spec = self._spec(req.symbol)
+        _check_precision(spec, req)
         if spec.status != "TRADING":
             raise market_closed()
         book = self.books[spec.symbol]
@@ -406,3 +407,13 @@ class OrdersMixin:
                 if acct == account_id and (order_id is None or oid == order_id):
                     out.append(trade_json(spec, t, is_buyer))
         return out[-limit:] if not ascending else out[:limit]
+
+
+def _check_precision(spec: SymbolSpec, req: "OrderRequest") -> None:
+    """-1111 for a value with more decimals than its asset allows (after the symbol is known,
+    before the filters: "0.000000001" BTC is too precise, "95000.123" is merely off-tick)."""
+    for name, value, allowed in (("price", req.price, spec.quote_precision),
+                                 ("quantity", req.quantity, spec.base_precision),
+                                 ("quoteOrderQty", req.quote_order_qty, spec.quote_precision)):
+        if value is not None and places(value) > allowed:
+            raise ApiError(400, -1111, f"Parameter '{name}' has too much precision.")

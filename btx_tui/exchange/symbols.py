@@ -132,6 +132,16 @@ class SymbolSpec:
         }
 
 
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0
+
+
+def places(value: Decimal) -> int:
+    """Decimals ``value`` really uses (trailing zeros do not count: "1.50000000" has 1)."""
+    return _places(value)
+
+
 def _spec(symbol: str, base: str, quote: str, ref: str, tick: str, step: str,
           max_qty: str, market_max_qty: str, min_notional: str, vol: str,
           max_notional: str = "9000000") -> SymbolSpec:
@@ -139,6 +149,8 @@ def _spec(symbol: str, base: str, quote: str, ref: str, tick: str, step: str,
     t, s = Decimal(tick), Decimal(step)
     max_price = (Decimal(ref) * 1000 // t) * t
     return SymbolSpec(
+        # Precision never below the grid: BTT's 10-decimal tick needs quotePrecision 10.
+        base_precision=max(ASSET_PRECISION, _places(s)), quote_precision=max(ASSET_PRECISION, _places(t)),
         symbol=symbol, base=base, quote=quote, tick_size=t, step_size=s,
         min_price=t, max_price=max_price, min_qty=s, max_qty=Decimal(max_qty),
         market_min_qty=s, market_max_qty=Decimal(market_max_qty),

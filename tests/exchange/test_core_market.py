@@ -70,7 +70,10 @@ def test_symbol_table():
         assert spec.symbol == spec.base + spec.quote
         spec.price_to_ticks(spec.ref_price)  # on the grid and inside PRICE_FILTER
         assert spec.min_notional / spec.ref_price <= spec.max_qty
-        assert spec.base_precision == spec.quote_precision == 8
+        # at least 8 decimals, and never fewer than the tick/step grid needs (BTT: 10)
+        assert spec.base_precision >= 8 and spec.quote_precision >= 8
+        assert -spec.tick_size.normalize().as_tuple().exponent <= spec.quote_precision
+        assert -spec.step_size.normalize().as_tuple().exponent <= spec.base_precision
 
 
 def test_exchange_info_fields(ex):

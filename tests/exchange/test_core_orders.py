@@ -207,7 +207,6 @@ def test_market_order_on_empty_book_expires_without_change(ex, taker):
     (req("BTCUSDT", "SELL", "LIMIT", "100", "95000"), "NOTIONAL"),
     (req("BTCUSDT", "SELL", "MARKET", "0.00001"), "NOTIONAL"),
     (req("BTCUSDT", "BUY", "MARKET", quote="4.99"), "NOTIONAL"),
-    (req("BTTUSDT", "BUY", "LIMIT", "1000", "0.00000061235"), "PRICE_FILTER"),
     (req("BTTUSDT", "BUY", "LIMIT", "1000.5", "0.0000006123"), "LOT_SIZE"),
 ])
 def test_each_filter_failure(ex, taker, order, name):
@@ -370,3 +369,41 @@ def test_btt_fine_tick_arithmetic_and_commission_rounding(ex, maker, taker):
     assert m["commission"] == "0.00551431"
     assert bal(ex, maker, "USDT")[0] == D("1000000") + D("5.5143006127") - D("0.00551431")
     assert ex.ledger.fees["USDT"] == D("0.00551431")
+
+
+def test_too_many_decimals_is_1111_and_changes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """More decimals than the asset allows is -1111 (not a filter failure), before any filter."""
+    from decimal import Decimal
+
+    from btx_tui.exchange.core import Exchange, OrderRequest
+    from btx_tui.exchange.errors import ApiError
+
+    ex = Exchange.open(tmp_path)
+    acct = ex.demo_account_id
+    before = ex.account(acct, omit_zero=True)
+    cases = [
+        ("BTCUSDT", "0.001", "95000.000000001", None),   # price: 9 decimals > USDT's 8
+        ("BTCUSDT", "0.000000001", "95000", None),       # quantity: 9 decimals > BTC's 8
+        ("BTTUSDT", "1000000", "0.00000061234", None),   # 11 decimals > the 10 BTT's tick allows
+    ]
+    for symbol, qty, price, _ in cases:
+        req = OrderRequest(symbol=symbol, side="BUY", type="LIMIT", time_in_force="GTC",
+                           quantity=Decimal(qty), quote_order_qty=None, price=Decimal(price),
+                           new_client_order_id=None, resp_type=None)
+        try:
+            ex.place_order(acct, req)
+        except ApiError as exc:
+            assert (exc.http_status, exc.code) == (400, -1111)
+            assert exc.msg.startswith("Parameter '") and exc.msg.endswith("' has too much precision.")
+        else:
+            raise AssertionError(f"{symbol} {qty}@{price} was accepted")
+    # Trailing zeros are not precision; a 10-decimal BTT price on its tick is fine.
+    ok = OrderRequest(symbol="BTTUSDT", side="BUY", type="LIMIT", time_in_force="GTC",
+                      quantity=Decimal("10000000"), quote_order_qty=None, price=Decimal("0.0000006100000"),
+                      new_client_order_id=None, resp_type=None)
+    assert ex.place_order(acct, ok)["status"] == "NEW"
+    assert ex.exchange_info(["BTTUSDT"])["symbols"][0]["quotePrecision"] == 10
+    after = ex.account(acct, omit_zero=True)
+    usdt = lambda a: next(b for b in a["balances"] if b["asset"] == "USDT")  # noqa: E731
+    assert Decimal(usdt(after)["locked"]) == Decimal(usdt(before)["locked"]) + Decimal("6.1")
+    ex.close()
