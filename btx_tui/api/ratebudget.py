@@ -22,6 +22,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from btx_tui.contract import depth_weight, ticker_24hr_weight
+
 __all__ = ["BudgetSnapshot", "RateBudget", "request_weight"]
 
 
@@ -41,25 +43,9 @@ def request_weight(method: str, path: str, params: Sequence[tuple[str, str]] | M
     p = dict(params)
     method = method.upper()
     if path == "/api/v3/depth":
-        limit = int(p.get("limit", "100") or 100)
-        if limit <= 100:
-            return 5
-        if limit <= 500:
-            return 25
-        if limit <= 1000:
-            return 50
-        return 250
+        return depth_weight(int(p.get("limit", "100") or 100))
     if path == "/api/v3/ticker/24hr":
-        if "symbol" in p:
-            return 2
-        n = _count_symbols(p)
-        if n is None:
-            return 80
-        if n <= 20:
-            return 2
-        if n <= 100:
-            return 40
-        return 80
+        return 2 if "symbol" in p else ticker_24hr_weight(_count_symbols(p))
     if path in ("/api/v3/ticker/price", "/api/v3/ticker/bookTicker"):
         return 2 if "symbol" in p else 4
     if path == "/api/v3/openOrders":

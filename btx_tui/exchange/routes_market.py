@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from btx_tui.contract import depth_weight, ticker_24hr_weight
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.params import INTERVALS, Params
 from btx_tui.exchange.routes import NONE, Context, Endpoint, fixed, safe_int
@@ -24,23 +25,11 @@ def _symbol_count(params: Params) -> int | None:
 
 
 def _depth_weight(params: Params) -> int:
-    limit = safe_int(params, "limit") or 100
-    if limit <= 100:
-        return 5
-    if limit <= 500:
-        return 25
-    if limit <= 1000:
-        return 50
-    return 250
+    return depth_weight(safe_int(params, "limit") or 100)
 
 
 def _ticker24_weight(params: Params) -> int:
-    count = _symbol_count(params)
-    if count is not None and count <= 20:
-        return 2
-    if count is not None and count <= 100:
-        return 40
-    return 80
+    return ticker_24hr_weight(_symbol_count(params))
 
 
 def _price_weight(params: Params) -> int:
