@@ -1,0 +1,33 @@
+"""Layers: the service layer and the paper exchange never import the UI, nor each other.
+
+Checked on the real import graph (a fresh interpreter imports every module of the layer
+and lists what got loaded), not by reading source text.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import btx_tui
+
+FORBIDDEN = {
+    "btx_tui.api": ("textual", "btx_tui.tui", "btx_tui.exchange"),
+    "btx_tui.exchange": ("textual", "btx_tui.tui", "btx_tui.api"),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layer_imports_nothing_it_must_not(layer: str) -> None:
+    package = __import__(layer, fromlist=["_"])
+    modules = [f"{layer}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+    assert len(modules) > 5, modules
+    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+            "print('\\n'.join(sorted(sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=str(btx_tui.__path__[0] + "/..")).stdout.split()
+    bad = sorted(m for m in loaded for prefix in FORBIDDEN[layer] if m == prefix or m.startswith(prefix + "."))
+    assert bad == [], f"{layer} pulls in {bad}"
