@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from btx_tui.api.models_trading import MyTrade, Order
+from btx_tui.tui.widgets.orders import fill_key
 
 if TYPE_CHECKING:
     from btx_tui.tui.app import BtxApp
@@ -21,7 +22,7 @@ class FillWatcher:
 
     def __init__(self, app: BtxApp) -> None:
         self.app = app
-        self.seen: set[tuple[str, int]] = set()
+        self.seen: set[tuple[str, int, int]] = set()
         self.canceled_by_us: set[str] = set()
 
     def check(self, before: tuple[Order, ...], after: tuple[Order, ...]) -> list[Order]:
@@ -49,10 +50,10 @@ class FillWatcher:
 
     def announce(self, trades: tuple[MyTrade, ...], order: Order | None = None) -> list[MyTrade]:
         """Report trades not seen before; returns them."""
-        new = [t for t in trades if (t.symbol, t.id) not in self.seen]
+        new = [t for t in trades if fill_key(t) not in self.seen]
         if not new or not self.app.ui_live:
             return []
-        self.seen.update((t.symbol, t.id) for t in new)
+        self.seen.update(map(fill_key, new))
         self.app.router.add_fills(tuple(new))
         qty = sum((t.qty for t in new), start=type(new[0].qty)(0))
         side = "Bought" if new[0].is_buyer else "Sold"
@@ -62,7 +63,3 @@ class FillWatcher:
         self.app.ring_bell()
         self.app.feeds.wake("account", "history")
         return new
-
-    def remember(self, trades: tuple[MyTrade, ...]) -> None:
-        """Mark trades as known without announcing them (start-up history, own taker fills)."""
-        self.seen.update((t.symbol, t.id) for t in trades)

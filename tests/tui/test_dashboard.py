@@ -173,3 +173,28 @@ async def test_exchange_outage_degrades_then_recovers_without_restart(tmp_path: 
             assert not app.dashboard.book._view.stale  # type: ignore[union-attr]
     finally:
         exchange.stop()
+
+
+async def test_fill_of_a_resting_order_notifies_and_rings_once(fresh_exchange: PaperExchange) -> None:
+    async with client_for(fresh_exchange) as client:
+        resting = await client.place_order(limit("ETHUSDT", "BUY", "0.05", "3000"))
+        app = make_app(fresh_exchange, symbol="ETHUSDT")
+        bells: list[None] = []
+        async with app.run_test(size=SIZE) as pilot:
+            app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
+            await ready(pilot)
+            await wait_for(pilot, lambda: resting.client_order_id in app.dashboard.open_orders.orders,
+                           what="resting order listed")
+            # Someone else (here: the same account from another client) sells into it.
+            await client.place_order(market("ETHUSDT", "SELL", "0.05"))
+            await wait_for(pilot, lambda: any(n.startswith("Order filled") for n in notifications(app)),
+                           what="fill notification")
+            text = next(n for n in notifications(app) if n.startswith("Order filled"))
+            assert "Bought 0.05 ETHUSDT at 3000" in text
+            assert len(bells) == 1
+            await wait_for(pilot, lambda: resting.client_order_id not in app.dashboard.open_orders.orders,
+                           what="order gone from open orders")
+            assert any(f.is_buyer and f.order_id == resting.order.order_id
+                       for f in app.dashboard.fills.fills.values())
+            await pilot.pause(1.0)
+            assert len(bells) == 1  # announced once, not on every poll

@@ -118,30 +118,36 @@ class OpenOrdersTable(DataTable):
             self.move_cursor(row=self.get_row_index(current.client_order_id))
 
 
+def fill_key(trade: MyTrade) -> tuple[str, int, int]:
+    """A fill's identity: a self-trade is two fills with one trade id."""
+    return trade.symbol, trade.id, trade.order_id
+
+
 class FillsTable(DataTable):
     """The account's recent fills (my trades), newest first."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", cell_padding=0, **kwargs)  # type: ignore[arg-type]
-        self.fills: dict[tuple[str, int], MyTrade] = {}
+        self.fills: dict[tuple[str, int, int], MyTrade] = {}
+        """By (symbol, trade id, order id): both sides of a self-trade share the trade id."""
 
     def on_mount(self) -> None:
         add_columns(self, (("Time", "time", 9), ("Market", "symbol", 9), ("Side", "side", 5),
                            ("Price", "price", 13), ("Qty", "qty", 11), ("Fee", "fee", 16), ("Role", "role", 6)))
 
     def add_fills(self, trades: Iterable[MyTrade]) -> list[MyTrade]:
-        """Merge ``trades`` (deduplicated by symbol and trade id); returns the new ones."""
-        new = [t for t in trades if (t.symbol, t.id) not in self.fills]
+        """Merge ``trades`` (deduplicated by symbol, trade and order id); returns the new ones."""
+        new = [t for t in trades if fill_key(t) not in self.fills]
         if not new:
             return []
         for t in new:
-            self.fills[(t.symbol, t.id)] = t
+            self.fills[fill_key(t)] = t
         self.clear()
         for t in sorted(self.fills.values(), key=lambda t: -t.time)[:200]:
             self.add_row(_time(t.time), " " + t.symbol, _side("BUY" if t.is_buyer else "SELL"),
                          Text(_num(t.price), justify="right"), Text(_num(t.qty), justify="right"),
                          Text(f"{fmt_fixed(t.commission, 8)} {t.commission_asset}", justify="right"),
-                         " maker" if t.is_maker else " taker", key=f"{t.symbol}:{t.id}")
+                         " maker" if t.is_maker else " taker", key=f"{t.symbol}:{t.id}:{t.order_id}")
         return new
 
 
