@@ -45,7 +45,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Awaitable, Callable

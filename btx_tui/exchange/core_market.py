@@ -232,7 +232,7 @@ class MarketMixin:
                limit: int) -> list[list]:
         """Candles ``[openTime, o, h, l, c, volume, closeTime, quoteVolume, trades,
         takerBuyBase, takerBuyQuote, "0"]``, oldest first."""
-        spec = self._spec(symbol)
+        self._spec(symbol)  # -1121 for an unknown symbol, before anything else
         if interval not in INTERVALS:
             raise ApiError(400, -1120, "Invalid interval.")
         self._sync()
