@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--no-market", action="store_true", help="do not run the synthetic traders")
     ex.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default=None,
                     help="log level on stderr (default: WARNING)")
+    ex.add_argument("--fault", action="append", type=_fault_arg, default=None, metavar="KIND:ENDPOINT:P[:ARG]",
+                    help="inject a fault (repeatable), e.g. 'execute_then_503:POST /api/v3/order:0.05' "
+                    "or 'clock_skew:*:1:70000'; see docs/exchange-internals.md")
+    ex.add_argument("--fault-seed", type=int, default=None, metavar="N",
+                    help="seed of the fault RNG, so a chaos run is reproducible (default: random, logged)")
+    ex.add_argument("--admin-token", type=_admin_token, default=None, metavar="TOKEN",
+                    help="enable /admin/faults (loopback only) for callers sending this token "
+                    "in X-BTX-ADMIN-TOKEN")
     # Used by the dashboard's paper mode: stop when the parent (holding our stdin) dies.
     ex.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
 
@@ -70,6 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
         "is read from a hidden prompt, or from standard input when it is not a terminal.")
     _add_common(setsec, suppress=True)
     return parser
+
+
+def _fault_arg(text: str) -> Any:
+    """argparse type of ``--fault``: a validated FaultSpec, or a usage error (exit 2)."""
+    from btx_tui.exchange.faults import FaultError, parse_fault
+
+    try:
+        return parse_fault(text)
+    except FaultError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _admin_token(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the admin token must not be empty")
+    return text
 
 
 def _add_common(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -136,7 +160,8 @@ def _run_exchange(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = args.data_dir or paths.paper_data_dir()
     return run(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed,
-               market=not args.no_market, exit_with_parent=args.exit_with_parent)
+               market=not args.no_market, exit_with_parent=args.exit_with_parent,
+               faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token)
 
 
 def _config_path(args: argparse.Namespace) -> int:

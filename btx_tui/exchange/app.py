@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from btx_tui.exchange.auth import authenticate
 from btx_tui.exchange.errors import ApiError
+from btx_tui.exchange.faults import FaultInjector, Plan
 from btx_tui.exchange.params import parse
 from btx_tui.exchange.ratelimit import Limits, RateLimiter
 from btx_tui.exchange.routes import NONE, PERMISSION, Context, Endpoint
@@ -61,8 +62,11 @@ class ExchangeApp:
         limits: Limits | None = None,
         clock: Callable[[], int] | None = None,
         endpoints: list[Endpoint] | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.exchange = exchange
+        self.faults = faults
+        """Fault injection (``faults.py``); None — the default — costs one check per request."""
         self.limits = limits or Limits()
         self.limiter = RateLimiter(self.limits)
         self.clock: Callable[[], int] = clock or exchange.now_ms
@@ -83,20 +87,36 @@ class ExchangeApp:
             await send({"type": "websocket.close", "code": 1008})
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
+        faults = self.faults
+        if faults is not None and await faults.intercept(self, scope, receive, send):
+            return
+        response = await self.respond(scope, receive)
+        if response is not None:
+            status, headers, payload = response
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+
+    async def respond(
+        self, scope: dict, receive: Callable, plan: Plan | None = None
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """Run the pipeline for one request: (status, headers, body), or None if the client left.
+
+        ``plan`` carries the fault hooks (clock skew, delay, result rewrite) of this request.
+        """
         now = self.clock()
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         extra: list[tuple[bytes, bytes]] = []
         try:
             try:
-                status, body = await self._handle(scope, receive, ip, now, extra)
+                status, body = await self._handle(scope, receive, ip, now, extra, plan)
             except ApiError as error:
                 status = error.http_status
                 body = _encode({"code": error.code, "msg": error.msg})
                 for name, value in (error.headers or {}).items():
                     extra.append((name.encode("latin-1"), str(value).encode("latin-1")))
         except _Disconnected:
-            return
+            return None
         except Exception:  # a bug: log it (never the query: it holds the signature)
             log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
             status = INTERNAL_ERROR[0]
@@ -108,11 +128,11 @@ class ExchangeApp:
             (b"x-mbx-used-weight-1m", str(self.limiter.used_weight(ip, now)).encode("ascii")),
         ]
         headers.extend(extra)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        return status, headers, payload
 
     async def _handle(
-        self, scope: dict, receive: Callable, ip: str, now: int, extra: list[tuple[bytes, bytes]]
+        self, scope: dict, receive: Callable, ip: str, now: int, extra: list[tuple[bytes, bytes]],
+        plan: Plan | None = None,
     ) -> tuple[int, str]:
         limiter = self.limiter
         limiter.check_ban(ip, now)
@@ -154,8 +174,11 @@ class ExchangeApp:
 
         key = None
         if endpoint.security != NONE:
-            key = authenticate(self.exchange, api_key, params, PERMISSION[endpoint.security], now)
+            signed_now = now if plan is None else now + plan.skew_ms
+            key = authenticate(self.exchange, api_key, params, PERMISSION[endpoint.security], signed_now)
         ctx = Context(self.exchange, params, key, now, limiter)
+        if plan is not None:
+            await plan.before_handler()
         if endpoint.places_order:
             limiter.check_order(key.account_id, now)
             result = endpoint.handler(ctx)
@@ -164,6 +187,8 @@ class ExchangeApp:
             extra.append((b"x-mbx-order-count-1d", str(count_day).encode("ascii")))
         else:
             result = endpoint.handler(ctx)
+        if plan is not None:
+            result = plan.after_handler(self.exchange, endpoint, result)
         return 200, _encode(result)
 
     def _too_large(self, what: str = "body", cap: int | None = None) -> ApiError:
@@ -233,12 +258,13 @@ def all_endpoints() -> list[Endpoint]:
 
 
 def create_app(
-    exchange: Any, *, limits: Limits | None = None, clock: Callable[[], int] | None = None
+    exchange: Any, *, limits: Limits | None = None, clock: Callable[[], int] | None = None,
+    faults: FaultInjector | None = None,
 ) -> ExchangeApp:
     """Build the ASGI app serving ``exchange``.
 
     ``limits`` overrides the contract's rate limits (tests use small ones); ``clock``
     (milliseconds) drives rate-limit windows and timestamp checks, default
-    ``exchange.now_ms``.
+    ``exchange.now_ms``; ``faults`` enables fault injection (off when None).
     """
-    return ExchangeApp(exchange, limits=limits, clock=clock)
+    return ExchangeApp(exchange, limits=limits, clock=clock, faults=faults)

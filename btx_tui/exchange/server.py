@@ -32,6 +32,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from btx_tui.exchange import instance
 from btx_tui.exchange.app import ExchangeApp, create_app
+from btx_tui.exchange.faults import DROP_EXTENSION, FaultInjector, FaultSpec
 
 log = logging.getLogger("btx_tui.exchange")
 
@@ -75,7 +76,13 @@ class JsonHttpToolsProtocol(HttpToolsProtocol):
 
     uvicorn answers requests its parser rejects (e.g. a request line over 64 KiB, broken
     framing) with ``text/plain``; the contract wants JSON bodies for every error.
+    It also offers the app a way to drop a connection without answering (fault injection's
+    ``execute_then_drop``), which ASGI itself cannot express.
     """
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {DROP_EXTENSION: self.transport.close}  # type: ignore[typeddict-unknown-key]
 
     def send_400_response(self, msg: str) -> None:
         body = json.dumps({"code": -1000, "msg": "Invalid HTTP request received."}).encode()
@@ -186,8 +193,13 @@ def _report_market_end(task: asyncio.Task) -> None:
 
 
 def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
-        exit_with_parent: bool = False) -> int:
-    """Serve the paper exchange until Ctrl-C/SIGTERM; return the process exit code."""
+        exit_with_parent: bool = False, faults: list[FaultSpec] | None = None,
+        fault_seed: int | None = None, admin_token: str | None = None) -> int:
+    """Serve the paper exchange until Ctrl-C/SIGTERM; return the process exit code.
+
+    ``faults``/``fault_seed``/``admin_token`` enable fault injection (see ``faults.py``);
+    without them the exchange never injects anything and has no admin endpoint.
+    """
     from btx_tui.exchange.core import Exchange
 
     data_dir = Path(data_dir)
@@ -216,7 +228,12 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
             print(f"btx-tui exchange: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
             return 1
         actual_port = sock.getsockname()[1]
-        config = make_config(create_app(exchange))
+        injector = None
+        if faults or admin_token:
+            injector = FaultInjector(faults or (), seed=fault_seed, admin_token=admin_token)
+            log.warning("fault injection enabled: %d fault(s), seed %d, admin endpoint %s",
+                        len(injector.specs), injector.seed, "on" if injector.admin_enabled else "off")
+        config = make_config(create_app(exchange, faults=injector))
         server = _Server(config)
         if exit_with_parent:
             instance.exit_when_stdin_closes(lambda: setattr(server, "should_exit", True))
@@ -231,6 +248,9 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         finally:
             sock.close()
             instance.withdraw_announcement(data_dir)
+            if injector is not None:
+                log.warning("faults injected: %d %s", sum(injector.injected.values()),
+                            dict(sorted(injector.injected.items())))
         return 0
     finally:
         exchange.close()
