@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -16,6 +18,9 @@ from pydantic import SecretStr
 from btx_tui import paths
 from btx_tui.config import ConfigError, LoadedConfig
 from btx_tui.logging_setup import redactor, setup_logging
+
+if TYPE_CHECKING:
+    from btx_tui.tui.session import Connection
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,20 @@ def check_live_url(base_url: str) -> None:
             f"Refusing to trade over plain http:// with {parts.hostname}: the API key and every order "
             "would cross the network unencrypted. Use an https:// base_url."
         )
+
+
+def journal_path(connection: Connection) -> Path | None:
+    """Where this account's order intent journal lives (None without a key: no orders).
+
+    The paper exchange listens on a new port every run, so paper mode names its journal after
+    the paper data dir instead of the URL; orders must be found again after a restart.
+    """
+    from btx_tui.api.journal import journal_file
+
+    if not connection.api_key:
+        return None
+    where = f"paper:{paths.paper_data_dir()}" if connection.paper else connection.base_url
+    return journal_file(paths.data_dir(), where, connection.api_key)
 
 
 def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
@@ -70,7 +89,7 @@ def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
             exchange.api_secret,
         )
     try:
-        BtxApp(settings, connection).run()
+        BtxApp(settings, connection, journal_path=journal_path(connection)).run()
     finally:
         if paper is not None:
             paper.stop()

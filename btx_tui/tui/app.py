@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -17,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from btx_tui.api.client import BtxClient
+from btx_tui.api.journal import SqliteJournal
 from btx_tui.config import Settings
 from btx_tui.tui.feeds import Feed, FeedRunner
 from btx_tui.tui.messages import FeedFailed, FeedUpdated
@@ -65,6 +67,7 @@ class BtxApp(TradingActions, App[None]):
         connection: Connection,
         *,
         client_factory: Callable[[Connection, Settings], BtxClient] | None = None,
+        journal_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -79,6 +82,10 @@ class BtxApp(TradingActions, App[None]):
         self.router = FeedRouter(self)
         self.started = False
         self._pending: dict[str, str] = {}
+        self._journal_path = journal_path
+        self.journal: SqliteJournal | None = None
+        """The order intent journal (None without a ``journal_path``: intents live in memory only)."""
+        self._connection_state = "connecting"
         self._forms: list[str] = []
         self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
         if settings.keys:
@@ -110,6 +117,9 @@ class BtxApp(TradingActions, App[None]):
 
     async def on_ready(self) -> None:
         self.client = self._client_factory(self.connection, self.settings)
+        if self._journal_path is not None:
+            self.journal = SqliteJournal(self._journal_path, fingerprint=self._journal_path.stem)
+            self.show_pending()  # intents left unresolved by an earlier run: "unknown — checking"
         self.dashboard.set_titles(self.symbol)
         self.dashboard.watchlist.select_symbol(self.symbol)
         self.set_interval(1.0, self.refresh_status)
@@ -118,6 +128,8 @@ class BtxApp(TradingActions, App[None]):
     async def on_unmount(self) -> None:
         if self.client is not None:
             await self.client.aclose()
+        if self.journal is not None:
+            self.journal.close()
 
     async def _start_session(self) -> None:
         """Learn the markets and the key's permissions, then start every feed.
@@ -131,6 +143,7 @@ class BtxApp(TradingActions, App[None]):
             self.run_worker(self.feeds.run(feed), name=f"feed:{feed.name}", group=f"feed:{feed.name}",
                             exit_on_error=False)
         self.started = True
+        self.start_reconcile()
         delay = 0.5
         while self.rules.info is None:
             try:
@@ -181,15 +194,26 @@ class BtxApp(TradingActions, App[None]):
     def on_feed_updated(self, message: FeedUpdated) -> None:
         if not self.ui_live:
             return
+        self.journal_observe(message)  # first, so the table's pending rows are current
         with self.batch_update():
             self.router.apply(message)
+        self._watch_connection()
         self.refresh_status()
 
     def on_feed_failed(self, message: FeedFailed) -> None:
         if not self.ui_live:
             return
         self.router.mark_stale(message.feed)
+        self._watch_connection()
         self.refresh_status()
+
+    def _watch_connection(self) -> None:
+        """Reconcile the order journal whenever the exchange answers again after being down."""
+        state, _ = connection_state(self.feeds.feeds.values(), self.feeds.paused, self.started)
+        previous, self._connection_state = self._connection_state, state
+        if previous == "down" and state in ("live", "degraded"):
+            log.info("connection recovered: reconciling orders")
+            self.start_reconcile()
 
     def status_info(self) -> StatusInfo:
         state, error = connection_state(self.feeds.feeds.values(), self.feeds.paused, self.started)

@@ -4,16 +4,25 @@ A mixin of :class:`BtxApp` so the bindings stay on the app (one keymap), while t
 trading logic lives here. Every request runs in a worker and reports back with a
 message; an order whose outcome is unknown shows as "unknown — checking" until the
 service layer resolves it by querying — it is never reported as failed, never resent.
+
+With a journal (``app.journal``) every intent is written to disk before it is sent, so an
+unresolved intent survives a crash: reconciliation (:mod:`btx_tui.api.reconcile`) runs at
+session start, after every reconnect and after an unclear placement, and settles it.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from textual.message import Message
+
 from btx_tui.api.errors import BtxError
+from btx_tui.api.models_trading import Order
 from btx_tui.api.orders import Outcome, OrderRequest, PlacementResult
-from btx_tui.tui.messages import OrderPlaced, OrdersCanceled
+from btx_tui.api.reconcile import ReconcileReport, reconcile
+from btx_tui.tui.messages import FeedUpdated, OrderPlaced, OrdersCanceled
 
 if TYPE_CHECKING:
     from btx_tui.tui.app import BtxApp
@@ -22,6 +31,18 @@ log = logging.getLogger(__name__)
 
 FORMS_KEPT = 3
 """Order forms kept built (one per market), most recently opened last."""
+
+RECHECK_S = 15.0
+"""Seconds before reconciliation looks again at intents it could not settle."""
+
+
+class Reconciled(Message):
+    """Reconciliation of the order journal with the exchange finished."""
+
+    def __init__(self, report: ReconcileReport) -> None:
+        super().__init__()
+        self.report = report
+
 
 PERMISSION_REASON = {
     "TRADE": "this API key has no TRADE permission",
@@ -52,9 +73,67 @@ class TradingActions:
             return False
         return True
 
-    def pending_intents(self) -> dict[str, str]:
-        """Orders sent whose outcome is not known yet: client id → "symbol|side|type"."""
-        return dict(self._pending)
+    def pending_intents(self: BtxApp) -> dict[str, str]:  # type: ignore[misc]
+        """Orders sent whose outcome is not known yet: client id → "symbol|side|type".
+
+        The journal's pending intents (which survive a restart) plus those in flight now.
+        """
+        journaled = {e.client_order_id: e.description for e in self.journal.pending()} if self.journal else {}
+        return {**journaled, **self._pending}
+
+    def show_pending(self: BtxApp) -> None:  # type: ignore[misc]
+        """Repaint the open orders with the current unresolved intents."""
+        if self.ui_live:
+            self.dashboard.open_orders.update_orders(self.router.open_orders, self.pending_intents(),
+                                                     self.router.steps)
+
+    # -- journal ---------------------------------------------------------------------------
+
+    def journal_observe(self: BtxApp, message: FeedUpdated) -> None:  # type: ignore[misc]
+        """Keep the journal's orders up to date from the open-orders and history feeds."""
+        if self.journal is None:
+            return
+        if message.feed == "orders":
+            orders, trades = message.data, ()
+        elif message.feed == "history":
+            orders, trades = message.data
+        else:
+            return
+        try:
+            for order in orders:
+                self.journal.record_order(order)
+            self.journal.record_fills(trades)
+        except sqlite3.Error as exc:
+            log.error("order journal update failed: %s", exc)
+
+    def start_reconcile(self: BtxApp) -> None:  # type: ignore[misc]
+        """Compare the exchange with the journal (in a worker; one run at a time)."""
+        if self.journal is None or self.client is None or not self.connection.api_key:
+            return
+        self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exclusive=True,
+                        exit_on_error=False)
+
+    async def _reconcile(self: BtxApp) -> None:  # type: ignore[misc]
+        assert self.client is not None and self.journal is not None
+        try:
+            report = await reconcile(self.client, self.journal, skip=set(self._pending), symbols=[self.symbol])
+        except BtxError as exc:
+            log.warning("reconciliation postponed: %s", exc)
+            return
+        self.post_message(Reconciled(report))
+
+    def on_reconciled(self: BtxApp, message: Reconciled) -> None:  # type: ignore[misc]
+        report = message.report
+        if not self.ui_live:
+            return
+        self.show_pending()
+        if report.changed:
+            trouble = bool(report.mismatches or report.still_unknown)
+            self.notify(report.summary(), title="Orders reconciled", severity="warning" if trouble else "information",
+                        timeout=10)
+            self.feeds.wake("orders", "account", "history")
+        if report.still_unknown:
+            self.set_timer(RECHECK_S, self.start_reconcile)
 
     # -- orders --------------------------------------------------------------------------
 
@@ -91,7 +170,16 @@ class TradingActions:
 
     async def _place(self: BtxApp, request: OrderRequest) -> None:  # type: ignore[misc]
         assert self.client is not None
-        result = await self.client.place_order(request)
+        try:
+            result = await self.client.place_order(request, journal=self.journal)
+        except (sqlite3.Error, OSError) as exc:
+            # The intent could not be written down, so the order was NOT sent.
+            log.error("order %s not sent: journal write failed: %s", request.client_order_id, exc)
+            self._pending.pop(request.client_order_id, None)
+            self.show_pending()
+            self.notify(f"Order not sent: the order journal could not be written ({exc}).",
+                        title="Order not sent", severity="error", timeout=15)
+            return
         self.post_message(OrderPlaced(result))
 
     def on_order_placed(self: BtxApp, message: OrderPlaced) -> None:  # type: ignore[misc]
@@ -99,6 +187,7 @@ class TradingActions:
         if not self.ui_live:
             return
         self._pending.pop(result.client_order_id, None)
+        self.show_pending()
         self.feeds.wake("orders", "account", "history", "book")
         if result.outcome is Outcome.ACCEPTED and result.order is not None:
             order = result.order
@@ -119,6 +208,7 @@ class TradingActions:
             self.notify(reason, title="Order rejected", severity="error", timeout=10)
         else:
             self.notify(result.describe(), title="Order outcome unknown", severity="warning", timeout=15)
+            self.set_timer(RECHECK_S, self.start_reconcile)  # the journal keeps it "unknown — checking"
 
     # -- cancels -------------------------------------------------------------------------
 
@@ -150,6 +240,7 @@ class TradingActions:
         except BtxError as exc:
             self.post_message(OrdersCanceled([(desc, exc)]))
             return
+        self._journal_order(result)
         status = str(result.status)
         if status != "CANCELED":
             desc = f"{desc} was already {status}"
@@ -181,7 +272,18 @@ class TradingActions:
         except BtxError as exc:
             self.post_message(OrdersCanceled([(f"all orders on {symbol}", exc)]))
             return
+        for report in reports:
+            self._journal_order(report)
         self.post_message(OrdersCanceled([(f"{len(reports)} order(s) on {symbol}", None)]))
+
+    def _journal_order(self: BtxApp, order: Order) -> None:  # type: ignore[misc]
+        """Record a cancel report (or any order report) in the journal, if the journal knows it."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.record_order(order)
+        except sqlite3.Error as exc:
+            log.error("order journal update failed: %s", exc)
 
     def on_orders_canceled(self: BtxApp, message: OrdersCanceled) -> None:  # type: ignore[misc]
         if not self.ui_live:

@@ -1,0 +1,306 @@
+"""Reconciliation: make the intent journal agree with what the exchange really holds.
+
+Why: the journal knows which orders this app *meant* to place; only the exchange knows which
+exist. After a crash, a lost answer or a network outage the two can disagree, and an order
+left "pending" must never be guessed at (reported failed, or resent). So, on startup and
+after every reconnect, :func:`reconcile`:
+
+1. reads the open orders, and the recent orders and trades of every market the journal has
+   unsettled business in (or the caller names), and brings the journal up to date
+   (acknowledgements, fills deduplicated by trade + order id, cancels, expiries);
+2. resolves every pending intent to exactly one of *exists on the exchange* (its state brought
+   up to date via ``GET /api/v3/order?origClientOrderId=…``) or *proven absent* — several
+   -2013 answers with backoff; network errors and 5xx never count as absence. An intent
+   still unresolved after ``max_queries`` stays pending and is reported as still unknown;
+3. adopts orders the journal does not know that carry this app's ``btx-`` prefix (another
+   btx-tui instance, or an order whose intent was lost) and reports them; other orders are
+   none of our business and are ignored;
+4. compares the account's locked balances with what the open orders reserve.
+
+Nothing here sends an order. Returns a :class:`ReconcileReport` the UI can show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .errors import BtxError, UnknownOrder
+from .journal import JournalEntry, JournalState, SqliteJournal
+from .models_trading import Order, OrderSide
+from .orders import ResolvePolicy, is_btx_client_order_id
+
+if TYPE_CHECKING:
+    from .client import BtxClient
+
+__all__ = ["ReconcilePolicy", "ReconcileReport", "Resolution", "reconcile"]
+
+log = logging.getLogger("btx_tui.api.reconcile")
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilePolicy:
+    """How hard to look.
+
+    Attributes:
+        resolve: per-intent query policy (``absent_after`` -2013 answers prove absence).
+        settle_s: an intent younger than this may still be travelling to the exchange (a request
+            is accepted up to ``recvWindow`` after it was signed): wait until it is this old before
+            counting "does not exist" answers.
+        history_limit: how many recent orders and trades to read per market.
+        check_balances: compare locked balances with the open orders' reservations.
+    """
+
+    resolve: ResolvePolicy = field(default_factory=lambda: ResolvePolicy(absent_after=3, max_queries=6))
+    settle_s: float = 10.0
+    history_limit: int = 100
+    check_balances: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A pending intent that turned out to exist on the exchange."""
+
+    client_order_id: str
+    symbol: str
+    state: JournalState
+    queries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    """What reconciliation found and did.
+
+    Attributes:
+        resolved: pending intents found on the exchange (journal state now the exchange's).
+        adopted: client ids of ``btx-`` orders the journal did not know, now recorded.
+        absent: pending intents proven absent (never placed).
+        still_unknown: pending intents neither found nor proven absent (queries kept failing).
+        mismatches: disagreements that need a human eye, one sentence each.
+        updated: known orders whose state changed (filled, canceled, expired while away).
+        new_fills: fills recorded that the journal did not have.
+    """
+
+    resolved: tuple[Resolution, ...] = ()
+    adopted: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    still_unknown: tuple[str, ...] = ()
+    mismatches: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    new_fills: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Did reconciliation learn anything the trader should hear about?"""
+        return bool(self.resolved or self.adopted or self.absent or self.mismatches or self.updated)
+
+    def summary(self) -> str:
+        """One line for a notification."""
+        parts = []
+        if self.resolved:
+            states = ", ".join(f"{r.client_order_id} {r.state.value}" for r in self.resolved)
+            parts.append(f"{len(self.resolved)} unclear order(s) found on the exchange ({states})")
+        if self.absent:
+            parts.append(f"{len(self.absent)} unclear order(s) were never placed")
+        if self.adopted:
+            parts.append(f"{len(self.adopted)} btx-tui order(s) from elsewhere adopted")
+        if self.updated:
+            parts.append(f"{len(self.updated)} order(s) changed while away")
+        if self.still_unknown:
+            parts.append(f"{len(self.still_unknown)} still unknown — checking again on reconnect")
+        parts.extend(self.mismatches)
+        return "; ".join(parts) if parts else "journal and exchange agree"
+
+
+@dataclass
+class _Run:
+    """Mutable collector behind one report."""
+
+    resolved: list[Resolution] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    still_unknown: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    new_fills: int = 0
+    skip: Collection[str] = ()
+
+    def report(self) -> ReconcileReport:
+        return ReconcileReport(tuple(self.resolved), tuple(self.adopted), tuple(self.absent),
+                               tuple(self.still_unknown), tuple(self.mismatches), tuple(dict.fromkeys(self.updated)),
+                               self.new_fills)
+
+
+def _observe(journal: SqliteJournal, order: Order, run: _Run, *, queries: int = 0) -> None:
+    """Fold one exchange report of an order into the journal and the run's findings."""
+    cid = order.order_client_id
+    known = journal.get(cid)
+    if known is None:
+        if is_btx_client_order_id(cid) and journal.record_order(order, adopt=True):
+            run.adopted.append(cid)
+            log.info("adopted %s %s (%s) found on the exchange", cid, order.symbol, order.status)
+        return
+    if known.state is JournalState.PENDING:
+        journal.record_order(order)
+        if cid in run.skip:
+            return  # its placement is still in flight here: not news
+        entry = journal.get(cid)
+        state = entry.state if entry else JournalState.ACCEPTED
+        run.resolved.append(Resolution(cid, order.symbol, state, queries))
+        return
+    if known.state is JournalState.ABSENT:
+        run.mismatches.append(f"{cid} was thought never placed but exists on the exchange ({order.status})")
+        journal.record_order(order)
+        return
+    before = known.state
+    if journal.record_order(order):
+        entry = journal.get(cid)
+        if entry is not None and entry.state is not before:
+            run.updated.append(cid)
+    elif before.is_final and order.status is not None and order.status.is_open:
+        run.mismatches.append(f"{cid} is {before.value} in the journal but open on the exchange")
+
+
+async def _query(client: BtxClient, entry: JournalEntry, policy: ReconcilePolicy) -> tuple[Order | None, bool, int]:
+    """Look for one pending intent: (order or None, proven absent, queries made)."""
+    rp = policy.resolve
+    streak = queries = 0
+    while queries < rp.max_queries:
+        queries += 1
+        try:
+            order = await client.get_order(entry.symbol, orig_client_order_id=entry.client_order_id)
+        except UnknownOrder:
+            young_for = entry.created_ms / 1000 + policy.settle_s - time.time()
+            if young_for > 0:
+                # It may still be on its way: "not yet" proves nothing. Ask again once it is old enough.
+                queries -= 1
+                await asyncio.sleep(young_for)
+                continue
+            streak += 1
+            if streak >= rp.absent_after:
+                return None, True, queries
+        except BtxError as exc:
+            streak = 0  # only consecutive "does not exist" answers prove anything
+            log.info("reconcile %s: query failed (%s)", entry.client_order_id, type(exc).__name__)
+        else:
+            return order, False, queries
+        await asyncio.sleep(rp.delay(queries))
+    return None, False, queries
+
+
+async def _scan_history(client: BtxClient, journal: SqliteJournal, symbol: str, limit: int, run: _Run) -> None:
+    """Recent orders and trades of one market (best effort: a failure leaves it to the queries)."""
+    try:
+        orders = await client.all_orders(symbol, limit=limit)
+        trades = await client.my_trades(symbol, limit=limit)
+    except BtxError as exc:
+        log.info("reconcile: history of %s unavailable (%s)", symbol, type(exc).__name__)
+        return
+    for order in orders:
+        _observe(journal, order, run)
+    run.new_fills += journal.record_fills(trades)
+
+
+async def _check_locks(client: BtxClient, journal: SqliteJournal, open_orders: Iterable[Order], run: _Run) -> None:
+    """Each asset's locked balance must cover what the open orders reserve (not less)."""
+    ours = [o for o in open_orders if o.price and o.orig_qty is not None]
+    if not ours:
+        return
+    try:
+        info = await client.exchange_info(symbols=sorted({o.symbol for o in ours}))
+        account = await client.account()
+    except BtxError as exc:
+        log.info("reconcile: balances unavailable (%s)", type(exc).__name__)
+        return
+    need: dict[str, Decimal] = {}
+    for o in ours:
+        try:
+            spec = info.symbol(o.symbol)
+        except KeyError:
+            continue
+        remaining = o.orig_qty - (o.executed_qty or Decimal(0))  # type: ignore[operator]
+        asset, amount = ((spec.quote_asset, remaining * o.price) if o.side is OrderSide.BUY
+                         else (spec.base_asset, remaining))
+        need[asset] = need.get(asset, Decimal(0)) + amount
+    for asset, amount in sorted(need.items()):
+        locked = account.balance(asset).locked
+        if locked < amount:
+            run.mismatches.append(f"{asset}: {locked:f} locked but open orders reserve {amount:f}")
+
+
+async def reconcile(client: BtxClient, journal: SqliteJournal, *, policy: ReconcilePolicy | None = None,
+                    skip: Collection[str] = (), symbols: Iterable[str] = ()) -> ReconcileReport:
+    """Compare the exchange with the journal and settle every pending intent (see module doc).
+
+    Args:
+        client: a :class:`~btx_tui.api.client.BtxClient`.
+        journal: the account's journal.
+        policy: how hard to look.
+        skip: client ids whose placement is still in flight in this process: their own
+            resolution owns them (querying now could "prove" absent an order about to land).
+        symbols: extra markets whose recent orders and trades to read.
+
+    Raises:
+        BtxError: the open orders could not be read (nothing was changed; try again later).
+    """
+    policy = policy or ReconcilePolicy()
+    run = _Run(skip=skip)
+    open_orders = await client.open_orders()
+    for order in open_orders:
+        _observe(journal, order, run)
+
+    unsettled = journal.entries(JournalState.PENDING, JournalState.ACCEPTED)
+    markets = dict.fromkeys([*(e.symbol for e in unsettled), *symbols])
+    for symbol in markets:
+        await _scan_history(client, journal, symbol, policy.history_limit, run)
+
+    pending = [e for e in journal.pending() if e.client_order_id not in skip]
+    results = await asyncio.gather(*(_query(client, e, policy) for e in pending))
+    for entry, (order, absent, queries) in zip(pending, results, strict=True):
+        if order is not None:
+            _observe(journal, order, run, queries=queries)
+            if order.executed_qty:
+                await _fetch_fills(client, journal, order, run)
+        elif absent:
+            journal.mark_absent(entry.client_order_id)
+            run.absent.append(entry.client_order_id)
+        else:
+            run.still_unknown.append(entry.client_order_id)
+
+    open_ids = {o.order_client_id for o in open_orders}
+    for entry in journal.entries(JournalState.ACCEPTED):
+        if entry.client_order_id not in open_ids and entry.client_order_id not in skip:
+            await _settle_closed(client, journal, entry, run)
+
+    if policy.check_balances:
+        await _check_locks(client, journal, open_orders, run)
+    report = run.report()
+    log.info("reconciliation: %s", report.summary())
+    return report
+
+
+async def _fetch_fills(client: BtxClient, journal: SqliteJournal, order: Order, run: _Run) -> None:
+    try:
+        trades = await client.my_trades(order.symbol, order_id=order.order_id)
+    except BtxError:
+        return
+    run.new_fills += journal.record_fills(trades)
+
+
+async def _settle_closed(client: BtxClient, journal: SqliteJournal, entry: JournalEntry, run: _Run) -> None:
+    """An order the journal has open is not among the open orders: learn how it ended."""
+    try:
+        order = await client.get_order(entry.symbol, orig_client_order_id=entry.client_order_id)
+    except UnknownOrder:
+        run.mismatches.append(f"{entry.client_order_id} is open in the journal but unknown to the exchange")
+        return
+    except BtxError:
+        return  # try again next time
+    _observe(journal, order, run)
+    if order.executed_qty:
+        await _fetch_fills(client, journal, order, run)
