@@ -61,3 +61,11 @@ class OrdersCanceled(Message):
     def __init__(self, results: list[tuple[str, BaseException | None]]) -> None:
         super().__init__()
         self.results = results
+
+
+class Reconciled(Message):
+    """Reconciliation of the order journal with the exchange finished (``report``: what changed)."""
+
+    def __init__(self, report: Any) -> None:
+        super().__init__()
+        self.report = report

@@ -16,13 +16,11 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from textual.message import Message
-
 from btx_tui.api.errors import BtxError
 from btx_tui.api.models_trading import Order
 from btx_tui.api.orders import Outcome, OrderRequest, PlacementResult
-from btx_tui.api.reconcile import ReconcileReport, reconcile
-from btx_tui.tui.messages import FeedUpdated, OrderPlaced, OrdersCanceled
+from btx_tui.api.reconcile import reconcile
+from btx_tui.tui.messages import FeedUpdated, OrderPlaced, OrdersCanceled, Reconciled
 
 if TYPE_CHECKING:
     from btx_tui.tui.app import BtxApp
@@ -34,14 +32,6 @@ FORMS_KEPT = 3
 
 RECHECK_S = 15.0
 """Seconds before reconciliation looks again at intents it could not settle."""
-
-
-class Reconciled(Message):
-    """Reconciliation of the order journal with the exchange finished."""
-
-    def __init__(self, report: ReconcileReport) -> None:
-        super().__init__()
-        self.report = report
 
 
 PERMISSION_REASON = {
