@@ -25,6 +25,7 @@ import random
 import re
 import secrets
 import string
+import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -180,13 +181,19 @@ class ResolvePolicy:
     """How hard to look for an order after an unknown outcome.
 
     ``absent_after`` consecutive "does not exist" answers prove absence; network failures
-    during resolution do not count as absence. ``max_queries`` bounds the whole effort.
+    during resolution do not count as absence. ``max_queries`` bounds the whole effort;
+    running out of queries leaves the outcome unknown, never "absent".
     """
 
     absent_after: int = 3
-    max_queries: int = 8
+    max_queries: int = 14
     base_delay_s: float = 0.2
     max_delay_s: float = 3.0
+    settle_s: float | None = None
+    """"Does not exist" counts as evidence of absence only once the request is this old:
+    until then a server that read it may still execute it (a chaos run caught an order
+    "proven absent" 0.6 s after a timeout that landed 1.5 s later). None means the
+    request's receive window plus 1 s, after which the exchange refuses to execute it."""
 
     def delay(self, attempt: int) -> float:
         cap = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
@@ -219,17 +226,23 @@ async def _with_fills(client: BtxClient, order: Order) -> Order:
     return order.model_copy(update={"fills": tuple(t.as_fill() for t in trades)})
 
 
-async def resolve_unknown(client: BtxClient, request: OrderRequest,
-                          policy: ResolvePolicy) -> tuple[Order | None, bool, int]:
-    """Query the order by client id: (order or None, proven_absent, queries made)."""
+async def resolve_unknown(client: BtxClient, request: OrderRequest, policy: ResolvePolicy,
+                          sent_at: float | None = None) -> tuple[Order | None, bool, int]:
+    """Query the order by client id: (order or None, proven_absent, queries made).
+
+    ``sent_at`` (``time.monotonic()`` when the request went out) starts the settle time.
+    """
+    settle = policy.settle_s if policy.settle_s is not None else client.rest.recv_window_ms / 1000 + 1.0
+    sent_at = time.monotonic() if sent_at is None else sent_at
     absent_streak = 0
     for attempt in range(1, policy.max_queries + 1):
         try:
             order = await client.get_order(request.symbol, orig_client_order_id=request.client_order_id)
         except UnknownOrder:
-            absent_streak += 1
-            if absent_streak >= policy.absent_after:
-                return None, True, attempt
+            if time.monotonic() - sent_at >= settle:
+                absent_streak += 1
+                if absent_streak >= policy.absent_after:
+                    return None, True, attempt
         except BtxError as exc:
             absent_streak = 0
             log.info("resolving %s: query failed (%s)", request.client_order_id, type(exc).__name__)
@@ -245,6 +258,7 @@ async def submit_order(client: BtxClient, request: OrderRequest, *, journal: Ord
     policy = resolver or ResolvePolicy()
     if journal is not None:
         await _maybe_await(journal.record_intent(request))
+    sent_at = time.monotonic()
     try:
         order = await client.post_order(request)
     except BtxError as error:
@@ -253,7 +267,7 @@ async def submit_order(client: BtxClient, request: OrderRequest, *, journal: Ord
         else:
             log.warning("order %s: outcome unknown (%s); resolving by query", request.client_order_id,
                         type(error).__name__)
-            found, absent, queries = await resolve_unknown(client, request, policy)
+            found, absent, queries = await resolve_unknown(client, request, policy, sent_at)
             base = PlacementResult(Outcome.UNKNOWN, request, error=error, initial_outcome=Outcome.UNKNOWN,
                                    resolution_attempts=queries)
             if found is not None:

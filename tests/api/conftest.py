@@ -21,7 +21,7 @@ from btx_tui.api.transport import LeanTransport
 
 #: Fast retries so the suite stays short (never asserted on).
 FAST_RETRY = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05)
-FAST_RESOLVE = ResolvePolicy(absent_after=3, max_queries=6, base_delay_s=0.01, max_delay_s=0.05)
+FAST_RESOLVE = ResolvePolicy(absent_after=3, max_queries=6, base_delay_s=0.01, max_delay_s=0.05, settle_s=0.0)
 
 # Fault modes
 PASS, RESET_AFTER, STATUS_503_AFTER, STATUS_503_BEFORE, GARBAGE_AFTER, CONNECT_FAIL = (
