@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 Fetch = Callable[[], Awaitable[tuple[str, Any]]]
 """A feed's fetch: returns ``(key, snapshot)``; the key names what the data is about."""
 
-MAX_BACKOFF_S = 15.0
-"""Longest wait between two tries of a failing feed; any feed's success wakes the rest."""
+MAX_BACKOFF_S = 8.0
+"""Longest wait between two tries of a failing feed (so a returning exchange is seen within
+8 s); the first feed that succeeds again wakes all the others at once."""
 
 
 @dataclass
