@@ -17,6 +17,12 @@ once per (symbol, trade id, order id) — a self-trade is two fills with one tra
 
 The methods are synchronous: each is one small transaction (an fsync, a few ms) and must be
 complete before the order is sent, so there is nothing to gain from a thread here.
+
+Retention: without pruning the file grows forever. Opening a journal prunes *final* entries
+(and their fills) unchanged for :data:`KEEP_FINAL_S` (30 days); pending and accepted entries
+are never pruned, whatever their age — they are exactly what reconciliation must still settle.
+The prune horizon is remembered (:meth:`SqliteJournal.pruned_before_ms`) so reconciliation does
+not re-adopt, from the exchange's history, the old finished orders the journal chose to forget.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from .models_trading import MyTrade, Order, OrderFill, OrderStatus
 from .orders import OrderRequest, Outcome, PlacementResult
 
 __all__ = [
+    "KEEP_FINAL_S",
     "JournalEntry",
     "JournalState",
     "SqliteJournal",
@@ -43,6 +50,11 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+#: How long a finished entry (and its fills) is kept after its last change: 30 days. Long
+#: enough to outlive any reconciliation horizon (absent intents are rechecked for 24 h) and a
+#: month of looking back at fills; short enough that a busy account's journal stays small.
+KEEP_FINAL_S = 30 * 24 * 3600.0
 
 
 class JournalState(StrEnum):
@@ -58,6 +70,9 @@ class JournalState(StrEnum):
     def is_final(self) -> bool:
         """The order can no longer change (absent is final unless the exchange contradicts it)."""
         return self not in (JournalState.PENDING, JournalState.ACCEPTED)
+
+
+_FINAL_STATES = tuple(s.value for s in JournalState if s.is_final)
 
 
 _STATUS_STATE = {
@@ -109,7 +124,10 @@ class JournalEntry:
     executed_qty: Decimal | None = None
     note: str = ""
     created_ms: int = 0
+    """When the intent was written (or the adopted order created), client clock, ms."""
     updated_ms: int = 0
+    """Last change of state or exchange fields, client clock, ms: for an ``absent`` entry, when
+    it was proven absent (nothing else touches an absent entry). Drives pruning and rechecks."""
 
     @property
     def description(self) -> str:
@@ -179,9 +197,16 @@ class SqliteJournal:
 
     Implements :class:`~btx_tui.api.orders.OrderJournal` (``record_intent`` /
     ``record_outcome``) plus the updates reconciliation and the dashboard feed it.
+
+    Args:
+        path: the SQLite file (created with its folder if missing).
+        fingerprint: the account's fingerprint, stored once in ``meta``.
+        keep_final_s: on opening, :meth:`prune` final entries unchanged for this long
+            (default :data:`KEEP_FINAL_S`, 30 days); None keeps everything.
     """
 
-    def __init__(self, path: str | Path, *, fingerprint: str | None = None) -> None:
+    def __init__(self, path: str | Path, *, fingerprint: str | None = None,
+                 keep_final_s: float | None = KEEP_FINAL_S) -> None:
         self.path = path
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +218,8 @@ class SqliteJournal:
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             if fingerprint is not None:
                 self._db.execute("INSERT OR IGNORE INTO meta VALUES ('account', ?)", (fingerprint,))
+        if keep_final_s is not None:
+            self.prune(keep_final_s)
 
     def __repr__(self) -> str:
         return f"SqliteJournal({str(self.path)!r})"
@@ -281,6 +308,34 @@ class SqliteJournal:
             added = self._record_fills(cid, order.symbol, order.order_id, order.fills)
         return changed or added > 0
 
+    def prune(self, older_than_s: float, *, now_ms: int | None = None) -> int:
+        """Delete final entries (and their fills) last changed more than ``older_than_s`` ago.
+
+        Pending and accepted entries are never deleted: they are unsettled business, however
+        old. One transaction, so a crash leaves either everything or nothing pruned. The
+        horizon is remembered as :meth:`pruned_before_ms`. Returns how many entries went.
+        """
+        if older_than_s < 0:
+            raise ValueError("older_than_s must not be negative")
+        cutoff = (_now_ms() if now_ms is None else now_ms) - int(older_than_s * 1000)
+        marks = ", ".join("?" for _ in _FINAL_STATES)
+        doomed = f"SELECT client_order_id FROM intents WHERE state IN ({marks}) AND updated_ms < ?"
+        args = (*_FINAL_STATES, cutoff)
+        with self._tx():
+            self._db.execute(f"DELETE FROM fills WHERE client_order_id IN ({doomed})", args)
+            gone = self._db.execute(f"DELETE FROM intents WHERE client_order_id IN ({doomed})", args).rowcount
+            if cutoff > self.pruned_before_ms():
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('pruned_before_ms', ?)", (str(cutoff),))
+        return gone
+
+    def pruned_before_ms(self) -> int:
+        """Final entries last changed before this time (ms) may have been pruned (0: none were).
+
+        Reconciliation uses it not to adopt again, from the exchange's order history, a
+        finished ``btx-`` order the journal deliberately forgot.
+        """
+        return int(self.meta("pruned_before_ms") or 0)
+
     def record_fills(self, trades: Iterable[MyTrade]) -> int:
         """Record trades of orders the journal knows (by symbol + order id); returns how many were new."""
         added = 0
@@ -319,12 +374,17 @@ class SqliteJournal:
     def get(self, client_order_id: str) -> JournalEntry | None:
         return next(self._entries("WHERE client_order_id = ?", (client_order_id,)), None)
 
-    def entries(self, *states: JournalState) -> list[JournalEntry]:
-        """Every entry (or those in ``states``), oldest first."""
-        if not states:
-            return list(self._entries())
-        marks = ", ".join("?" for _ in states)
-        return list(self._entries(f"WHERE state IN ({marks})", tuple(s.value for s in states)))
+    def entries(self, *states: JournalState, changed_since_ms: int | None = None) -> list[JournalEntry]:
+        """Every entry (or those in ``states``; those changed at or after ``changed_since_ms``), oldest first."""
+        clauses, args = [], []
+        if states:
+            clauses.append(f"state IN ({', '.join('?' for _ in states)})")
+            args.extend(s.value for s in states)
+        if changed_since_ms is not None:
+            clauses.append("updated_ms >= ?")
+            args.append(changed_since_ms)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return list(self._entries(where, tuple(args)))
 
     def pending(self) -> list[JournalEntry]:
         """Intents whose outcome is not known yet, oldest first."""

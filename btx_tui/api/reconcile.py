@@ -6,8 +6,11 @@ left "pending" must never be guessed at (reported failed, or resent). So, on sta
 after every reconnect, :func:`reconcile`:
 
 1. reads the open orders, and the recent orders and trades of every market the journal has
-   unsettled business in (or the caller names), and brings the journal up to date
-   (acknowledgements, fills deduplicated by trade + order id, cancels, expiries);
+   unsettled business in (pending or accepted intents, intents proven absent within
+   ``ReconcilePolicy.absent_recheck_s``, or markets the caller names), and brings the journal
+   up to date (acknowledgements, fills deduplicated by trade + order id, cancels, expiries).
+   An order "proven absent" that shows up after all is reported as a mismatch and its real
+   state and fills are recorded;
 2. resolves every pending intent to exactly one of *exists on the exchange* (its state brought
    up to date via ``GET /api/v3/order?origClientOrderId=…``) or *proven absent* — several
    -2013 answers with backoff; network errors and 5xx never count as absence. An intent
@@ -54,12 +57,21 @@ class ReconcilePolicy:
             counting "does not exist" answers.
         history_limit: how many recent orders and trades to read per market.
         check_balances: compare locked balances with the open orders' reservations.
+        absent_recheck_s: the markets of intents proven absent less than this long ago are
+            scanned too, so a verdict that was wrong (an order that landed late, or was judged
+            by an older client without a settle time) is caught even if the order filled at
+            once and so was never among the open orders. An order can only land within its
+            receive window (at most 60 s) of being signed, so a day is a wide margin; it also
+            covers an app closed overnight and restarted the next morning. Cost: two history
+            requests per such market per reconciliation, and absent verdicts are rare. Keep it
+            well under the journal's retention (30 days), after which the entry is gone anyway.
     """
 
     resolve: ResolvePolicy = field(default_factory=lambda: ResolvePolicy(absent_after=3, max_queries=6))
     settle_s: float = 10.0
     history_limit: int = 100
     check_balances: bool = True
+    absent_recheck_s: float = 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +153,8 @@ def _observe(journal: SqliteJournal, order: Order, run: _Run, *, queries: int = 
     cid = order.order_client_id
     known = journal.get(cid)
     if known is None:
+        if _forgotten(journal, order):
+            return  # finished before the journal's retention horizon: pruned on purpose, not news
         if is_btx_client_order_id(cid) and journal.record_order(order, adopt=True):
             run.adopted.append(cid)
             log.info("adopted %s %s (%s) found on the exchange", cid, order.symbol, order.status)
@@ -164,6 +178,14 @@ def _observe(journal: SqliteJournal, order: Order, run: _Run, *, queries: int = 
             run.updated.append(cid)
     elif before.is_final and order.status is not None and order.status.is_open:
         run.mismatches.append(f"{cid} is {before.value} in the journal but open on the exchange")
+
+
+def _forgotten(journal: SqliteJournal, order: Order) -> bool:
+    """A finished order whose last change predates what the journal keeps (see ``prune``)."""
+    if order.status is None or order.status.is_open:
+        return False
+    changed = order.update_time or order.time or order.transact_time
+    return changed is not None and changed < journal.pruned_before_ms()
 
 
 async def _query(client: BtxClient, entry: JournalEntry, policy: ReconcilePolicy) -> tuple[Order | None, bool, int]:
@@ -255,7 +277,9 @@ async def reconcile(client: BtxClient, journal: SqliteJournal, *, policy: Reconc
         _observe(journal, order, run)
 
     unsettled = journal.entries(JournalState.PENDING, JournalState.ACCEPTED)
-    markets = dict.fromkeys([*(e.symbol for e in unsettled), *symbols])
+    recent_absent = journal.entries(JournalState.ABSENT,
+                                    changed_since_ms=int((time.time() - policy.absent_recheck_s) * 1000))
+    markets = dict.fromkeys([*(e.symbol for e in (*unsettled, *recent_absent)), *symbols])
     for symbol in markets:
         await _scan_history(client, journal, symbol, policy.history_limit, run)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -173,3 +174,120 @@ def test_one_journal_per_account_and_no_key_on_disk(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in path.parent.iterdir())
     assert key.encode() not in raw and secret.encode() not in raw and b"127.0.0.1" not in raw
     assert path.stem.encode() in raw
+
+
+DAY_MS = 24 * 3600 * 1000
+
+# The journal's tables exactly as the first release created them (schema version 1, before
+# pruning existed): a file written by that code must open, prune and keep working.
+_OLD_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE intents (
+    client_order_id TEXT PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, type TEXT NOT NULL,
+    quantity TEXT, price TEXT, quote_order_qty TEXT, time_in_force TEXT, state TEXT NOT NULL,
+    origin TEXT NOT NULL, order_id INTEGER, exchange_status TEXT, executed_qty TEXT,
+    note TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX intents_state ON intents(state);
+CREATE INDEX intents_order ON intents(symbol, order_id);
+CREATE TABLE fills (
+    symbol TEXT NOT NULL, trade_id INTEGER NOT NULL, order_id INTEGER NOT NULL,
+    client_order_id TEXT NOT NULL, price TEXT NOT NULL, qty TEXT NOT NULL, commission TEXT NOT NULL,
+    commission_asset TEXT NOT NULL, time_ms INTEGER, PRIMARY KEY (symbol, trade_id, order_id));
+INSERT INTO meta VALUES ('schema', '1');
+"""
+
+
+def _old_journal(path: Path, rows: list[tuple[str, str, int, int | None]]) -> None:
+    """Write a journal file the old way: rows of (client id, state, age in days, order id)."""
+    now = int(time.time() * 1000)
+    db = sqlite3.connect(path)
+    db.executescript(_OLD_SCHEMA)
+    for cid, state, age_days, order_id in rows:
+        stamp = now - age_days * DAY_MS
+        db.execute("INSERT INTO intents (client_order_id, symbol, side, type, quantity, price, state, origin,"
+                   " order_id, created_ms, updated_ms) VALUES (?, 'BTCUSDT', 'BUY', 'LIMIT', '0.001', '20000',"
+                   " ?, 'local', ?, ?, ?)", (cid, state, order_id, stamp, stamp))
+        if order_id is not None:
+            db.execute("INSERT INTO fills VALUES ('BTCUSDT', ?, ?, ?, '20000', '0.001', '0', 'BNB', ?)",
+                       (order_id * 10, order_id, cid, stamp))
+    db.commit()
+    db.close()
+
+
+def test_opening_prunes_old_final_entries_and_their_fills_only(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    old = 40  # days: past the 30-day default
+    _old_journal(path, [
+        ("btx-old-filled", "filled", old, 1), ("btx-old-canceled", "canceled", old, 2),
+        ("btx-old-rejected", "rejected", old, None), ("btx-old-expired", "expired", old, 3),
+        ("btx-old-absent", "absent", old, None),
+        ("btx-old-pending", "pending", old, None), ("btx-old-accepted", "accepted", old, 4),
+        ("btx-new-filled", "filled", 2, 5), ("btx-new-absent", "absent", 2, None),
+    ])
+    journal = SqliteJournal(path)  # the default retention prunes on opening
+    kept = {e.client_order_id: e.state for e in journal.entries()}
+    assert kept == {"btx-old-pending": JournalState.PENDING, "btx-old-accepted": JournalState.ACCEPTED,
+                    "btx-new-filled": JournalState.FILLED, "btx-new-absent": JournalState.ABSENT}
+    # Fills of pruned entries went with them; the kept entries' fills stayed.
+    assert [f.trade_id for f in journal.fills()] == [40, 50]
+    assert journal.fills("btx-old-filled") == [] and len(journal.fills("btx-new-filled")) == 1
+    assert journal.pruned_before_ms() > int(time.time() * 1000) - 31 * DAY_MS
+    # The old file still works for everything else.
+    req = _req()
+    journal.record_intent(req)
+    assert journal.record_order(_order(req.client_order_id, 6, "FILLED", "0.002"))
+    assert journal.get(req.client_order_id).state is JournalState.FILLED
+    assert journal.meta("schema") == "1"
+    journal.close()
+
+
+def test_prune_keeps_unsettled_entries_whatever_their_age(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal = SqliteJournal(path, keep_final_s=None)
+    pending, accepted, filled, absent = _req(), _req(), _req(), _req()
+    for r in (pending, accepted, filled, absent):
+        journal.record_intent(r)
+    journal.record_order(_order(accepted.client_order_id, 1, "PARTIALLY_FILLED", "0.001"))
+    journal.record_order(_order(filled.client_order_id, 2, "FILLED", "0.002"))
+    journal.mark_absent(absent.client_order_id)
+    journal.record_fills([_trade(7, 1), _trade(8, 2)])
+    assert journal.pruned_before_ms() == 0
+
+    later = int(time.time() * 1000) + 365 * DAY_MS  # a year on, nothing touched since
+    assert journal.prune(30 * 24 * 3600, now_ms=later) == 2
+    assert {e.client_order_id for e in journal.entries()} == {pending.client_order_id, accepted.client_order_id}
+    assert [f.trade_id for f in journal.fills()] == [7]  # the accepted order's partial fill stays
+    assert journal.pruned_before_ms() == later - 30 * DAY_MS
+    assert journal.prune(30 * 24 * 3600, now_ms=later) == 0
+    with pytest.raises(ValueError):
+        journal.prune(-1)
+    journal.close()
+
+    reopened = SqliteJournal(path, keep_final_s=None)  # what was pruned stays pruned
+    assert len(reopened.entries()) == 2 and reopened.pruned_before_ms() == later - 30 * DAY_MS
+    reopened.close()
+
+
+def test_a_failed_prune_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    _old_journal(path, [("btx-a", "filled", 40, 1), ("btx-b", "canceled", 40, 2)])
+    journal = SqliteJournal(path, keep_final_s=None)
+    # Make the intents delete fail after the fills delete ran: one transaction, so both roll back.
+    journal._db.execute("CREATE TRIGGER no_delete BEFORE DELETE ON intents BEGIN SELECT RAISE(ABORT, 'no'); END")
+    with pytest.raises(sqlite3.IntegrityError):
+        journal.prune(30 * 24 * 3600)
+    assert len(journal.entries()) == 2 and len(journal.fills()) == 2 and journal.pruned_before_ms() == 0
+    journal.close()
+
+
+def test_entries_changed_since() -> None:
+    journal = SqliteJournal(":memory:")
+    a, b = _req(), _req()
+    journal.record_intent(a)
+    journal.record_intent(b)
+    journal.mark_absent(a.client_order_id)
+    stamp = journal.get(a.client_order_id).updated_ms
+    assert [e.client_order_id for e in journal.entries(JournalState.ABSENT, changed_since_ms=stamp)] == [
+        a.client_order_id]
+    assert journal.entries(JournalState.ABSENT, changed_since_ms=stamp + 1) == []
+    assert len(journal.entries(changed_since_ms=0)) == 2

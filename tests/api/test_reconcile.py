@@ -6,12 +6,18 @@ only what the test itself placed.
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+
+import httpx
 
 from btx_tui.api import OrderRequest, Outcome
 from btx_tui.api.journal import JournalState, SqliteJournal
 from btx_tui.api.models_trading import OrderStatus
+from btx_tui.api.orders import new_client_order_id
 from btx_tui.api.reconcile import ReconcilePolicy, reconcile
 
 from .conftest import CONNECT_FAIL, FAST_RESOLVE, FAST_RETRY, PASS, FaultTransport
@@ -152,3 +158,115 @@ async def test_an_order_thought_absent_that_exists_is_a_mismatch(make_client, fr
     assert len(report.mismatches) == 1 and req.client_order_id in report.mismatches[0]
     assert journal.get(req.client_order_id).state is JournalState.ACCEPTED
 
+
+
+ALL_ORDERS = "/api/v3/allOrders"
+DAY_S = 24 * 3600
+
+
+def _market_buy(cid: str) -> OrderRequest:
+    return OrderRequest("BTCUSDT", "BUY", "MARKET", quantity=D("0.001"), client_order_id=cid)
+
+
+def _backdate(path: Path, cid: str, seconds: float) -> None:
+    """Move an entry's last change into the past, as if written by an earlier run (another connection)."""
+    db = sqlite3.connect(path)
+    db.execute("UPDATE intents SET updated_ms = updated_ms - ? WHERE client_order_id = ?", (int(seconds * 1000), cid))
+    db.commit()
+    db.close()
+
+
+class _Symbols:
+    """A transport plan that records which markets' order history was read (and faults nothing)."""
+
+    def __init__(self) -> None:
+        self.history: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> str:
+        if request.url.path == ALL_ORDERS:
+            self.history.append(request.url.params["symbol"])
+        return PASS
+
+
+async def _absent_order_that_filled(c, journal: SqliteJournal) -> OrderRequest:
+    """An intent proven absent whose order landed after all and filled at once (never open)."""
+    req = _market_buy(new_client_order_id())
+    journal.record_intent(req)
+    journal.mark_absent(req.client_order_id)
+    # Liquidity: a resting SELL with a foreign id (not ours, so reconciliation ignores it).
+    await c.post_order(_limit("20000", side="SELL", cid="web_maker_1"))
+    order = await c.post_order(req)
+    assert order.status is OrderStatus.FILLED
+    assert await c.open_orders("BTCUSDT") == ()
+    return req
+
+
+async def test_a_recently_absent_intent_that_filled_is_found_in_history(make_client, fresh_exchange,
+                                                                        tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal = SqliteJournal(path)
+    seen = _Symbols()
+    async with make_client("full", exchange=fresh_exchange, transport=FaultTransport(plan=seen)) as c:
+        req = await _absent_order_that_filled(c, journal)
+        _backdate(path, req.client_order_id, 3600)  # proven absent an hour ago: inside the horizon
+        report = await reconcile(c, journal, policy=FAST)  # no pending/accepted intents, no symbols
+        real = await c.get_order("BTCUSDT", orig_client_order_id=req.client_order_id)
+
+    assert seen.history == ["BTCUSDT"]
+    assert len(report.mismatches) == 1
+    assert req.client_order_id in report.mismatches[0] and "never placed" in report.mismatches[0]
+    entry = journal.get(req.client_order_id)
+    assert entry.state is JournalState.FILLED and entry.exchange_status == "FILLED"
+    assert entry.order_id == real.order_id and entry.executed_qty == D("0.001")
+    (fill,) = journal.fills(req.client_order_id)
+    assert fill.qty == D("0.001") and fill.price == D("20000")
+    assert report.new_fills == 1 and report.adopted == ()
+    # Healed: the next pass has nothing to say (and the market is no longer rescanned for it).
+    again = await _reconcile_again(make_client, fresh_exchange, journal)
+    assert not again.changed and again.mismatches == ()
+
+
+async def _reconcile_again(make_client, exchange, journal: SqliteJournal):
+    async with make_client("full", exchange=exchange) as c:
+        return await reconcile(c, journal, policy=FAST)
+
+
+async def test_an_old_absent_intent_does_not_make_its_market_scanned(make_client, fresh_exchange,
+                                                                     tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal = SqliteJournal(path)
+    seen = _Symbols()
+    async with make_client("full", exchange=fresh_exchange, transport=FaultTransport(plan=seen)) as c:
+        req = await _absent_order_that_filled(c, journal)
+        _backdate(path, req.client_order_id, 2 * DAY_S)  # past the 24 h horizon
+        report = await reconcile(c, journal, policy=FAST)
+        assert seen.history == [] and report.mismatches == () and not report.changed
+        assert journal.get(req.client_order_id).state is JournalState.ABSENT
+
+        # A wider horizon (policy) reaches it: the same journal, the same exchange.
+        wide = await reconcile(c, journal, policy=replace(FAST, absent_recheck_s=3 * DAY_S))
+    assert seen.history == ["BTCUSDT"] and len(wide.mismatches) == 1
+    assert journal.get(req.client_order_id).state is JournalState.FILLED
+
+
+async def test_finished_orders_the_journal_pruned_are_not_adopted_again(make_client, fresh_exchange,
+                                                                        tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite3")
+    done, still_open = _limit("20009"), _limit("20010")
+    async with make_client("full", exchange=fresh_exchange) as c:
+        for req in (done, still_open):
+            assert (await c.place_order(req, journal=journal, resolver=FAST_RESOLVE)).outcome is Outcome.ACCEPTED
+        await c.cancel_order("BTCUSDT", orig_client_order_id=done.client_order_id)
+        assert journal.get(done.client_order_id).state is JournalState.ACCEPTED  # the cancel was not journaled
+        first = await reconcile(c, journal, policy=FAST)
+        assert first.updated == (done.client_order_id,)
+
+        # A month later (simulated: prune with a clock 31 days ahead) the canceled order is forgotten.
+        later = int(time.time() * 1000) + 31 * DAY_S * 1000
+        assert journal.prune(30 * DAY_S, now_ms=later) == 1
+        assert journal.get(done.client_order_id) is None
+        report = await reconcile(c, journal, policy=FAST, symbols=["BTCUSDT"])  # its history is read again
+    # ... but it is not "a btx-tui order from elsewhere": pruned on purpose, not adopted back.
+    assert report.adopted == () and not report.changed
+    assert journal.get(done.client_order_id) is None
+    assert journal.get(still_open.client_order_id).state is JournalState.ACCEPTED
