@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--admin-token", type=_admin_token, default=None, metavar="TOKEN",
                     help="enable /admin/faults (loopback only) for callers sending this token "
                     "in X-BTX-ADMIN-TOKEN")
+    ex.add_argument("--weight-limit", type=_positive_int, default=None, metavar="N",
+                    help="REQUEST_WEIGHT limit per weight window (default: 6000, the contract's)")
+    ex.add_argument("--weight-window", type=_positive_int, default=None, metavar="SECONDS",
+                    help="length of the weight window (default: 60); a shorter one compresses "
+                    "time for rate-limit soaks, and exchangeInfo and the used-weight header say so")
     # Used by the dashboard's paper mode: stop when the parent (holding our stdin) dies.
     ex.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
 
@@ -88,6 +93,16 @@ def _fault_arg(text: str) -> Any:
         return parse_fault(text)
     except FaultError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _admin_token(text: str) -> str:
@@ -161,7 +176,8 @@ def _run_exchange(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or paths.paper_data_dir()
     return run(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed,
                market=not args.no_market, exit_with_parent=args.exit_with_parent,
-               faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token)
+               faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token,
+               weight_limit=args.weight_limit, weight_window_s=args.weight_window)
 
 
 def _config_path(args: argparse.Namespace) -> int:

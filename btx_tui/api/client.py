@@ -177,11 +177,11 @@ class BtxClient:
 
     async def exchange_info(self, symbol: str | None = None,
                             symbols: Sequence[str] | None = None) -> ExchangeInfo:
-        """Markets and filters. Also adopts the declared REQUEST_WEIGHT limit into the budget."""
+        """Markets and filters. Also adopts the declared REQUEST_WEIGHT limit and window into the budget."""
         p = [pair for pair in (("symbol", symbol) if symbol else None, _symbols_param(symbols)) if pair]
         info = _one(ExchangeInfo, await self._get("/api/v3/exchangeInfo", p))
-        if (limit := info.request_weight_limit) is not None:
-            self._rest.budget.limit = limit
+        if (window := info.request_weight_window) is not None:
+            self._rest.budget.adopt(*window)
         return info
 
     async def depth(self, symbol: str, limit: int = 100) -> Depth:

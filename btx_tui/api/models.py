@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from btx_tui.contract import interval_seconds
+
 __all__ = [
     "AggTrade",
     "AvgPrice",
@@ -228,11 +230,24 @@ class ExchangeInfo(Frozen):
 
     @property
     def request_weight_limit(self) -> int | None:
-        """The REQUEST_WEIGHT per-minute limit, if declared."""
+        """The REQUEST_WEIGHT limit of its window, if declared (see :attr:`request_weight_window`)."""
+        window = self.request_weight_window
+        return window[0] if window else None
+
+    @property
+    def request_weight_window(self) -> tuple[int, int] | None:
+        """``(limit, window seconds)`` of the REQUEST_WEIGHT limit, if declared: (6000, 60) per
+        the contract. The shortest window wins when several are declared."""
+        found = []
         for rl in self.rate_limits:
-            if rl.rate_limit_type == "REQUEST_WEIGHT" and rl.interval == "MINUTE":
-                return rl.limit // max(1, rl.interval_num)
-        return None
+            if rl.rate_limit_type == "REQUEST_WEIGHT":
+                seconds = interval_seconds(rl.interval, rl.interval_num)
+                if seconds is not None and rl.limit > 0:
+                    found.append((seconds, rl.limit))
+        if not found:
+            return None
+        seconds, limit = min(found)
+        return limit, seconds
 
 
 class PriceLevel(NamedTuple):

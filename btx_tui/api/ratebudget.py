@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from btx_tui.contract import depth_weight, ticker_24hr_weight
+from btx_tui.contract import depth_weight, ticker_24hr_weight, used_weight_header
 
 __all__ = ["BudgetSnapshot", "RateBudget", "request_weight"]
 
@@ -135,6 +135,8 @@ class RateBudget:
         self.limit = limit
         self.safety = safety
         self.window_s = window_s
+        self.header = used_weight_header(round(window_s))
+        """The used-weight response header of this window (``x-mbx-used-weight-1m``)."""
         self._monotonic = monotonic
         self._wall = wall
         self._sleep = sleep
@@ -147,6 +149,20 @@ class RateBudget:
         self._paused_until: float | None = None  # monotonic
         self._orders_10s: int | None = None
         self._orders_1d: int | None = None
+
+    def adopt(self, limit: int, window_s: int) -> None:
+        """Take the limit and window the exchange declares (``exchangeInfo.rateLimits``).
+
+        Weight already booked stays booked; it simply expires on the new window.
+        """
+        if limit < 1 or window_s < 1:
+            raise ValueError("limit and window must be positive")
+        self.limit = limit
+        if window_s != self.window_s:
+            self.window_s = float(window_s)
+            self.header = used_weight_header(window_s)
+            self._server = None  # a count over the old window says nothing about the new one
+            self._since = 0
 
     # --- accounting -------------------------------------------------------------------------
 
@@ -207,7 +223,7 @@ class RateBudget:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Take the server's counters from a response's headers (case-insensitive mapping)."""
-        used = _header_int(headers, "x-mbx-used-weight-1m")
+        used = _header_int(headers, self.header)
         if used is not None:
             self._server = (self._monotonic(), used, self._seq)
             self._since = 0

@@ -201,7 +201,7 @@ class RestSession:
         self.budget.observe(response.headers)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms (used weight %s)", method, path, response.status_code,
-                      self.last_latency_ms, response.headers.get("x-mbx-used-weight-1m", "?"))
+                      self.last_latency_ms, response.headers.get(self.budget.header, "?"))
         return response
 
     async def _send_httpx(self, method: str, target: str, signed: bool) -> httpx.Response:

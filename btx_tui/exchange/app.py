@@ -125,7 +125,7 @@ class ExchangeApp:
         headers = [
             _JSON_TYPE,
             (b"content-length", str(len(payload)).encode("ascii")),
-            (b"x-mbx-used-weight-1m", str(self.limiter.used_weight(ip, now)).encode("ascii")),
+            (self.limits.weight_header, str(self.limiter.used_weight(ip, now)).encode("ascii")),
         ]
         headers.extend(extra)
         return status, headers, payload

@@ -331,8 +331,8 @@ class FaultInjector:
         if not hmac.compare_digest(token, self._token):
             return _json(401, {"code": -2015, "msg": "Missing or invalid admin token."})
         method = scope["method"]
-        if method == "GET":
-            return _json(200, self.state())
+        if method == "GET":  # with the rate limiter's refusals: a soak proves it earned none
+            return _json(200, {**self.state(), "rate_limit": app.limiter.stats.as_dict()})
         if method == "DELETE":
             self.clear()
             log.info("fault injection: fault set cleared by the admin endpoint")
@@ -389,12 +389,15 @@ def _fault_response(fault: FaultSpec, app: "ExchangeApp",
         return kind.status, [(b"content-type", b"text/html")], page
     msg = kind.msg
     client = scope.get("client")
-    used = app.limiter.used_weight(client[0] if client else "unknown", app.clock())
-    headers = [(b"x-mbx-used-weight-1m", str(used).encode("ascii"))]
+    ip, now = client[0] if client else "unknown", app.clock()
+    headers = [(app.limits.weight_header, str(app.limiter.used_weight(ip, now)).encode("ascii"))]
     if fault.kind == "429":
         msg = (f"Too much request weight used; current limit is {app.limits.weight_per_minute} "
-               "request weight per 1 MINUTE.")
-        headers.append((b"retry-after", str(fault.arg or 1).encode("ascii")))
+               f"request weight per {app.limits.weight_window_text()}.")
+        retry_s = fault.arg or 1
+        headers.append((b"retry-after", str(retry_s).encode("ascii")))
+        # Like a real 429: whoever keeps sending during Retry-After collects strikes, then a ban.
+        app.limiter.impose_retry(ip, now, retry_s)
     status, base, body = _json(kind.status, {"code": kind.code, "msg": msg})
     return status, [*base, *headers], body
 

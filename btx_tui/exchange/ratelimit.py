@@ -2,7 +2,9 @@
 
 * Weight is counted per client IP in fixed one-minute windows aligned to the minute (as
   the de-facto standard does), so ``X-MBX-USED-WEIGHT-1M`` resets at every minute boundary
-  and ``Retry-After`` is the time left until the next boundary.
+  and ``Retry-After`` is the time left until the next boundary.  The window can be shortened
+  (``weight_interval_s``, with the limit scaled to match) so a soak test can live through ten
+  windows in one minute; ``exchangeInfo`` and the header name then say so.
 * Orders are counted per account in fixed 10-second windows and UTC days; only accepted
   orders count.
 * Over the weight limit -> 429 -1003 with ``Retry-After``.  Every further request during
@@ -13,16 +15,17 @@
 * Over an order limit -> 429 -1015 with ``Retry-After`` (no ban: orders are per account).
 
 All times come from an injectable millisecond clock passed per call, so tests need no
-sleeping.  Limits are a frozen dataclass so the app factory can take small ones.
+sleeping.  Limits are a frozen dataclass so the app factory can take small ones.  Counters
+(:class:`LimitStats`) record every refusal, so a soak can prove a client never earned one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from btx_tui.contract import used_weight_header, weight_interval
 from btx_tui.exchange.errors import ApiError
 
-MINUTE_MS = 60_000
 TEN_SECONDS_MS = 10_000
 DAY_MS = 86_400_000
 
@@ -32,6 +35,9 @@ class Limits:
     """Configurable limits; the defaults are the contract's."""
 
     weight_per_minute: int = 6000
+    """The REQUEST_WEIGHT limit of one weight window (named for the contract's one minute)."""
+    weight_interval_s: int = 60
+    """Length of the weight window; only a compressed-time soak changes it."""
     orders_per_10s: int = 50
     orders_per_day: int = 160_000
     ban_base_ms: int = 120_000
@@ -42,10 +48,29 @@ class Limits:
     max_query_bytes: int = 16_384
     """Larger query strings are refused with 403 (a 100-symbol list needs ~2.5 KiB)."""
 
+    def __post_init__(self) -> None:
+        if self.weight_interval_s < 1 or self.weight_per_minute < 1:
+            raise ValueError("the weight window and limit must be positive")
+
+    @property
+    def weight_window_ms(self) -> int:
+        return self.weight_interval_s * 1000
+
+    @property
+    def weight_header(self) -> bytes:
+        """Name of the used-weight response header (``x-mbx-used-weight-1m`` by default)."""
+        return used_weight_header(self.weight_interval_s).encode("ascii")
+
+    def weight_window_text(self) -> str:
+        """``"1 MINUTE"``: the window as error messages spell it."""
+        interval, num = weight_interval(self.weight_interval_s)
+        return f"{num} {interval}"
+
     def rate_limits(self) -> list[dict]:
         """The ``exchangeInfo.rateLimits`` entries describing these limits."""
+        interval, num = weight_interval(self.weight_interval_s)
         return [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": interval, "intervalNum": num,
              "limit": self.weight_per_minute},
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
              "limit": self.orders_per_10s},
@@ -77,10 +102,29 @@ class _AccountState:
 
 
 @dataclass(slots=True)
+class LimitStats:
+    """What the limiter refused since start (all IPs): a well-behaved client earns none."""
+
+    over_limit: int = 0
+    """429s for going over the weight limit."""
+    strikes: int = 0
+    """Requests that arrived during a Retry-After window (each refused with 429)."""
+    bans: int = 0
+    """418 bans imposed."""
+    refused_banned: int = 0
+    """Requests refused with 418 during a ban."""
+
+    def as_dict(self) -> dict[str, int]:
+        return {"over_limit": self.over_limit, "strikes": self.strikes, "bans": self.bans,
+                "refused_banned": self.refused_banned}
+
+
+@dataclass(slots=True)
 class RateLimiter:
     """In-memory limiter state for one server process."""
 
     limits: Limits = field(default_factory=Limits)
+    stats: LimitStats = field(default_factory=LimitStats)
     _ips: dict[str, _IpState] = field(default_factory=dict)
     _accounts: dict[int, _AccountState] = field(default_factory=dict)
 
@@ -91,22 +135,23 @@ class RateLimiter:
             if len(self._ips) > 10_000:
                 self._prune(now_ms)
             state = self._ips[ip] = _IpState()
-        minute = now_ms // MINUTE_MS
-        if state.window != minute:
-            state.window = minute
+        window = now_ms // self.limits.weight_window_ms
+        if state.window != window:
+            state.window = window
             state.used = 0
         return state
 
     def _prune(self, now_ms: int) -> None:
-        minute = now_ms // MINUTE_MS
+        window = now_ms // self.limits.weight_window_ms
         for ip in [ip for ip, s in self._ips.items()
-                   if s.window != minute and s.banned_until <= now_ms and s.bans == 0]:
+                   if s.window != window and s.banned_until <= now_ms and s.bans == 0]:
             del self._ips[ip]
 
     def check_ban(self, ip: str, now_ms: int) -> None:
         """418 while the IP is banned (no weight is counted for refused requests)."""
         state = self._ips.get(ip)
         if state is not None and state.banned_until > now_ms:
+            self.stats.refused_banned += 1
             raise self._banned(state, now_ms)
 
     def _banned(self, state: _IpState, now_ms: int) -> ApiError:
@@ -123,30 +168,41 @@ class RateLimiter:
         if state.retry_until > now_ms:
             # The client was told to wait and did not.
             state.strikes += 1
+            self.stats.strikes += 1
             if state.strikes > limits.ban_grace:
                 state.banned_until = now_ms + limits.ban_base_ms * (2 ** min(state.bans, 20))
                 state.bans += 1
+                self.stats.bans += 1
                 state.retry_until = 0
                 state.strikes = 0
                 raise self._banned(state, now_ms)
             raise self._too_much(state, now_ms)
         if state.used + weight > limits.weight_per_minute:
-            state.retry_until = (now_ms // MINUTE_MS + 1) * MINUTE_MS
+            window_ms = limits.weight_window_ms
+            state.retry_until = (now_ms // window_ms + 1) * window_ms
             state.strikes = 0
+            self.stats.over_limit += 1
             raise self._too_much(state, now_ms)
         state.used += weight
+
+    def impose_retry(self, ip: str, now_ms: int, seconds: float) -> None:
+        """Open a Retry-After window as a 429 does (used by an injected 429 fault), so a
+        client that ignores it collects strikes and, past the grace, a ban."""
+        state = self._ip(ip, now_ms)
+        state.retry_until = max(state.retry_until, now_ms + int(seconds * 1000))
+        state.strikes = 0
 
     def _too_much(self, state: _IpState, now_ms: int) -> ApiError:
         return ApiError(
             429, -1003,
             f"Too much request weight used; current limit is {self.limits.weight_per_minute} "
-            "request weight per 1 MINUTE.",
+            f"request weight per {self.limits.weight_window_text()}.",
             {"Retry-After": _retry_after_s(state.retry_until, now_ms)},
         )
 
     def used_weight(self, ip: str, now_ms: int) -> int:
         state = self._ips.get(ip)
-        if state is None or state.window != now_ms // MINUTE_MS:
+        if state is None or state.window != now_ms // self.limits.weight_window_ms:
             return 0
         return state.used
 

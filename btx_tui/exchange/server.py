@@ -33,6 +33,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from btx_tui.exchange import instance
 from btx_tui.exchange.app import ExchangeApp, create_app
 from btx_tui.exchange.faults import DROP_EXTENSION, FaultInjector, FaultSpec
+from btx_tui.exchange.ratelimit import Limits
 
 log = logging.getLogger("btx_tui.exchange")
 
@@ -86,16 +87,18 @@ class JsonHttpToolsProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         body = json.dumps({"code": -1000, "msg": "Invalid HTTP request received."}).encode()
-        used = b"0"
+        used, header = b"0", b"x-mbx-used-weight-1m"
         app = getattr(self, "app", None)
         client = getattr(self, "client", None)
-        if isinstance(app, ExchangeApp) and client:
-            used = str(app.limiter.used_weight(client[0], app.clock())).encode()
+        if isinstance(app, ExchangeApp):
+            header = app.limits.weight_header
+            if client:
+                used = str(app.limiter.used_weight(client[0], app.clock())).encode()
         self.transport.write(b"".join([
             b"HTTP/1.1 400 Bad Request\r\n",
             b"content-type: application/json\r\n",
             b"content-length: ", str(len(body)).encode(), b"\r\n",
-            b"x-mbx-used-weight-1m: ", used, b"\r\n",
+            header, b": ", used, b"\r\n",
             b"connection: close\r\n\r\n",
             body,
         ]))
@@ -194,11 +197,13 @@ def _report_market_end(task: asyncio.Task) -> None:
 
 def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         exit_with_parent: bool = False, faults: list[FaultSpec] | None = None,
-        fault_seed: int | None = None, admin_token: str | None = None) -> int:
+        fault_seed: int | None = None, admin_token: str | None = None,
+        weight_limit: int | None = None, weight_window_s: int | None = None) -> int:
     """Serve the paper exchange until Ctrl-C/SIGTERM; return the process exit code.
 
     ``faults``/``fault_seed``/``admin_token`` enable fault injection (see ``faults.py``);
     without them the exchange never injects anything and has no admin endpoint.
+    ``weight_limit``/``weight_window_s`` replace the contract's 6000 weight per minute.
     """
     from btx_tui.exchange.core import Exchange
 
@@ -233,7 +238,13 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
             injector = FaultInjector(faults or (), seed=fault_seed, admin_token=admin_token)
             log.warning("fault injection enabled: %d fault(s), seed %d, admin endpoint %s",
                         len(injector.specs), injector.seed, "on" if injector.admin_enabled else "off")
-        config = make_config(create_app(exchange, faults=injector))
+        contract = Limits()
+        limits = Limits(weight_per_minute=weight_limit or contract.weight_per_minute,
+                        weight_interval_s=weight_window_s or contract.weight_interval_s)
+        if limits != contract:
+            log.warning("rate limit: %d weight per %s", limits.weight_per_minute, limits.weight_window_text())
+        app = create_app(exchange, faults=injector, limits=limits)
+        config = make_config(app)
         server = _Server(config)
         if exit_with_parent:
             instance.exit_when_stdin_closes(lambda: setattr(server, "should_exit", True))
@@ -251,6 +262,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
             if injector is not None:
                 log.warning("faults injected: %d %s", sum(injector.injected.values()),
                             dict(sorted(injector.injected.items())))
+                log.warning("rate-limit refusals: %s", app.limiter.stats.as_dict())
         return 0
     finally:
         exchange.close()

@@ -76,7 +76,7 @@ class BtxApp(TradingActions, App[None]):
         self.chart_interval = settings.ui.chart_interval
         self.permissions: frozenset[str] = frozenset()
         self.rules = MarketRules()
-        self._client_factory = client_factory or _default_client
+        self._client_factory = client_factory or default_client
         self.client: BtxClient | None = None
         self.feeds = FeedRunner(self)
         self.router = FeedRouter(self)
@@ -319,7 +319,8 @@ class BtxApp(TradingActions, App[None]):
             self.bell()
 
 
-def _default_client(connection: Connection, settings: Settings) -> BtxClient:
+def default_client(connection: Connection, settings: Settings) -> BtxClient:
+    """The service-layer client for ``connection`` (tests and benches wrap or replace it)."""
     return BtxClient(
         connection.base_url, connection.api_key, connection.api_secret,
         recv_window_ms=settings.exchange.recv_window_ms, timeout_s=settings.exchange.timeout_s,

@@ -122,3 +122,21 @@ async def test_running_sums_match_a_recount() -> None:
         else:
             t.now += rng.uniform(0, 20)
         assert b.used() == recount()
+
+
+async def test_adopting_a_shorter_window_reads_its_header_and_expires_on_it() -> None:
+    """An exchange declaring 600 weight per 6 s (a compressed-time soak): the budget keeps
+    540 per sliding 6 s and reads ``x-mbx-used-weight-6s``, not the one-minute header."""
+    t = FakeTime()
+    b = _budget(t, limit=6000)
+    assert b.header == "x-mbx-used-weight-1m"
+    b.adopt(600, 6)
+    assert (b.limit, b.window_s, b.header, b.effective_limit) == (600, 6.0, "x-mbx-used-weight-6s", 540)
+    b.observe({"x-mbx-used-weight-1m": "599"})  # not this window's count: ignored
+    assert b.used() == 0
+    b.observe({"x-mbx-used-weight-6s": "500"})
+    assert b.used() == 500
+    await b.acquire(50)
+    assert t.slept and t.now == pytest.approx(1006.0)  # waited for the server's count to age out
+    with pytest.raises(ValueError):
+        b.adopt(0, 6)

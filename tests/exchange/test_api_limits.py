@@ -34,8 +34,11 @@ class Clock:
 
 
 class Served:
-    def __init__(self, api: Api, clock: Clock, exchange: Exchange) -> None:
-        self.api, self.clock, self.exchange = api, clock, exchange
+    def __init__(self, api: Api, clock: Clock, exchange: Exchange, app: Any = None) -> None:
+        self.api, self.clock, self.exchange, self.app = api, clock, exchange, app
+
+    def exchange_app_stats(self) -> dict[str, int]:
+        return self.app.limiter.stats.as_dict()
 
     def signed(self, *args: Any, **kwargs: Any) -> httpx.Response:
         return self.api.signed(*args, timestamp=self.clock.now, **kwargs)
@@ -54,7 +57,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         server = ThreadServer(app).__enter__()
         servers.append(server)
         key = next(k for k in exchange.demo_keys() if k["name"] == "full")
-        return Served(Api(server.base_url, key["api_key"], key["api_secret"]), clock, exchange)
+        return Served(Api(server.base_url, key["api_key"], key["api_secret"]), clock, exchange, app)
 
     yield start
     for server in servers:
@@ -92,6 +95,29 @@ def test_429_then_418_ban_then_recovery(serve: Any) -> None:
 
     s.clock.now = until
     assert s.api.public("/api/v3/ping").status_code == 200
+    assert s.exchange_app_stats() == {"over_limit": 1, "strikes": 2, "bans": 1, "refused_banned": 1}
+
+
+def test_a_compressed_weight_window_is_declared_counted_and_named_truthfully(serve: Any) -> None:
+    """A soak compresses time with a 6 s window: exchangeInfo, the header name, the 429 text,
+    Retry-After and the window reset all follow it, and the refusals are counted."""
+    s = serve(Limits(weight_per_minute=30, weight_interval_s=6))
+    s.clock.now = T0 - T0 % 6_000 + 1_000  # 1 s into a 6 s window
+    info = s.api.public("/api/v3/exchangeInfo")  # weight 20
+    declared = [r for r in info.json()["rateLimits"] if r["rateLimitType"] == "REQUEST_WEIGHT"]
+    assert declared == [{"rateLimitType": "REQUEST_WEIGHT", "interval": "SECOND", "intervalNum": 6, "limit": 30}]
+    assert info.headers["x-mbx-used-weight-6s"] == "20"
+    assert "x-mbx-used-weight-1m" not in info.headers
+    for _ in range(10):
+        assert s.api.public("/api/v3/ping").status_code == 200
+    refused = s.api.public("/api/v3/ping")
+    assert refused.status_code == 429 and refused.json() == {
+        "code": -1003, "msg": "Too much request weight used; current limit is 30 request weight per 6 SECOND."}
+    assert refused.headers["retry-after"] == "5" and refused.headers["x-mbx-used-weight-6s"] == "30"
+    assert s.exchange_app_stats() == {"over_limit": 1, "strikes": 0, "bans": 0, "refused_banned": 0}
+    s.clock.now += 5_000  # the next 6 s window
+    fresh = s.api.public("/api/v3/ping")
+    assert fresh.status_code == 200 and fresh.headers["x-mbx-used-weight-6s"] == "1"
 
 
 def test_other_ip_unaffected_by_a_ban(serve: Any) -> None:

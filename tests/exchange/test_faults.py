@@ -191,15 +191,20 @@ def test_html_502_places_nothing(api: Api, admin: httpx.Client) -> None:
 
 
 def test_429_with_retry_after_places_nothing(api: Api, admin: httpx.Client) -> None:
-    set_faults(admin, fault("429", arg=7))
+    set_faults(admin, fault("429", arg=1))
+    strikes = admin.get("/admin/faults").json()["rate_limit"]["strikes"]
     cid = new_cid()
     resp = place(api, cid)
     assert_json_error(resp, 429, -1003)
-    assert resp.headers["retry-after"] == "7"
-    assert "request weight" in resp.json()["msg"]
+    assert resp.headers["retry-after"] == "1"
+    assert "request weight per 1 MINUTE" in resp.json()["msg"]
     admin.delete("/admin/faults")
+    # Like a real 429 it opens a Retry-After window: a request inside it is refused (a strike).
+    assert_json_error(api.public("/api/v3/ping"), 429, -1003)
+    assert admin.get("/admin/faults").json()["rate_limit"]["strikes"] == strikes + 1
+    time.sleep(1.05)
     assert orders_with(api, cid) == []
-    assert api.public("/api/v3/ping").status_code == 200  # no ban followed the fake 429
+    assert api.public("/api/v3/ping").status_code == 200  # no ban followed one strike
 
 
 # ---- modifiers -----------------------------------------------------------------------------
