@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from btx_tui.config import (
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ADMIN_TOKEN_ENV = "BTX_ADMIN_TOKEN"
+"""Environment variable holding the paper exchange's admin token (kept out of the process list)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seed of the fault RNG, so a chaos run is reproducible (default: random, logged)")
     ex.add_argument("--admin-token", type=_admin_token, default=None, metavar="TOKEN",
                     help="enable /admin/faults (loopback only) for callers sending this token "
-                    "in X-BTX-ADMIN-TOKEN")
+                    f"in X-BTX-ADMIN-TOKEN; prefer the {ADMIN_TOKEN_ENV} environment variable, "
+                    "which other users cannot read from the process list")
     ex.add_argument("--weight-limit", type=_positive_int, default=None, metavar="N",
                     help="REQUEST_WEIGHT limit per weight window (default: 6000, the contract's)")
     ex.add_argument("--weight-window", type=_positive_int, default=None, metavar="SECONDS",
@@ -103,6 +107,12 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return value
+
+
+def _env_admin_token() -> str | None:
+    """The admin token from ``BTX_ADMIN_TOKEN`` (blank counts as unset)."""
+    value = os.environ.get(ADMIN_TOKEN_ENV, "")
+    return value if value.strip() else None
 
 
 def _admin_token(text: str) -> str:
@@ -176,7 +186,7 @@ def _run_exchange(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or paths.paper_data_dir()
     return run(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed,
                market=not args.no_market, exit_with_parent=args.exit_with_parent,
-               faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token,
+               faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token or _env_admin_token(),
                weight_limit=args.weight_limit, weight_window_s=args.weight_window)
 
 

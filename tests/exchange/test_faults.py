@@ -408,6 +408,19 @@ def test_cli_faults_without_token(tmp_path: Path) -> None:
     assert "faults injected: 2 {'500': 1, 'clock_skew': 1}" in log  # summary at shutdown
 
 
+def test_admin_token_from_the_environment_stays_out_of_the_process_list(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BTX_ADMIN_TOKEN", "env-admin-token-42")
+    ex = start_paper_exchange(tmp_path / "paper", market=False)
+    try:
+        assert ex.proc is not None and not any("env-admin-token-42" in arg for arg in ex.proc.args)
+        with httpx.Client(base_url=ex.base_url, timeout=10.0) as http:
+            assert http.get("/admin/faults", headers={"X-BTX-ADMIN-TOKEN": "env-admin-token-42"}).status_code == 200
+            assert http.get("/admin/faults", headers={"X-BTX-ADMIN-TOKEN": "wrong"}).status_code == 401
+    finally:
+        ex.stop()
+
+
 def test_cli_parses_and_validates_faults() -> None:
     args = build_parser().parse_args([
         "exchange", "--fault", "execute_then_503:POST /api/v3/order:0.05",
