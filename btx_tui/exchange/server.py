@@ -32,7 +32,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from btx_tui.exchange import instance
 from btx_tui.exchange.app import ExchangeApp, create_app
-from btx_tui.exchange.faults import DROP_EXTENSION, FaultInjector, FaultSpec
+from btx_tui.exchange.fault_specs import FaultSpec
+from btx_tui.exchange.faults import DROP_EXTENSION, FaultInjector
 from btx_tui.exchange.ratelimit import Limits
 
 log = logging.getLogger("btx_tui.exchange")

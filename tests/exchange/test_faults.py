@@ -22,7 +22,8 @@ import pytest
 
 from btx_tui.cli import build_parser
 from btx_tui.exchange.app import create_app
-from btx_tui.exchange.faults import KINDS, FaultError, FaultInjector, FaultSpec, make_spec, parse_fault
+from btx_tui.exchange.fault_specs import KINDS, FaultError, FaultSpec, make_spec, parse_fault
+from btx_tui.exchange.faults import FaultInjector
 from btx_tui.paper import PaperExchange, start_paper_exchange
 
 from .test_api_helpers import Api, assert_json_error, now_ms

@@ -5,7 +5,8 @@ and every filter or balance problem *while typing*, and nothing leaves the machi
 confirmation that names the order exactly has been answered with y. The form never calls
 the exchange: it reads the latest snapshots the feeds delivered (``app.router``), and hands
 the confirmed :class:`~btx_tui.api.orders.OrderRequest` to ``app.submit_order``, which sends
-it in a worker. Parsing and pre-flight live in :mod:`btx_tui.tui.widgets.order_preview`.
+it in a worker. Parsing and pre-flight live in :mod:`btx_tui.tui.widgets.order_preview`;
+the ``Choice`` control and the field rows in :mod:`btx_tui.tui.screens.order_form_fields`.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.api.preflight import SymbolRules
 from btx_tui.tui.screens.confirm import ConfirmScreen
+from btx_tui.tui.screens.order_form_fields import SIZE_HINT, SIZES, Choice, form_layout, shown
 from btx_tui.tui.widgets.order_preview import (
     Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, fmt_on_grid, quick_size,
 )
@@ -32,59 +32,8 @@ from btx_tui.tui.widgets.order_preview import (
 if TYPE_CHECKING:
     from btx_tui.tui.app import BtxApp
 
-TYPES = ((OrderType.LIMIT, "Limit"), (OrderType.MARKET, "Market"), (OrderType.LIMIT_MAKER, "Limit maker"))
-TIFS = ((TimeInForce.GTC, "GTC"), (TimeInForce.IOC, "IOC"), (TimeInForce.FOK, "FOK"))
-SIZES = (25, 50, 75, 100)
-SIZE_HINT = "  F1–F4 or alt+1–4"
-"""Shown beside the quick-size buttons (the form has no footer)."""
 INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote-amount"}
 """Pre-flight field name → id of its Input (and, with ``-error``, of its problem line)."""
-
-
-class Choice(RadioSet, inherit_bindings=False):
-    """A one-line segmented control: the arrow keys choose at once.
-
-    A plain RadioSet only moves a highlight with the arrows and needs Enter to choose; here
-    Enter is left to the form (it means "review the order").
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right,down", "step(1)", "Next", show=False),
-        Binding("left,up", "step(-1)", "Previous", show=False),
-        Binding("space", "toggle_button", "Choose", show=False),
-    ]
-
-    DEFAULT_CSS = """
-    Choice { layout: horizontal; width: auto; height: 1; }
-    Choice > RadioButton { width: auto; margin-right: 2; }
-    """
-
-    def __init__(self, options: tuple[tuple[str, str], ...], value: str, *, id: str) -> None:
-        self.keys = [key for key, _ in options]
-        super().__init__(*[RadioButton(label, value=key == value) for key, label in options],
-                         id=id, compact=True)
-
-    def on_mount(self) -> None:
-        self._selected = self.pressed_index
-
-    @property
-    def value(self) -> str:
-        return self.keys[self.pressed_index]
-
-    def choose(self, key: str) -> None:
-        """Press the option ``key`` (a no-op if it is already pressed)."""
-        button = list(self.query(RadioButton))[self.keys.index(key)]
-        if not button.value:
-            button.value = True
-
-    def action_step(self, step: int) -> None:
-        buttons = list(self.query(RadioButton))
-        index = self.pressed_index
-        for _ in buttons:
-            index = (index + step) % len(buttons)
-            if not buttons[index].disabled:
-                buttons[index].value = True
-                return
 
 
 class OrderFormScreen(ModalScreen[None]):
@@ -209,29 +158,7 @@ class OrderFormScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         rules = self.rules
         base, quote = (rules.base_asset, rules.quote_asset) if rules else ("base", "quote")
-        with Vertical(id="order-form"):
-            yield Static(id="of-title")
-            yield _choice_row("side", "Side", Choice(((OrderSide.BUY, "Buy"), (OrderSide.SELL, "Sell")),
-                                                     self.side, id="side"), "F5")
-            yield _choice_row("type", "Type", Choice(TYPES, self.order_type, id="type"), "F6")
-            yield _choice_row("tif", "Time in force", Choice(TIFS, self.time_in_force, id="tif"), "F7")
-            yield _input_row("price", f"Price ({quote})", "limit price")
-            yield _choice_row("sizing", "Size by", Choice((("qty", f"Quantity ({base})"),
-                                                          ("quote", f"Amount to spend ({quote})")), "qty",
-                                                         id="sizing"), "F8")
-            yield _input_row("quantity", f"Quantity ({base})", f"{base} to {self.side.lower()}")
-            yield _input_row("quote-amount", f"Spend ({quote})", f"{quote} to spend")
-            with Horizontal(id="sizes"):
-                yield Label("Of free", classes="of-label")
-                for n, pct in enumerate(SIZES, start=1):
-                    button = Button(f"{pct}%", id=f"size-{pct}", compact=True, tooltip=f"F{n} / alt+{n}")
-                    button.can_focus = False  # keys F1–F4 do this; tabbing through four buttons would not help
-                    yield button
-                yield Static(SIZE_HINT, id="size-note")
-            yield OrderPreview(id="preview")
-            with Horizontal(id="actions"):
-                yield Button(Content("Close [Esc]"), id="close")
-                yield Button(Content("Review [Enter]"), id="review", variant="success")
+        yield from form_layout(self.side, self.order_type, self.time_in_force, base, quote)
         # No Footer: the keys are on the form itself, and a Footer rebuilds all its bindings on
         # every focus change, which made opening the form several times slower.
 
@@ -291,7 +218,7 @@ class OrderFormScreen(ModalScreen[None]):
         self.query_one("#tif", Choice).choose(self.time_in_force)
         self.query_one("#sizing", Choice).choose("quote" if self.by_quote else "qty")
         focused = self.focused
-        if focused is not None and not _shown(focused):
+        if focused is not None and not shown(focused):
             self.query_one("#quote-amount" if uses_quote else "#quantity", Input).focus()
 
     def recompute(self) -> Evaluation | None:
@@ -425,7 +352,7 @@ class OrderFormScreen(ModalScreen[None]):
             if ev is not None:
                 for name, input_id in INPUT_IDS.items():
                     widget = self.query_one(f"#{input_id}", Input)
-                    if ev.messages(name) and _shown(widget):
+                    if ev.messages(name) and shown(widget):
                         widget.focus()
                         break
             return
@@ -441,27 +368,3 @@ class OrderFormScreen(ModalScreen[None]):
 
         self.app.push_screen(ConfirmScreen(f"Place this {verb} order?", body, details=details,
                                            confirm_label=f"Place {verb}"), answered)
-
-
-def _choice_row(name: str, label: str, choice: Choice, key: str) -> Horizontal:
-    return Horizontal(Label(label, classes="of-label"), choice, Static(key, classes="of-key"),
-                      classes="of-row", id=f"row-{name}")
-
-
-def _input_row(name: str, label: str, placeholder: str) -> Horizontal:
-    """Label, input and — next to it — the field's problems."""
-    return Horizontal(Label(label, classes="of-label"),
-                      Input(id=name, classes="of-input", placeholder=placeholder),
-                      Static(id=f"{name}-error", classes="of-error"),
-                      classes="of-row -input", id=f"row-{name}")
-
-
-def _shown(widget: Widget) -> bool:
-    """True if ``widget`` and all its ancestors are displayed."""
-    node: Widget | None = widget
-    while isinstance(node, Widget):
-        if not node.display:
-            return False
-        node = node.parent if isinstance(node.parent, Widget) else None
-    return True
-

@@ -7,14 +7,16 @@ can be sent, and the final send needs the amount and coin *typed* — a stray En
 withdraw. A request is named by a ``withdrawOrderId`` generated before it is sent and is
 never resent: when the answer is lost the trader is told the outcome is unknown and the
 history (refreshed at once, then every few seconds) shows whether it arrived.
+
+The coroutines that talk to the exchange (the history poll, the send) and the messages
+they post back live in :mod:`btx_tui.tui.screens.withdraw_worker`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,56 +26,14 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
-from btx_tui.api.errors import NetworkError
 from btx_tui.api.models_trading import CoinConfig, NetworkConfig, Withdrawal
+from btx_tui.tui.screens.withdraw_confirm import ConfirmWithdrawScreen
+from btx_tui.tui.screens.withdraw_worker import (
+    WithdrawalSent, WithdrawalsFailed, WithdrawalsFetched, poll_history, send_withdrawal,
+)
 from btx_tui.tui.session import short_error
 from btx_tui.tui.widgets.withdrawals import WithdrawalsTable, plain, shorten
-
-from btx_tui.tui.screens.withdraw_confirm import ConfirmWithdrawScreen
-from btx_tui.tui.withdraw_checks import (
-    HISTORY_INTERVAL_S,
-    CONFIG_EVERY,
-    show,
-    new_withdraw_order_id,
-    max_amount,
-    Draft,
-    check,
-    SendOutcome,
-    classify,
-)
-
-
-class WithdrawalSent(Message):
-    """A withdrawal request finished (whatever the outcome)."""
-
-    def __init__(self, outcome: SendOutcome) -> None:
-        super().__init__()
-        self.outcome = outcome
-
-
-class WithdrawalsFetched(Message):
-    """Fresh history, and coin configuration when it was fetched this time (else None)."""
-
-    def __init__(self, history: tuple[Withdrawal, ...], coins: tuple[CoinConfig, ...] | None) -> None:
-        super().__init__()
-        self.history = history
-        self.coins = coins
-
-    def can_replace(self, message: Message) -> bool:
-        """A newer snapshot replaces a queued older one, unless only the older carries coins."""
-        return isinstance(message, WithdrawalsFetched) and (self.coins is not None or message.coins is None)
-
-
-class WithdrawalsFailed(Message):
-    """A history poll failed; the loop retries by itself."""
-
-    def __init__(self, error: BaseException, retry_in_s: float) -> None:
-        super().__init__()
-        self.error = error
-        self.retry_in_s = retry_in_s
-
-
-# -- the typed confirmation ------------------------------------------------------------------
+from btx_tui.tui.withdraw_checks import HISTORY_INTERVAL_S, Draft, check, max_amount, new_withdraw_order_id, show
 
 
 class WithdrawScreen(ModalScreen[None]):
@@ -132,7 +92,8 @@ class WithdrawScreen(ModalScreen[None]):
         self.sent: list[str] = []
         """withdrawOrderIds of the requests sent from this screen, oldest first."""
         self._networks_for: str | None = None
-        self._wake = asyncio.Event()
+        self.wake = asyncio.Event()
+        """Set to poll at once (after a send's answer, on ctrl+r) instead of waiting out the interval."""
         self._answered: set[str] = set()
         """Worker names of sends whose outcome has arrived."""
 
@@ -175,7 +136,7 @@ class WithdrawScreen(ModalScreen[None]):
         self.query_one("#wd-tag-row").display = False
         self.query_one("#wd-coin", Select).focus()
         self._refresh_form()
-        self.run_worker(self._poll(), name="withdraw-history", group="withdraw-history",
+        self.run_worker(poll_history(self), name="withdraw-history", group="withdraw-history",
                         exclusive=True, exit_on_error=False)
 
     # -- widgets -----------------------------------------------------------------------------
@@ -195,38 +156,7 @@ class WithdrawScreen(ModalScreen[None]):
         widget.update(text)
         widget.display = bool(text)
 
-    # -- polling -------------------------------------------------------------------------------
-
-    async def _poll(self) -> None:
-        """Fetch history and balances, post them, sleep; errors are shown, never raised."""
-        fail_delay = self.interval_s
-        polls = 0
-        while True:
-            woken = self._wake.is_set()
-            self._wake.clear()
-            delay = self.interval_s
-            try:
-                client = getattr(self.app, "client", None)
-                if client is None:
-                    raise NetworkError("not connected to the exchange yet", maybe_sent=False)
-                history = await client.withdraw_history(limit=100)
-                coins = None
-                if woken or not self.coins or polls % CONFIG_EVERY == 0:
-                    coins = await client.capital_config()
-                polls += 1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - shown on screen, retried with backoff
-                fail_delay = min(fail_delay * 2, 30.0)
-                delay = fail_delay
-                self.post_message(WithdrawalsFailed(exc, delay))
-            else:
-                fail_delay = self.interval_s
-                self.post_message(WithdrawalsFetched(history, coins))
-            try:
-                await asyncio.wait_for(self._wake.wait(), delay * random.uniform(0.9, 1.1))
-            except TimeoutError:
-                pass
+    # -- polling (the loop is withdraw_worker.poll_history) ----------------------------------
 
     def on_withdrawals_fetched(self, message: WithdrawalsFetched) -> None:
         self.last_update = datetime.now(UTC)
@@ -398,32 +328,10 @@ class WithdrawScreen(ModalScreen[None]):
             return None
         wid = new_withdraw_order_id()
         self.sent.append(wid)
-        self.app.run_worker(self._apply(draft, wid), name=f"withdraw:{wid}", group="withdraw-send",
+        self.app.run_worker(send_withdrawal(self, draft, wid), name=f"withdraw:{wid}", group="withdraw-send",
                             exclusive=True, exit_on_error=False)
         self._refresh_form()
         return wid
-
-    async def _apply(self, d: Draft, wid: str) -> None:
-        assert d.coin is not None and d.network is not None and d.amount is not None
-        what = f"{show(d.amount)} {d.coin.coin} to {shorten(d.address)} on {d.network.network}"
-        try:
-            client = getattr(self.app, "client", None)
-            if client is None:
-                raise NetworkError("not connected to the exchange yet", maybe_sent=False)
-            result = await client.withdraw_apply(d.coin.coin, d.address, d.amount, network=d.network.network,
-                                                 address_tag=d.tag, withdraw_order_id=wid)
-            outcome = SendOutcome("accepted", wid, what, result.id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome the trader reads
-            kind, words = classify(exc)
-            outcome = SendOutcome(kind, wid, what, words)
-        notify_outcome(self.app, outcome)
-        feeds = getattr(self.app, "feeds", None)
-        if feeds is not None:
-            feeds.wake("account")
-        if self.is_attached:
-            self.post_message(WithdrawalSent(outcome))
 
     def on_withdrawal_sent(self, message: WithdrawalSent) -> None:
         o = message.outcome
@@ -434,7 +342,7 @@ class WithdrawScreen(ModalScreen[None]):
             self._input("amount").value = ""  # a second press must not repeat it
             self.query_one(TabbedContent).active = "wd-tab-history"
             self.table.focus()
-        self._wake.set()
+        self.wake.set()
         self._refresh_form()
 
     # -- other actions -------------------------------------------------------------------------------
@@ -457,19 +365,4 @@ class WithdrawScreen(ModalScreen[None]):
             self._input("address").focus()
 
     def action_refresh_history(self) -> None:
-        self._wake.set()
-
-
-def notify_outcome(app: Any, o: SendOutcome) -> None:
-    """Tell the trader how a send ended, in plain words (exchange text is never read as markup)."""
-    if o.kind == "accepted":
-        app.notify(f"{o.what}: accepted, id {o.detail}. Watch it in the History tab.",
-                   title="Withdrawal accepted", timeout=8, markup=False)
-    elif o.kind == "rejected":
-        app.notify(f"{o.what}: {o.detail}", title="Withdrawal rejected", severity="error", timeout=12, markup=False)
-    elif o.kind == "not sent":
-        app.notify(f"{o.what}: {o.detail}.", title="Withdrawal not sent", severity="warning", timeout=10,
-                   markup=False)
-    else:
-        app.notify(f"{o.what}: {o.detail} (client id {o.withdraw_order_id}).", title="Withdrawal outcome unknown",
-                   severity="warning", timeout=20, markup=False)
+        self.wake.set()
