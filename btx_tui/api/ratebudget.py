@@ -211,8 +211,11 @@ class RateBudget:
             expiries.append(self._server[0] + self.window_s - now)
         return max(0.01, min(expiries)) if expiries else 0.01
 
-    async def acquire(self, weight: int) -> None:
-        """Wait until ``weight`` fits in the budget and no pause is active, then book it."""
+    async def acquire(self, weight: int) -> int:
+        """Wait until ``weight`` fits in the budget and no pause is active, then book it.
+
+        Returns a ticket for :meth:`refund`.
+        """
         while (wait := self._wait_needed(weight)) > 0:
             await self._sleep(wait)
         self._seq += 1
@@ -220,6 +223,22 @@ class RateBudget:
         self._local += weight
         if self._server is not None:
             self._since += weight
+        return self._seq
+
+    def refund(self, ticket: int) -> None:
+        """Un-book a request that never reached the exchange (the connection was refused).
+
+        Without it an outage fills the budget with weight nobody was charged for: the status
+        bar would show it, and the dashboard would throttle itself after the exchange returns.
+        """
+        for index, (stamp, weight, seq) in enumerate(self._sent):
+            if seq == ticket:
+                self._sent[index] = (stamp, 0, seq)
+                self._local -= weight
+                server = self._server
+                if server is not None and seq > server[2]:
+                    self._since -= weight
+                return
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Take the server's counters from a response's headers (case-insensitive mapping)."""

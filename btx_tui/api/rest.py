@@ -242,7 +242,7 @@ class RestSession:
                 raise AuthError("No API key and secret are configured for this exchange")
             if self.clock.is_stale():
                 await self._sync_unless_done(None)
-        await self.budget.acquire(weight)
+        ticket = await self.budget.acquire(weight)
         # Sign only now, after any budget wait, so the timestamp is fresh.
         generation = self.clock.generation
         query = encode_params(params)
@@ -255,6 +255,10 @@ class RestSession:
             return self._parse(await self._send(method, path, query, signed))
         except TimestampError as exc:
             exc.clock_generation = generation  # type: ignore[attr-defined]
+            raise
+        except NetworkError as exc:
+            if not exc.maybe_sent:
+                self.budget.refund(ticket)  # it never reached the exchange: nothing was charged
             raise
 
     # --- clock -------------------------------------------------------------------------------

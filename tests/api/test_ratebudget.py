@@ -140,3 +140,41 @@ async def test_adopting_a_shorter_window_reads_its_header_and_expires_on_it() ->
     assert t.slept and t.now == pytest.approx(1006.0)  # waited for the server's count to age out
     with pytest.raises(ValueError):
         b.adopt(0, 6)
+
+
+async def test_refund_unbooks_exactly_one_request() -> None:
+    t = FakeTime()
+    b = _budget(t)
+    first = await b.acquire(10)
+    second = await b.acquire(20)
+    b.observe({"x-mbx-used-weight-1m": "10"})  # the server has seen the first only
+    third = await b.acquire(30)
+    assert b.used() == 60
+    b.refund(third)  # booked after the server's report
+    assert b.used() == 30
+    b.refund(second)
+    assert b.used() == 10
+    b.refund(second)  # twice is harmless
+    b.refund(999)  # unknown ticket: nothing happens
+    assert b.used() == 10 and first == 1
+    t.now += 61
+    assert b.used() == 0 and b._local == 0
+
+
+async def test_requests_refused_at_connect_cost_no_weight() -> None:
+    """An exchange that is down charges nothing, so the budget must not either (an outage
+    would otherwise fill it, and the dashboard would throttle itself once the exchange returns)."""
+    import socket
+
+    from btx_tui.api.client import BtxClient
+    from btx_tui.api.errors import NetworkError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections are refused
+    async with BtxClient(f"http://127.0.0.1:{port}", None, None) as client:
+        for _ in range(3):
+            with pytest.raises(NetworkError) as exc:
+                await client.depth("BTCUSDT", 100)
+            assert exc.value.maybe_sent is False
+        assert client.budget.used == 0
