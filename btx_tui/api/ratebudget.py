@@ -146,6 +146,8 @@ class RateBudget:
         # Running sums, so used() is O(1) (amortised) however many requests are in the window:
         self._local = 0  # weight of every entry in _sent
         self._since = 0  # weight of the entries booked after the server's last report
+        self._aged = 0  # weight of entries booked before that report which have since expired
+        self._queue = asyncio.Lock()  # FIFO: waiters are served in arrival order
         self._paused_until: float | None = None  # monotonic
         self._orders_10s: int | None = None
         self._orders_1d: int | None = None
@@ -163,6 +165,7 @@ class RateBudget:
             self.header = used_weight_header(window_s)
             self._server = None  # a count over the old window says nothing about the new one
             self._since = 0
+            self._aged = 0
 
     # --- accounting -------------------------------------------------------------------------
 
@@ -177,19 +180,30 @@ class RateBudget:
         while sent and sent[0][0] <= horizon:
             _, weight, seq = sent.popleft()
             self._local -= weight
-            if server is not None and seq > server[2]:
-                self._since -= weight
+            if server is not None:
+                if seq > server[2]:
+                    self._since -= weight
+                else:
+                    self._aged += weight
         if server is not None and server[0] <= horizon:
             self._server = None
             self._since = 0
+            self._aged = 0
 
     def used(self) -> int:
-        """Estimated weight used in the last minute."""
+        """Estimated weight used in the last minute.
+
+        The server's last report ages with our own bookings: weight we sent before it that has
+        since left the window is taken off it. Without that, a report taken near the limit
+        froze the budget for a whole minute — nothing was sent, so no fresher report came.
+        (What the report holds for *other* programs on our IP stays until the report is a
+        window old; our own weight is always counted in full by ``_local``.)
+        """
         self._expire(self._monotonic())
         if self._server is None:
             return self._local
         # Weight booked after the server's report is not in it yet.
-        return max(self._local, self._server[1] + self._since)
+        return max(self._local, max(0, self._server[1] - self._aged) + self._since)
 
     def pause_remaining(self) -> float:
         if self._paused_until is None:
@@ -214,10 +228,18 @@ class RateBudget:
     async def acquire(self, weight: int) -> int:
         """Wait until ``weight`` fits in the budget and no pause is active, then book it.
 
-        Returns a ticket for :meth:`refund`.
+        First come, first served: while anyone waits, later requests queue behind them, so a
+        heavy request (open orders, weight 80) is not starved by a stream of cheap ones taking
+        every bit of budget as it frees up. Returns a ticket for :meth:`refund`.
         """
-        while (wait := self._wait_needed(weight)) > 0:
-            await self._sleep(wait)
+        if self._queue.locked() or self._wait_needed(weight) > 0:
+            async with self._queue:
+                while (wait := self._wait_needed(weight)) > 0:
+                    await self._sleep(wait)
+                return self._book(weight)
+        return self._book(weight)
+
+    def _book(self, weight: int) -> int:
         self._seq += 1
         self._sent.append((self._monotonic(), weight, self._seq))
         self._local += weight
@@ -244,8 +266,10 @@ class RateBudget:
         """Take the server's counters from a response's headers (case-insensitive mapping)."""
         used = _header_int(headers, self.header)
         if used is not None:
+            self._expire(self._monotonic())  # what is gone already must not age the new report
             self._server = (self._monotonic(), used, self._seq)
             self._since = 0
+            self._aged = 0
         o10 = _header_int(headers, "x-mbx-order-count-10s")
         if o10 is not None:
             self._orders_10s = o10

@@ -53,9 +53,14 @@ class Feed:
         self._wake.set()
 
     def backoff_s(self) -> float:
-        """Exponential backoff with full jitter, capped."""
+        """Exponential backoff with jitter, capped at :data:`MAX_BACKOFF_S` for every feed.
+
+        A feed polled less often than the cap (prices every 15 s) retries within the cap too,
+        so a returning exchange is seen within 8 s whichever feeds a trader configured.
+        """
         ceiling = min(MAX_BACKOFF_S, self.interval_s * 2 ** min(self.failures, 8))
-        return max(self.interval_s, random.uniform(ceiling / 2, ceiling))
+        floor = min(self.interval_s, MAX_BACKOFF_S / 2)
+        return max(floor, random.uniform(ceiling / 2, ceiling))
 
 
 class FeedRunner:

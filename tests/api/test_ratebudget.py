@@ -106,17 +106,25 @@ async def test_running_sums_match_a_recount() -> None:
     t = FakeTime()
     b = RateBudget(10**9, safety=1.0, monotonic=t.monotonic, wall=lambda: 0.0, sleep=t.sleep)
 
+    booked: list[tuple[float, int, int]] = []  # every booking ever: (time, weight, ticket)
+
     def recount() -> int:
-        live = [(ts, w, seq) for ts, w, seq in b._sent if ts > t.now - b.window_s]
+        horizon = t.now - b.window_s
+        live = [(ts, w, seq) for ts, w, seq in booked if ts > horizon]
         local = sum(w for _, w, _ in live)
-        if b._server is None or b._server[0] <= t.now - b.window_s:
+        if b._server is None or b._server[0] <= horizon:
             return local
-        return max(local, b._server[1] + sum(w for _, w, seq in live if seq > b._server[2]))
+        seen, reported, last = b._server
+        # Our weight the report counted that has left the window since is taken off it.
+        aged = sum(w for ts, w, seq in booked if seq <= last and seen - b.window_s < ts <= horizon)
+        since = sum(w for _, w, seq in live if seq > last)
+        return max(local, max(0, reported - aged) + since)
 
     for _ in range(2000):
         action = rng.random()
         if action < 0.6:
-            await b.acquire(rng.randint(1, 50))
+            weight = rng.randint(1, 50)
+            booked.append((t.now, weight, await b.acquire(weight)))
         elif action < 0.8:
             b.observe(httpx.Headers({"X-MBX-USED-WEIGHT-1M": str(rng.randint(0, 3000))}))
         else:
@@ -178,3 +186,46 @@ async def test_requests_refused_at_connect_cost_no_weight() -> None:
                 await client.depth("BTCUSDT", 100)
             assert exc.value.maybe_sent is False
         assert client.budget.used == 0
+
+
+async def test_a_server_report_ages_with_our_own_expiring_weight() -> None:
+    """A report taken near the limit must not freeze the budget for a whole window: once our
+    own weight that it counted leaves the window, it is taken off the report too."""
+    t = FakeTime()
+    b = _budget(t)  # effective 90
+    await b.acquire(50)
+    t.now += 30
+    await b.acquire(30)
+    b.observe({"x-mbx-used-weight-1m": "85"})  # ours (80) + 5 from another program on our IP
+    assert b.used() == 85
+    await b.acquire(10)
+    # Waited until the first 50 left the window (t = 1060), not until the report did (t = 1090).
+    assert t.now == pytest.approx(1060.0)
+    assert b.used() == 45  # 35 left of the report + the 10 booked since; ours alone is 40
+
+
+async def test_waiters_are_served_first_come_first_served() -> None:
+    """A heavy request waiting for room is not overtaken by cheap ones arriving after it."""
+    import asyncio
+
+    clock = FakeTime()
+
+    async def yielding_sleep(seconds: float) -> None:
+        clock.now += seconds
+        await asyncio.sleep(0)
+
+    b = RateBudget(100, safety=0.9, monotonic=clock.monotonic, wall=lambda: 0.0, sleep=yielding_sleep)
+    await b.acquire(80)
+    clock.now += 1
+    await b.acquire(5)  # 85 used: a weight-80 request must wait for the first 80 to expire
+    order: list[str] = []
+
+    async def take(name: str, weight: int) -> None:
+        await b.acquire(weight)
+        order.append(name)
+
+    heavy = asyncio.create_task(take("heavy", 80))
+    await asyncio.sleep(0)  # the heavy one is waiting now
+    cheap = [asyncio.create_task(take(f"cheap{i}", 2)) for i in range(3)]
+    await asyncio.gather(heavy, *cheap)
+    assert order[0] == "heavy", order

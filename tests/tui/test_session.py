@@ -74,3 +74,17 @@ def test_default_polling_uses_well_under_the_weight_limit() -> None:
     }
     per_minute = sum(60 / interval * weight for interval, weight in per_request.values())
     assert per_minute < 0.55 * 6000, per_request
+
+
+def test_failing_feeds_retry_within_the_cap_with_jitter_whatever_their_interval() -> None:
+    from btx_tui.tui.feeds import MAX_BACKOFF_S
+
+    async def never() -> tuple[str, object]:
+        raise AssertionError
+
+    slow = Feed("prices", 15.0, never, failures=5)
+    delays = {slow.backoff_s() for _ in range(50)}
+    assert all(MAX_BACKOFF_S / 2 <= d <= MAX_BACKOFF_S for d in delays)  # not 15 s: the cap holds
+    assert len(delays) > 1  # jittered
+    fast = Feed("book", 0.5, never, failures=1)
+    assert all(0.5 <= fast.backoff_s() <= 1.0 for _ in range(50))  # first retry: 1-2x the interval
