@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from btx_tui.api.errors import NetworkError
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.help import HelpScreen
+from btx_tui.tui.widgets.status_bar import StatusBar
 
 from .fakes import FakeClient, fake_app, freeze_clock
 from .harness import wait_for
@@ -108,6 +109,8 @@ def test_snapshot_disconnected(snap_compare: Any, monkeypatch: pytest.MonkeyPatc
         info = app.status_info()
         assert info.connection == "down" and info.last_error == "exchange unreachable"
         assert info.data_age_s == 12.0
+        bar = app.dashboard.query_one(StatusBar)
+        assert "rtt —" in bar.render_info(info).plain  # the last round trip is not the link's state
         assert app.dashboard.book._view is not None and app.dashboard.book._view.stale
         assert app.dashboard.balances.balances  # the last known balances stay on screen
         for pane in ("#watchlist", "#book", "#chart", "#trades", "#balances", "#account-tabs"):

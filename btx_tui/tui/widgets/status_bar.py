@@ -82,7 +82,8 @@ class StatusBar(Static):
             text.append(f" ({info.last_error})", self._style(state_style))
         sep = (" │ ", self._style("dim"))
         text.append(*sep)
-        latency = f"{info.latency_ms:.0f} ms" if info.latency_ms is not None else "—"
+        # While down, the last round trip is history, not the link's state.
+        latency = "—" if info.latency_ms is None or info.connection == "down" else f"{info.latency_ms:.0f} ms"
         text.append(f"rtt {latency}")
         text.append(*sep)
         if info.data_age_s is None:
