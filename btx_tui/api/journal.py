@@ -27,16 +27,21 @@ not re-adopt, from the exchange's history, the old finished orders the journal c
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 
-from .models_trading import MyTrade, Order, OrderFill, OrderStatus
+from .journal_entries import (
+    FINAL_STATES,
+    JournalEntry,
+    JournalState,
+    account_fingerprint,
+    journal_file,
+    state_of,
+)
+from .models_trading import MyTrade, Order, OrderFill
 from .orders import OrderRequest, Outcome, PlacementResult
 
 __all__ = [
@@ -55,84 +60,6 @@ SCHEMA_VERSION = 1
 #: enough to outlive any reconciliation horizon (absent intents are rechecked for 24 h) and a
 #: month of looking back at fills; short enough that a busy account's journal stays small.
 KEEP_FINAL_S = 30 * 24 * 3600.0
-
-
-class JournalState(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-    REJECTED = "rejected"
-    ABSENT = "absent"
-
-    @property
-    def is_final(self) -> bool:
-        """The order can no longer change (absent is final unless the exchange contradicts it)."""
-        return self not in (JournalState.PENDING, JournalState.ACCEPTED)
-
-
-_FINAL_STATES = tuple(s.value for s in JournalState if s.is_final)
-
-
-_STATUS_STATE = {
-    OrderStatus.NEW: JournalState.ACCEPTED,
-    OrderStatus.PENDING_NEW: JournalState.ACCEPTED,
-    OrderStatus.PARTIALLY_FILLED: JournalState.ACCEPTED,
-    OrderStatus.PENDING_CANCEL: JournalState.ACCEPTED,
-    OrderStatus.FILLED: JournalState.FILLED,
-    OrderStatus.CANCELED: JournalState.CANCELED,
-    OrderStatus.EXPIRED: JournalState.EXPIRED,
-    OrderStatus.EXPIRED_IN_MATCH: JournalState.EXPIRED,
-    OrderStatus.REJECTED: JournalState.REJECTED,
-}
-
-
-def state_of(order: Order) -> JournalState:
-    """The journal state an exchange order report implies (no status → accepted)."""
-    return _STATUS_STATE.get(order.status, JournalState.ACCEPTED) if order.status else JournalState.ACCEPTED
-
-
-def account_fingerprint(base_url: str, api_key: str | None) -> str:
-    """A 16-hex-digit SHA-256 prefix naming one exchange account; reveals neither URL nor key."""
-    material = f"{base_url.rstrip('/')}\n{api_key or ''}".encode()
-    return hashlib.sha256(material).hexdigest()[:16]
-
-
-def journal_file(data_dir: Path, base_url: str, api_key: str | None) -> Path:
-    """``<data_dir>/journal/<fingerprint>.sqlite3`` — the journal of one exchange account."""
-    return Path(data_dir) / "journal" / f"{account_fingerprint(base_url, api_key)}.sqlite3"
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One named order as the journal knows it."""
-
-    client_order_id: str
-    symbol: str
-    side: str
-    type: str
-    state: JournalState
-    origin: str
-    """``local`` (this app sent it) or ``adopted`` (found on the exchange with our prefix)."""
-    quantity: Decimal | None = None
-    price: Decimal | None = None
-    quote_order_qty: Decimal | None = None
-    time_in_force: str | None = None
-    order_id: int | None = None
-    exchange_status: str | None = None
-    executed_qty: Decimal | None = None
-    note: str = ""
-    created_ms: int = 0
-    """When the intent was written (or the adopted order created), client clock, ms."""
-    updated_ms: int = 0
-    """Last change of state or exchange fields, client clock, ms: for an ``absent`` entry, when
-    it was proven absent (nothing else touches an absent entry). Drives pruning and rechecks."""
-
-    @property
-    def description(self) -> str:
-        """``symbol|side|type``: what the open-orders table shows for an unresolved intent."""
-        return f"{self.symbol}|{self.side}|{self.type}"
 
 
 _SCHEMA = """
@@ -318,9 +245,9 @@ class SqliteJournal:
         if older_than_s < 0:
             raise ValueError("older_than_s must not be negative")
         cutoff = (_now_ms() if now_ms is None else now_ms) - int(older_than_s * 1000)
-        marks = ", ".join("?" for _ in _FINAL_STATES)
+        marks = ", ".join("?" for _ in FINAL_STATES)
         doomed = f"SELECT client_order_id FROM intents WHERE state IN ({marks}) AND updated_ms < ?"
-        args = (*_FINAL_STATES, cutoff)
+        args = (*FINAL_STATES, cutoff)
         with self._tx():
             self._db.execute(f"DELETE FROM fills WHERE client_order_id IN ({doomed})", args)
             gone = self._db.execute(f"DELETE FROM intents WHERE client_order_id IN ({doomed})", args).rowcount
