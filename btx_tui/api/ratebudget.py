@@ -225,13 +225,19 @@ class RateBudget:
             expiries.append(self._server[0] + self.window_s - now)
         return max(0.01, min(expiries)) if expiries else 0.01
 
-    async def acquire(self, weight: int) -> int:
+    async def acquire(self, weight: int, *, urgent: bool = False) -> int:
         """Wait until ``weight`` fits in the budget and no pause is active, then book it.
 
         First come, first served: while anyone waits, later requests queue behind them, so a
         heavy request (open orders, weight 80) is not starved by a stream of cheap ones taking
-        every bit of budget as it frees up. Returns a ticket for :meth:`refund`.
+        every bit of budget as it frees up. ``urgent`` requests — a trader's own orders and
+        cancels, weight 1 and rare — do not queue behind polling: they go as soon as they fit
+        (never during a pause). Returns a ticket for :meth:`refund`.
         """
+        if urgent:
+            while (wait := self._wait_needed(weight)) > 0:
+                await self._sleep(wait)
+            return self._book(weight)
         if self._queue.locked() or self._wait_needed(weight) > 0:
             async with self._queue:
                 while (wait := self._wait_needed(weight)) > 0:

@@ -236,13 +236,13 @@ class RestSession:
         raise error
 
     async def _once(self, method: str, path: str, params: Sequence[tuple[str, str]],
-                    signed: bool, weight: int) -> Any:
+                    signed: bool, weight: int, urgent: bool = False) -> Any:
         if signed:
             if not self.can_sign:
                 raise AuthError("No API key and secret are configured for this exchange")
             if self.clock.is_stale():
                 await self._sync_unless_done(None)
-        ticket = await self.budget.acquire(weight)
+        ticket = await self.budget.acquire(weight, urgent=urgent)  # orders do not queue behind polls
         # Sign only now, after any budget wait, so the timestamp is fresh.
         generation = self.clock.generation
         query = encode_params(params)
@@ -320,7 +320,7 @@ class RestSession:
         while True:
             attempt += 1
             try:
-                data = await self._once(method, path, params, signed, weight)
+                data = await self._once(method, path, params, signed, weight, op is not Op.READ)
                 return Reply(data, attempt, state.ambiguous)
             except TimestampError as exc:
                 if not signed or resynced:

@@ -229,3 +229,33 @@ async def test_waiters_are_served_first_come_first_served() -> None:
     cheap = [asyncio.create_task(take(f"cheap{i}", 2)) for i in range(3)]
     await asyncio.gather(heavy, *cheap)
     assert order[0] == "heavy", order
+
+
+async def test_a_traders_order_does_not_queue_behind_waiting_polls() -> None:
+    import asyncio
+
+    clock = FakeTime()
+
+    async def yielding_sleep(seconds: float) -> None:
+        clock.now += seconds
+        await asyncio.sleep(0)
+
+    b = RateBudget(100, safety=0.9, monotonic=clock.monotonic, wall=lambda: 0.0, sleep=yielding_sleep)
+    await b.acquire(80)
+    clock.now += 1
+    await b.acquire(5)
+    order: list[str] = []
+
+    async def take(name: str, weight: int, urgent: bool = False) -> None:
+        await b.acquire(weight, urgent=urgent)
+        order.append(name)
+
+    heavy = asyncio.create_task(take("heavy poll", 80))
+    await asyncio.sleep(0)
+    await take("order", 1, urgent=True)  # fits now (86 <= 90): goes at once
+    assert order == ["order"]  # ahead of the poll that was already waiting
+    await heavy
+    b.pause(5)
+    paused_at = clock.now
+    await take("cancel", 1, urgent=True)  # but never through a Retry-After pause
+    assert clock.now >= paused_at + 5
