@@ -20,6 +20,7 @@ from btx_tui.api.errors import BtxError
 from btx_tui.api.models_trading import Order
 from btx_tui.api.orders import Outcome, OrderRequest, PlacementResult
 from btx_tui.api.reconcile import reconcile
+from btx_tui.tui.formatting import fmt_amount, fmt_price
 from btx_tui.tui.messages import FeedUpdated, OrderPlaced, OrdersCanceled, Reconciled
 
 if TYPE_CHECKING:
@@ -211,8 +212,9 @@ class TradingActions:
             return
         from btx_tui.tui.screens.confirm import ConfirmScreen
 
-        what = (f"Cancel {order.side} {order.type} {order.symbol}: {order.orig_qty.normalize():f}"
-                f" @ {order.price.normalize():f}?" if order.price and order.orig_qty else
+        tick, step = self.router.steps(order.symbol)
+        what = (f"Cancel {order.side} {order.type} {order.symbol}: {fmt_amount(order.orig_qty, step)}"
+                f" @ {fmt_price(order.price, tick)}?" if order.price and order.orig_qty else
                 f"Cancel order #{order.order_id} on {order.symbol}?")
 
         def confirmed(ok: bool | None) -> None:

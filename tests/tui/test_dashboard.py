@@ -66,7 +66,7 @@ async def test_cancel_highlighted_order_after_confirmation(fresh_exchange: Paper
             await pilot.press("c")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
             body = str(app.screen.query_one("#confirm-body").render())
-            assert "ETHUSDT" in body and "3000" in body and "BUY" in body
+            assert "Cancel BUY LIMIT ETHUSDT: 0.0100 @ 3,000.00?" in body, body  # on the market's tick and step
             await pilot.press("n")  # back: nothing cancelled
             assert not isinstance(app.screen, ConfirmScreen)
             assert cid in {o.client_order_id for o in await client.open_orders("ETHUSDT")}
