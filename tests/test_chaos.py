@@ -10,26 +10,11 @@ run is marked ``slow``.  See docs/reliability.md.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-_BENCH = Path(__file__).resolve().parent.parent / "bench" / "chaos.py"
-
-
-def _chaos() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("btx_bench_chaos", _BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-chaos = _chaos()
+from bench import chaos
 
 
 def _assert_never_lost(figs: object, ops: int) -> None:

@@ -230,12 +230,6 @@ class ExchangeInfo(Frozen):
         raise KeyError(name)
 
     @property
-    def request_weight_limit(self) -> int | None:
-        """The REQUEST_WEIGHT limit of its window, if declared (see :attr:`request_weight_window`)."""
-        window = self.request_weight_window
-        return window[0] if window else None
-
-    @property
     def request_weight_window(self) -> tuple[int, int] | None:
         """``(limit, window seconds)`` of the REQUEST_WEIGHT limit, if declared: (6000, 60) per
         the contract. The shortest window wins when several are declared."""

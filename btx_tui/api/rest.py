@@ -320,7 +320,7 @@ class RestSession:
         while True:
             attempt += 1
             try:
-                data = await self._once(method, path, params, signed, weight, op is not Op.READ)
+                data = await self._once(method, path, params, signed, weight, urgent=op is not Op.READ)
                 return Reply(data, attempt, state.ambiguous)
             except TimestampError as exc:
                 if not signed or resynced:

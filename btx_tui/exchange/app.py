@@ -69,6 +69,8 @@ class ExchangeApp:
         """Fault injection (``faults.py``); None — the default — costs one check per request."""
         self.limits = limits or Limits()
         self.limiter = RateLimiter(self.limits)
+        self.weight_header = self.limits.weight_header
+        """``x-mbx-used-weight-1m`` (named after the weight window), built once: every response has it."""
         self.clock: Callable[[], int] = clock or exchange.now_ms
         self.routes: dict[str, dict[str, Endpoint]] = {}
         for endpoint in endpoints or all_endpoints():
@@ -125,7 +127,7 @@ class ExchangeApp:
         headers = [
             _JSON_TYPE,
             (b"content-length", str(len(payload)).encode("ascii")),
-            (self.limits.weight_header, str(self.limiter.used_weight(ip, now)).encode("ascii")),
+            (self.weight_header, str(self.limiter.used_weight(ip, now)).encode("ascii")),
         ]
         headers.extend(extra)
         return status, headers, payload

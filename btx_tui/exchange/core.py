@@ -30,6 +30,7 @@ from pathlib import Path
 from .core_account import AccountMixin
 from .core_market import MarketMixin, SymbolStats
 from .core_orders import OrdersMixin, reservation
+from .core_queries import OrderQueriesMixin
 from .engine import Order, OrderBook
 from .errors import ApiError
 from .ledger import Ledger
@@ -88,7 +89,7 @@ class ApiKey:
     created_ms: int
 
 
-class Exchange(OrdersMixin, MarketMixin, AccountMixin):
+class Exchange(OrdersMixin, OrderQueriesMixin, MarketMixin, AccountMixin):
     """The paper exchange's state and operations.  Build it with :meth:`open`."""
 
     symbols: dict[str, SymbolSpec]

@@ -1,4 +1,4 @@
-"""Trading through the ``Exchange`` facade: place, cancel and query orders.
+"""Trading through the ``Exchange`` facade: place and cancel orders (queries: ``core_queries``).
 
 ``place_order`` follows the contract's validation order - symbol (-1121), filters (-1013),
 duplicate open ``newClientOrderId`` (-2010), balance (-2010), would-take (-2010) - and only
@@ -21,10 +21,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from . import engine as E
-from .core_views import order_json, trade_json
+from .core_views import order_json
 from .errors import (
     ApiError, duplicate_order, filter_failure, insufficient_balance, invalid_symbol, market_closed,
-    order_not_found, unknown_order, would_take,
+    unknown_order, would_take,
 )
 from .ledger import commission
 from .numbers import ZERO, fmt
@@ -322,91 +322,6 @@ class OrdersMixin:
             for row in rows:
                 self._cancel_row(spec, row, now)
         return [self._cancel_report(r, None, now) for r in rows]
-
-    # -------------------------------------------------------------- queries
-
-    def get_order(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
-                  orig_client_order_id: str | None) -> dict:
-        """One order of the account (open or closed); -2013 if it does not exist."""
-        self._spec(symbol)
-        row = self._find_open(account_id, symbol, order_id, orig_client_order_id)
-        if row is None:
-            self._sync()
-            if order_id is not None:
-                rows = self.store.orders("order_id = ? AND account_id = ? AND symbol = ?",
-                                         (order_id, account_id, symbol))
-                if rows and orig_client_order_id is not None and rows[0].client_order_id != orig_client_order_id:
-                    rows = []
-            elif orig_client_order_id is not None:
-                rows = self.store.orders("account_id = ? AND client_order_id = ? AND symbol = ?",
-                                         (account_id, orig_client_order_id, symbol),
-                                         "ORDER BY order_id DESC LIMIT 1")
-            else:
-                rows = []
-            if not rows:
-                raise order_not_found()
-            row = rows[0]
-        return order_json(row)
-
-    def open_orders(self: "Exchange", account_id: int, symbol: str | None) -> list[dict]:
-        if symbol is not None:
-            self._spec(symbol)
-        rows = sorted((r for r in self._open.values() if r.account_id == account_id
-                       and (symbol is None or r.symbol == symbol)), key=lambda r: r.order_id)
-        return [order_json(r) for r in rows]
-
-    def all_orders(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
-                   start: int | None, end: int | None, limit: int | None) -> list[dict]:
-        """The account's orders on ``symbol``, oldest first: from ``order_id`` if given, else
-        the most recent ``limit`` (default 500, max 1000) within the time range."""
-        self._spec(symbol)
-        self._sync()
-        limit = min(max(limit or 500, 1), 1000)
-        where, args = ["account_id = ?", "symbol = ?"], [account_id, symbol]
-        if start is not None:
-            where.append("time >= ?"); args.append(start)
-        if end is not None:
-            where.append("time <= ?"); args.append(end)
-        if order_id is not None:
-            where.append("order_id >= ?"); args.append(order_id)
-            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
-        elif start is not None:
-            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
-        else:
-            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id DESC LIMIT {limit}")
-            rows.reverse()
-        return [order_json(self._open.get(r.order_id, r)) for r in rows]
-
-    def my_trades(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
-                  start: int | None, end: int | None, from_id: int | None, limit: int | None) -> list[dict]:
-        """The account's trades on ``symbol``, oldest first (a self-trade appears twice:
-        once as buyer, once as seller)."""
-        spec = self._spec(symbol)
-        self._sync()
-        limit = min(max(limit or 500, 1), 1000)
-        where = ["symbol = ?", "(buyer_account = ? OR seller_account = ?)"]
-        args: list = [symbol, account_id, account_id]
-        if order_id is not None:
-            where.append("(buyer_order_id = ? OR seller_order_id = ?)"); args += [order_id, order_id]
-        if start is not None:
-            where.append("time >= ?"); args.append(start)
-        if end is not None:
-            where.append("time <= ?"); args.append(end)
-        if from_id is not None:
-            where.append("id >= ?"); args.append(from_id)
-        ascending = from_id is not None or (start is not None and end is None)
-        tail = f"ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT {limit}"
-        rows = self.store.trades(" AND ".join(where), tuple(args), tail)
-        if not ascending:
-            rows.reverse()
-        out: list[dict] = []
-        for t in rows:
-            for is_buyer in (True, False):
-                acct = t.buyer_account if is_buyer else t.seller_account
-                oid = t.buyer_order_id if is_buyer else t.seller_order_id
-                if acct == account_id and (order_id is None or oid == order_id):
-                    out.append(trade_json(spec, t, is_buyer))
-        return out[-limit:] if not ascending else out[:limit]
 
 
 def _check_precision(spec: SymbolSpec, req: "OrderRequest") -> None:

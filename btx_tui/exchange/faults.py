@@ -254,7 +254,7 @@ def _fault_response(fault: FaultSpec, app: "ExchangeApp",
     msg = kind.msg
     client = scope.get("client")
     ip, now = client[0] if client else "unknown", app.clock()
-    headers = [(app.limits.weight_header, str(app.limiter.used_weight(ip, now)).encode("ascii"))]
+    headers = [(app.weight_header, str(app.limiter.used_weight(ip, now)).encode("ascii"))]
     if fault.kind == "429":
         msg = (f"Too much request weight used; current limit is {app.limits.weight_per_minute} "
                f"request weight per {app.limits.weight_window_text()}.")

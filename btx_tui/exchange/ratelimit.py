@@ -21,7 +21,7 @@ sleeping.  Limits are a frozen dataclass so the app factory can take small ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from btx_tui.contract import used_weight_header, weight_interval
 from btx_tui.exchange.errors import ApiError
@@ -115,8 +115,7 @@ class LimitStats:
     """Requests refused with 418 during a ban."""
 
     def as_dict(self) -> dict[str, int]:
-        return {"over_limit": self.over_limit, "strikes": self.strikes, "bans": self.bans,
-                "refused_banned": self.refused_banned}
+        return asdict(self)
 
 
 @dataclass(slots=True)

@@ -92,7 +92,7 @@ class JsonHttpToolsProtocol(HttpToolsProtocol):
         app = getattr(self, "app", None)
         client = getattr(self, "client", None)
         if isinstance(app, ExchangeApp):
-            header = app.limits.weight_header
+            header = app.weight_header
             if client:
                 used = str(app.limiter.used_weight(client[0], app.clock())).encode()
         self.transport.write(b"".join([

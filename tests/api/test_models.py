@@ -40,7 +40,7 @@ def test_exchange_info_filters_are_typed_decimals() -> None:
     assert btt.notional is not None and btt.notional.min_notional == Decimal(1)
     assert btt.max_num_orders is not None and btt.max_num_orders.max_num_orders == 200
     assert btt.filters[-1].filter_type == "SOMETHING_NEW"
-    assert info.request_weight_limit == 6000
+    assert info.request_weight_window == (6000, 60)
     with pytest.raises(KeyError):
         info.symbol("NOPE")
 

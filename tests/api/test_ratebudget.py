@@ -1,8 +1,13 @@
 """Weight table and budget arithmetic with a fake clock (no real waiting)."""
 
+import asyncio
+import socket
+
 import httpx
 import pytest
 
+from btx_tui.api.client import BtxClient
+from btx_tui.api.errors import NetworkError
 from btx_tui.api.ratebudget import RateBudget, request_weight
 from btx_tui.api.signing import encode_symbols
 
@@ -172,11 +177,6 @@ async def test_refund_unbooks_exactly_one_request() -> None:
 async def test_requests_refused_at_connect_cost_no_weight() -> None:
     """An exchange that is down charges nothing, so the budget must not either (an outage
     would otherwise fill it, and the dashboard would throttle itself once the exchange returns)."""
-    import socket
-
-    from btx_tui.api.client import BtxClient
-    from btx_tui.api.errors import NetworkError
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connections are refused
@@ -204,10 +204,9 @@ async def test_a_server_report_ages_with_our_own_expiring_weight() -> None:
     assert b.used() == 45  # 35 left of the report + the 10 booked since; ours alone is 40
 
 
-async def test_waiters_are_served_first_come_first_served() -> None:
-    """A heavy request waiting for room is not overtaken by cheap ones arriving after it."""
-    import asyncio
-
+def _queueing_budget() -> tuple[RateBudget, FakeTime, list[str]]:
+    """85 of an effective 90 used: a weight-80 request must wait ~59 s for room. The fake sleep
+    yields, so other tasks run while a request waits; each ``_take`` logs when it got through."""
     clock = FakeTime()
 
     async def yielding_sleep(seconds: float) -> None:
@@ -215,47 +214,40 @@ async def test_waiters_are_served_first_come_first_served() -> None:
         await asyncio.sleep(0)
 
     b = RateBudget(100, safety=0.9, monotonic=clock.monotonic, wall=lambda: 0.0, sleep=yielding_sleep)
+    return b, clock, []
+
+
+async def _take(b: RateBudget, order: list[str], name: str, weight: int, urgent: bool = False) -> None:
+    await b.acquire(weight, urgent=urgent)
+    order.append(name)
+
+
+async def _fill_to_85(b: RateBudget, clock: FakeTime) -> None:
     await b.acquire(80)
     clock.now += 1
-    await b.acquire(5)  # 85 used: a weight-80 request must wait for the first 80 to expire
-    order: list[str] = []
+    await b.acquire(5)
 
-    async def take(name: str, weight: int) -> None:
-        await b.acquire(weight)
-        order.append(name)
 
-    heavy = asyncio.create_task(take("heavy", 80))
+async def test_waiters_are_served_first_come_first_served() -> None:
+    """A heavy request waiting for room is not overtaken by cheap ones arriving after it."""
+    b, clock, order = _queueing_budget()
+    await _fill_to_85(b, clock)
+    heavy = asyncio.create_task(_take(b, order, "heavy", 80))
     await asyncio.sleep(0)  # the heavy one is waiting now
-    cheap = [asyncio.create_task(take(f"cheap{i}", 2)) for i in range(3)]
+    cheap = [asyncio.create_task(_take(b, order, f"cheap{i}", 2)) for i in range(3)]
     await asyncio.gather(heavy, *cheap)
     assert order[0] == "heavy", order
 
 
 async def test_a_traders_order_does_not_queue_behind_waiting_polls() -> None:
-    import asyncio
-
-    clock = FakeTime()
-
-    async def yielding_sleep(seconds: float) -> None:
-        clock.now += seconds
-        await asyncio.sleep(0)
-
-    b = RateBudget(100, safety=0.9, monotonic=clock.monotonic, wall=lambda: 0.0, sleep=yielding_sleep)
-    await b.acquire(80)
-    clock.now += 1
-    await b.acquire(5)
-    order: list[str] = []
-
-    async def take(name: str, weight: int, urgent: bool = False) -> None:
-        await b.acquire(weight, urgent=urgent)
-        order.append(name)
-
-    heavy = asyncio.create_task(take("heavy poll", 80))
+    b, clock, order = _queueing_budget()
+    await _fill_to_85(b, clock)
+    heavy = asyncio.create_task(_take(b, order, "heavy poll", 80))
     await asyncio.sleep(0)
-    await take("order", 1, urgent=True)  # fits now (86 <= 90): goes at once
+    await _take(b, order, "order", 1, urgent=True)  # fits now (86 <= 90): goes at once
     assert order == ["order"]  # ahead of the poll that was already waiting
     await heavy
     b.pause(5)
     paused_at = clock.now
-    await take("cancel", 1, urgent=True)  # but never through a Retry-After pause
+    await _take(b, order, "cancel", 1, urgent=True)  # but never through a Retry-After pause
     assert clock.now >= paused_at + 5

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 from pydantic import SecretStr
 from textual.pilot import Pilot
@@ -22,11 +24,26 @@ FAST_UI = {"tickers_interval_s": 0.3, "book_interval_s": 0.2, "trades_interval_s
            "klines_interval_s": 1.0, "account_interval_s": 0.3, "orders_interval_s": 0.3}
 
 
-def make_app(exchange: PaperExchange, key: str = "full", **ui: object) -> BtxApp:
-    """The real app, connected like paper mode does, polling fast so tests are quick."""
+def make_app(exchange: PaperExchange, key: str = "full", *, journal_path: Path | None = None,
+             **ui: object) -> BtxApp:
+    """The real app, connected like paper mode does, polling fast so tests are quick.
+
+    ``journal_path``: keep an order journal there (reconciliation needs one).
+    """
     api_key, secret = exchange.key(key)
     settings = Settings.model_validate({"ui": {**FAST_UI, **ui}})
-    return BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True))
+    return BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True),
+                  journal_path=journal_path)
+
+
+def free_port(avoid: int | None = None) -> int:
+    """A loopback port free right now (other than ``avoid``), for an exchange restarted on it."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != avoid:
+            return port
 
 
 def client_for(exchange: PaperExchange, key: str = "full") -> BtxClient:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from decimal import Decimal
 from pathlib import Path
 
 from btx_tui.paper import PaperExchange, start_paper_exchange
 from btx_tui.tui.screens.confirm import ConfirmScreen
 
-from .harness import client_for, limit, make_app, market, notifications, ready, wait_for
+from .harness import client_for, free_port, limit, make_app, market, notifications, ready, wait_for
 
 SIZE = (120, 36)
 
@@ -147,14 +146,8 @@ async def test_read_only_key_cannot_open_the_order_form(fresh_exchange: PaperExc
         assert any("no WITHDRAW permission" in n for n in notifications(app))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_exchange_outage_degrades_then_recovers_without_restart(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "paper"
     exchange = start_paper_exchange(data, port=port, market=False)
     try:

@@ -10,23 +10,14 @@ from pydantic import SecretStr
 from rich.text import Text
 
 from btx_tui.api.journal import JournalState, SqliteJournal
-from btx_tui.config import Settings
 from btx_tui.launch import journal_path
 from btx_tui.paper import PaperExchange, start_paper_exchange
-from btx_tui.tui.app import BtxApp
 from btx_tui.tui.session import Connection
 from btx_tui.tui.widgets.orders import OpenOrdersTable
 
-from .harness import FAST_UI, client_for, limit, notifications, ready, wait_for
+from .harness import client_for, limit, make_app, notifications, ready, wait_for
 
 SIZE = (120, 36)
-
-
-def _app(exchange: PaperExchange, path: Path, **ui: object) -> BtxApp:
-    api_key, secret = exchange.key("full")
-    settings = Settings.model_validate({"ui": {**FAST_UI, **ui}})
-    return BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True),
-                  journal_path=path)
 
 
 def _status(table: OpenOrdersTable, cid: str) -> str:
@@ -56,7 +47,7 @@ async def test_a_pending_intent_from_a_previous_run_shows_checking_then_its_real
                 seen.append(status)
 
     monkeypatch.setattr(OpenOrdersTable, "update_orders", spy)
-    app = _app(fresh_exchange, path)
+    app = make_app(fresh_exchange, journal_path=path)
     async with app.run_test(size=SIZE) as pilot:
         table = app.dashboard.open_orders
         await wait_for(pilot, lambda: lost.client_order_id in table.orders, what="the order confirmed")
@@ -75,7 +66,7 @@ async def test_orders_placed_from_the_dashboard_are_journaled_and_a_lost_intent_
     journal.record_intent(never_sent)  # the app died between writing the intent and sending it
     journal.close()
 
-    app = _app(fresh_exchange, path, symbol="ETHUSDT")
+    app = make_app(fresh_exchange, journal_path=path, symbol="ETHUSDT")
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         request = limit("ETHUSDT", "BUY", "0.01", "1502")
@@ -133,7 +124,7 @@ async def test_reconciliation_runs_again_when_the_exchange_comes_back(
     data = tmp_path / "paper"
     exchange = start_paper_exchange(data, port=port, market=False)
     try:
-        app = _app(exchange, tmp_path / "journal.sqlite3", symbol="BTCUSDT")
+        app = make_app(exchange, journal_path=tmp_path / "journal.sqlite3", symbol="BTCUSDT")
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             await wait_for(pilot, lambda: len(runs) == 1, what="reconciliation at start")

@@ -24,14 +24,12 @@ What is asserted (no timing figures: the event-loop lag is measured by ``bench/o
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from rich.text import Text
 from textual.command import CommandPalette, CommandList
 from textual.message import Message
@@ -39,48 +37,30 @@ from textual.pilot import Pilot
 
 from btx_tui.api.journal import JournalState
 from btx_tui.api.orders import OrderRequest, is_btx_client_order_id
-from btx_tui.config import Settings
 from btx_tui.paper import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.feeds import MAX_BACKOFF_S
 from btx_tui.tui.messages import FeedFailed
 from btx_tui.tui.router import PANES_OF
 from btx_tui.tui.screens.help import HelpScreen
-from btx_tui.tui.session import Connection
 
-from .harness import FAST_UI, client_for, limit, ready, wait_for
+from .harness import client_for, free_port, limit, make_app, ready, wait_for
 
 SIZE = (160, 48)
 RECOVERY_S = 10.0
 """The issue's bound: fresh, reconciled data within this long after the exchange is back."""
 SIDE_ACTIVITY_S = 4.0
 """How long before the outage ends the other btx-tui's activity starts (exchange start + 3 calls)."""
-UI = {**FAST_UI, "symbol": "BTCUSDT", "book_interval_s": 0.5, "account_interval_s": 2.0,
+UI = {"symbol": "BTCUSDT", "book_interval_s": 0.5, "account_interval_s": 2.0,
       "orders_interval_s": 3.0, "prices_interval_s": 1.0, "history_interval_s": 2.0}
-"""Fast polling that stays inside the exchange's weight limit (~5,200 of 6,000 per minute).
+"""Overrides of the harness's ``FAST_UI``, so polling stays inside the exchange's weight limit
+(~5,200 of 6,000 per minute).
 
 ``FAST_UI`` polls ``openOrders`` (weight 80) every 0.3 s — 16,000 per minute — so within
 ~20 s the client's own rate budget would throttle every feed and confound the outage with
 self-inflicted waits. The slow-by-default feeds (prices, history) poll fast enough here to
 fail, and recover, within the 5 s outage too.
 """
-
-
-def _free_port(avoid: int | None = None) -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port != avoid:
-            return port
-
-
-def _app(exchange: PaperExchange, journal: Path) -> BtxApp:
-    """Like ``harness.make_app``, plus an order journal (which reconciliation needs)."""
-    api_key, secret = exchange.key("full")
-    settings = Settings.model_validate({"ui": UI})
-    return BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True),
-                  journal_path=journal)
 
 
 class FailureTap:
@@ -151,7 +131,7 @@ def _assert_backoff(tap: FailureTap, app: BtxApp, outage_s: float) -> None:
 async def _other_instance_while_away(data: Path, avoid_port: int, resting: str,
                                      lost: OrderRequest, other: OrderRequest) -> None:
     """Another btx-tui on the same account, on an exchange this dashboard cannot reach."""
-    side = await asyncio.to_thread(start_paper_exchange, data, port=_free_port(avoid_port), market=False)
+    side = await asyncio.to_thread(start_paper_exchange, data, port=free_port(avoid_port), market=False)
     try:
         async with client_for(side) as client:
             canceled = await client.cancel_order("BTCUSDT", orig_client_order_id=resting)
@@ -168,11 +148,11 @@ async def _other_instance_while_away(data: Path, avoid_port: int, resting: str,
 @pytest.mark.parametrize("outage_s", [5, 60], ids=["5s", "60s"])
 async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
         tmp_path: Path, outage_s: float) -> None:
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "paper"
     exchanges: list[PaperExchange] = [start_paper_exchange(data, port=port, market=False)]
     try:
-        app = _app(exchanges[0], tmp_path / "journal.sqlite3")
+        app = make_app(exchanges[0], journal_path=tmp_path / "journal.sqlite3", **UI)
         tap = FailureTap(app)
         app.feeds.target = tap  # type: ignore[assignment]
         async with app.run_test(size=SIZE) as pilot:

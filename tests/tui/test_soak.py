@@ -9,28 +9,14 @@ the uncompressed ten minutes; docs/reliability.md has both.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-_BENCH = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
+from bench import soak
+
 FEEDS = 8
 """Polling feeds of the dashboard: at most this many requests can be in flight at once."""
-
-
-def _soak() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("btx_bench_soak", _BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-soak = _soak()
 
 
 @pytest.mark.timeout(180)
