@@ -30,6 +30,15 @@ def fmt_amount(value: Decimal, step: Decimal) -> str:
     return fmt_fixed(value, decimals_of(step))
 
 
+def fmt_exact(value: Decimal) -> str:
+    """``value`` exactly, grouped, without trailing zeros: 20000.00000000 → 20,000; 0.000010 → 0.00001.
+
+    For amounts with no grid of their own to round to (a fee in whatever asset it was paid).
+    """
+    text = f"{value.normalize():,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def fmt_compact(value: Decimal) -> str:
     """Volumes and balances in little space: 1.23K, 45.6M, 7.89B; small values as is."""
     sign = "-" if value < 0 else ""

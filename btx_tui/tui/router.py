@@ -159,7 +159,7 @@ class FeedRouter:
         self.add_fills(trades)
 
     def add_fills(self, trades: tuple[MyTrade, ...]) -> None:
-        self.app.dashboard.fills.add_fills(trades)
+        self.app.dashboard.fills.add_fills(trades, self.steps)
 
     # -- helpers ----------------------------------------------------------------------------
 
