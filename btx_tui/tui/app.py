@@ -39,6 +39,12 @@ class BtxApp(TradingActions, App[None]):
     """The btx-tui trading dashboard."""
 
     CSS_PATH = "app.tcss"
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-normal"),
+                                                                      (160, "-wide")]
+    """Width classes every screen gets: app.tcss and the modals' CSS drop or grow panes by them."""
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (36, "-mid"), (50, "-tall")]
+    """Height classes: below 36 rows the chart and the trades tape give way; from 50 the panes grow."""
     TITLE = "btx-tui"
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -46,7 +46,7 @@ async def show_tab(app: BtxApp, pilot, tab: str) -> None:  # type: ignore[no-unt
     await pilot.pause(0.2)
 
 
-@pytest.mark.parametrize("size", [(120, 36)])
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
 async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_exchange: PaperExchange,
                                                                  size: tuple[int, int]) -> None:
     async with client_for(fresh_exchange) as client:
