@@ -198,6 +198,8 @@ class FeedRouter:
             dash.chart.update_klines(dash.chart.symbol, dash.chart.klines, tick)
         if dash.tape.trades:
             dash.tape.update_trades(dash.tape.trades, tick, step)
+        for table in (dash.open_orders, dash.fills, dash.history):
+            table.restep(self.steps)
         self._show_book()
 
     def market_changed(self) -> None:

@@ -112,10 +112,23 @@ def klines(symbol: str, limit: int) -> tuple[Kline, ...]:
     return tuple(out)
 
 
+def resting_orders() -> tuple[Order, ...]:
+    """Two open orders with the widest numbers the markets have (BTT's tiny price, big size)."""
+    def order(n: int, symbol: str, side: str, price: str, qty: str, done: str) -> Order:
+        return Order(symbol=symbol, order_id=n, client_order_id=f"fake-{n}", price=Decimal(price),
+                     orig_qty=Decimal(qty), executed_qty=Decimal(done), cummulative_quote_qty=Decimal(0),
+                     status="PARTIALLY_FILLED" if Decimal(done) else "NEW", time_in_force="GTC", type="LIMIT",
+                     side=side, time=T0 - n * 1000, update_time=T0 - n * 1000)
+    return (order(1, "BTTUSDT", "SELL", "0.0000007", "10000000", "0"),
+            order(2, "BTCUSDT", "BUY", "90000", "0.001", "0.0004"))
+
+
 class FakeClient:
     """Answers every call the dashboard makes from fixed data; records placed orders."""
 
-    def __init__(self) -> None:
+    def __init__(self, resting: tuple[Order, ...] = ()) -> None:
+        self.resting = resting
+        """What ``open_orders`` answers (none unless a test asks)."""
         self.placed: list[OrderRequest] = []
         self._prices_served = asyncio.Event()
         self.budget = FakeBudget()
@@ -158,7 +171,7 @@ class FakeClient:
         return klines(symbol, limit)
 
     async def open_orders(self, symbol: str | None = None) -> tuple[Order, ...]:
-        return ()
+        return tuple(o for o in self.resting if symbol is None or o.symbol == symbol)
 
     async def all_orders(self, symbol: str, **_: Any) -> tuple[Order, ...]:
         return ()

@@ -17,8 +17,9 @@ from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.help import HelpScreen
 from btx_tui.tui.widgets.status_bar import StatusBar
 
-from .fakes import FakeClient, fake_app, freeze_clock
+from .fakes import FakeClient, fake_app, freeze_clock, resting_orders
 from .harness import wait_for
+from .layout_checks import EXPECTED, shown_panes
 
 SIZE = (120, 36)
 
@@ -56,8 +57,48 @@ def test_snapshot_dashboard(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) 
         info = app.status_info()
         assert info.paper and info.connection == "live"
         assert info.permissions == {"READ", "TRADE", "WITHDRAW"}
+        assert shown_panes(app) == EXPECTED[SIZE]
+        assert [str(c).strip() for c in dash.open_orders.get_row("fake-1")][-6:] == [
+            "SELL", "LIMIT", "0.0000007000", "10,000,000", "0%", "NEW"]
 
-    assert snap_compare(fake_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fake_app(FakeClient(resting_orders())), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_dashboard_80x24(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The smallest usual terminal: chart, trades and balances give way; the rest is whole."""
+    freeze_clock(monkeypatch)
+    size = (80, 24)
+
+    async def run_before(pilot: Pilot) -> None:
+        app = await all_data(pilot)
+        dash = app.dashboard
+        assert shown_panes(app) == EXPECTED[size]
+        assert not dash.chart.display or not dash.query_one("#middle").display
+        table = dash.open_orders
+        assert set(table.orders) == {"fake-1", "fake-2"} and table.region.width >= 70
+        cells = [str(c).strip() for c in table.get_row("fake-1")]
+        assert cells[-5:] == ["LIMIT", "0.0000007000", "10,000,000", "0%", "NEW"], cells
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert [r for r in dash.book.rows if r.kind == "bid"] and [r for r in dash.book.rows if r.kind == "ask"]
+
+    assert snap_compare(fake_app(FakeClient(resting_orders())), terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_dashboard_200x60(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large terminal: every pane, and the book, chart and orders grow into the space."""
+    freeze_clock(monkeypatch)
+    size = (200, 60)
+
+    async def run_before(pilot: Pilot) -> None:
+        app = await all_data(pilot)
+        dash = app.dashboard
+        assert shown_panes(app) == EXPECTED[size]
+        assert dash.book.region.width >= 56 and dash.book.region.height >= 36
+        assert dash.chart.region.width >= 80 and dash.query_one("#account-tabs").region.height >= 16
+        assert [str(c).strip() for c in dash.open_orders.get_row("fake-2")][-4:] == [
+            "90,000.00", "0.00100", "40%", "PARTIAL"]
+
+    assert snap_compare(fake_app(FakeClient(resting_orders())), terminal_size=size, run_before=run_before)
 
 
 def test_snapshot_help(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -174,6 +174,10 @@ class OpenOrdersTable(AccountTable):
         self.pending: dict[str, str] = {}
         """client order id → description of orders whose outcome is still unknown."""
 
+    def restep(self, steps: Steps) -> None:
+        """Show the same orders on the markets' tick and step (known once exchangeInfo arrived)."""
+        self.update_orders(list(self.orders.values()), self.pending, steps)
+
     @property
     def selected(self) -> Order | None:
         """The order under the cursor, if it is a confirmed open order."""
@@ -224,13 +228,17 @@ class FillsTable(AccountTable):
             return []
         for t in new:
             self.fills[fill_key(t)] = t
+        self.restep(steps)
+        return new
+
+    def restep(self, steps: Steps | None) -> None:
+        """Show every fill again, on the markets' tick and step when ``steps`` knows them."""
         self.refill(
             ([cell(_time(t.time)), cell(t.symbol), self.side("BUY" if t.is_buyer else "SELL"),
               cell(_price(t.symbol, t.price, steps), numeric=True), cell(_qty(t.symbol, t.qty, steps), numeric=True),
               cell(f"{fmt_exact(t.commission)} {t.commission_asset}", numeric=True),
               cell("maker" if t.is_maker else "taker")], f"{t.symbol}:{t.id}:{t.order_id}")
             for t in sorted(self.fills.values(), key=lambda t: -t.time)[:200])
-        return new
 
 
 STATUS_STYLE = {"FILLED": "filled", "CANCELED": "done", "EXPIRED": "done", "REJECTED": "rejected"}
@@ -242,7 +250,16 @@ class OrderHistoryTable(AccountTable):
     COLUMNS = ORDER_COLUMNS
     DROP_FIRST = ("time", "type", "filled")
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.shown_orders: tuple[Order, ...] = ()
+
+    def restep(self, steps: Steps) -> None:
+        """Show the same orders on the market's tick and step (known once exchangeInfo arrived)."""
+        self.update_orders(self.shown_orders, steps)
+
     def update_orders(self, orders: Sequence[Order], steps: Steps | None = None) -> None:
+        self.shown_orders = tuple(orders)
         rows: list[tuple[Sequence[Text], str]] = []
         for o in sorted(orders, key=lambda o: -(o.update_time or o.time or 0))[:200]:
             status = str(getattr(o.status, "value", o.status))
