@@ -2,7 +2,8 @@
 
 Starts the bundled paper exchange (live synthetic market, fixed seed) in a temporary data
 dir, runs the real dashboard headless at 120×36 against it, lets the market trade for a
-while so every pane has data, then saves each main screen. No secret appears in them: the
+while so every pane has data, then saves each main screen (the dashboard also at 80×24
+and 200×60, where panes give way or grow). No secret appears in them: the
 paper exchange's demo keys are never drawn.
 
 Run from the repo root::
@@ -61,6 +62,10 @@ async def shoot(tmp: Path) -> list[Path]:
                                           time_in_force=TimeInForce.GTC, quantity=Decimal("0.01"), price=below))
             app.submit_order(OrderRequest(symbol="BTCUSDT", side=OrderSide.BUY, type=OrderType.MARKET,
                                           quantity=Decimal("0.005")))
+            # the widest numbers the tables show: BTT's tiny price and a 20,000,000 quantity
+            app.submit_order(OrderRequest(symbol="BTTUSDT", side=OrderSide.BUY, type=OrderType.LIMIT,
+                                          time_in_force=TimeInForce.GTC, quantity=Decimal("20000000"),
+                                          price=Decimal("0.0000006")))
             await pilot.pause(WARMUP_S)
             try:
                 await wait_until(pilot, lambda: app.dashboard.tape.trades and app.router.open_orders)
@@ -71,6 +76,12 @@ async def shoot(tmp: Path) -> list[Path]:
                 saved.append(Path(app.save_screenshot(f"{name}.svg", str(OUT))))
 
             save("dashboard")
+            for width, height in ((80, 24), (200, 60)):
+                await pilot.resize_terminal(width, height)
+                await pilot.pause(1.5)
+                save(f"dashboard-{width}x{height}")
+            await pilot.resize_terminal(*SIZE)
+            await pilot.pause(1.5)
             await pilot.press("question_mark")
             await pilot.pause(0.5)
             save("help")
