@@ -1,7 +1,7 @@
 """Pure price-time-priority matching engine for one symbol, on integers only.
 
 Prices are in ticks, quantities in lots and quote amounts in tick*lot units.  The
-engine knows nothing about Decimals, balances, fees or persistence: ``core.py``
+engine knows nothing about Decimals, balances, fees or persistence: ``trading.py``
 converts at the edge, locks funds before calling :meth:`OrderBook.submit` and applies
 the returned fills to the ledger.  Keeping this module integer-only and I/O-free is
 what makes it fast and lets it be tested exhaustively against a naive model.
@@ -32,7 +32,7 @@ Semantics not pinned down by the API contract, decided here:
 * IOC with partial fills ends EXPIRED (as Binance reports it), fully filled FILLED.
 * Every submission, resting or not, takes a new arrival ``seq``.
 * Invalid arguments (unknown side/kind/tif, non-positive quantity or price, duplicate
-  resting order id) raise ``ValueError``: the core validates requests first, so these
+  resting order id) raise ``ValueError``: trading validates requests first, so these
   are programming errors, never client errors.
 """
 

@@ -1,4 +1,9 @@
-"""Market data of the ``Exchange`` facade: depth, trades, aggTrades, klines, tickers, avgPrice.
+"""Market data and statistics: the trade tape, klines, tickers, avgPrice, depth.
+
+This part owns everything derived from trades: trading (``trading.py``) hands it each new
+trade (:meth:`MarketData.record_trade`, inside the mutation), and it writes the trade rows
+and minute aggregates when the transaction flushes, and emits :class:`TradeExecuted`.  It
+reads the order books (``books.py``) for depth and the touch, never writes them.
 
 Klines and tickers are derived from trades.  Each trade updates a per-minute aggregate
 (``kline_1m`` row, written in the trade's transaction); intervals of a minute or more are
@@ -15,18 +20,18 @@ import calendar
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
-from .errors import ApiError
-from .numbers import ZERO, fmt
-from .store import KlineRow, TradeRow
-from .symbols import SymbolSpec
+from ..errors import ApiError
+from ..numbers import ZERO, fmt
+from .books import OrderBooks
+from .events import EventBus, TradeExecuted
+from .store import KlineRow, Store, TradeRow
+from .symbols import SymbolSpec, spec_for
+from .transaction import Transaction
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .core import Exchange
-
-__all__ = ["MarketMixin", "SymbolStats", "INTERVALS", "RATE_LIMITS"]
+__all__ = ["MarketData", "SymbolStats", "INTERVALS", "RATE_LIMITS", "align", "next_open"]
 
 MINUTE = 60_000
 DAY = 86_400_000
@@ -106,12 +111,26 @@ class _Candle:
         self.tbq += tbq
 
 
-class MarketMixin:
-    """Public market-data endpoints; state lives on the ``Exchange``."""
+class MarketData:
+    """The public market-data endpoints and the trade statistics behind them."""
 
-    # ---------------------------------------------------------------- stats
+    def __init__(self, store: Store, tx: Transaction, symbols: dict[str, SymbolSpec],
+                 books: OrderBooks, now_ms: Callable[[], int], events: EventBus) -> None:
+        self.store = store
+        self._tx = tx
+        self.symbols = symbols
+        self.books = books
+        self.now_ms = now_ms
+        self._events = events
+        self.load()
 
-    def _load_stats(self: "Exchange") -> None:
+    # ----------------------------------------------------------- persistence
+
+    def load(self) -> None:
+        """Rebuild the last ~25 h of minute aggregates and each symbol's last trade."""
+        self._new_trades: list[TradeRow] = []
+        self._dirty_klines: dict[tuple[str, int], KlineRow] = {}
+        self._stats: dict[str, SymbolStats] = {}
         since = self.now_ms() - _KEEP_MS
         for sym in self.symbols:
             st = self._stats[sym] = SymbolStats()
@@ -121,8 +140,24 @@ class MarketMixin:
             if last:
                 st.last_price, st.last_qty, st.last_time = last[0].price, last[0].qty, last[0].time
 
-    def _record_trade(self: "Exchange", spec: SymbolSpec, t: TradeRow) -> None:
-        """Fold a new trade into the symbol's minute aggregate and last price."""
+    def flush(self) -> None:
+        """Write the new trades and the minute aggregates they changed."""
+        if self._new_trades:
+            self.store.put_many(self._new_trades)
+            self._new_trades = []
+        if self._dirty_klines:
+            self.store.put_many(list(self._dirty_klines.values()))
+            self._dirty_klines.clear()
+
+    # ----------------------------------------------------------------- stats
+
+    def record_trade(self, spec: SymbolSpec, t: TradeRow) -> None:
+        """A new trade (inside a mutation): keep it for the tape and fold it into the
+        symbol's minute aggregate and last price."""
+        self._new_trades.append(t)
+        if self._events.active:
+            self._events.emit(TradeExecuted(t.symbol, t.id, t.price, t.qty, t.quote_qty, t.time,
+                                            t.buyer_order_id, t.seller_order_id, t.taker_side))
         st = self._stats[spec.symbol]
         minute = align("1m", t.time)
         b = st.buckets.get(minute)
@@ -150,7 +185,7 @@ class MarketMixin:
         self._dirty_klines[(spec.symbol, minute)] = b
         st.last_price, st.last_qty, st.last_time = t.price, t.qty, t.time
 
-    def _avg_price_value(self: "Exchange", spec: SymbolSpec) -> Decimal:
+    def avg_price_value(self, spec: SymbolSpec) -> Decimal:
         """Volume-weighted price of the last 5 minutes; else the last price; else the
         reference price.  Used for avgPrice and the NOTIONAL check of MARKET orders."""
         st = self._stats[spec.symbol]
@@ -164,29 +199,29 @@ class MarketMixin:
             return _round_price(spec, quote / vol)
         return st.last_price if st.last_price is not None else spec.ref_price
 
-    def _specs(self: "Exchange", symbols: list[str] | None) -> list[SymbolSpec]:
+    def _specs(self, symbols: list[str] | None) -> list[SymbolSpec]:
         if symbols is None:
             return list(self.symbols.values())
-        return [self._spec(s) for s in symbols]
+        return [spec_for(self.symbols, s) for s in symbols]
 
     # ------------------------------------------------------------ endpoints
 
-    def exchange_info(self: "Exchange", symbols: list[str] | None) -> dict:
+    def exchange_info(self, symbols: list[str] | None) -> dict:
         return {"timezone": "UTC", "serverTime": self.now_ms(), "rateLimits": [dict(r) for r in RATE_LIMITS],
                 "exchangeFilters": [], "symbols": [s.exchange_info() for s in self._specs(symbols)]}
 
-    def depth(self: "Exchange", symbol: str, limit: int) -> dict:
-        spec = self._spec(symbol)
+    def depth(self, symbol: str, limit: int) -> dict:
+        spec = spec_for(self.symbols, symbol)
         bids, asks = self.books[symbol].depth(limit)
         tp, lq = spec.ticks_to_price, spec.lots_to_qty
-        return {"lastUpdateId": self._counters.get(f"depth:{symbol}", 0),
+        return {"lastUpdateId": self.books.update_id(symbol),
                 "bids": [[fmt(tp(p)), fmt(lq(q))] for p, q in bids],
                 "asks": [[fmt(tp(p)), fmt(lq(q))] for p, q in asks]}
 
-    def trades(self: "Exchange", symbol: str, limit: int) -> list[dict]:
+    def trades(self, symbol: str, limit: int) -> list[dict]:
         """The most recent ``limit`` trades, oldest first."""
-        self._spec(symbol)
-        self._sync()
+        spec_for(self.symbols, symbol)
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
         rows = self.store.trades("symbol = ?", (symbol,), f"ORDER BY id DESC LIMIT {limit}")
         rows.reverse()
@@ -194,11 +229,11 @@ class MarketMixin:
                  "time": t.time, "isBuyerMaker": t.taker_side == "SELL", "isBestMatch": True}
                 for t in rows]
 
-    def agg_trades(self: "Exchange", symbol: str, limit: int, from_id: int | None = None,
+    def agg_trades(self, symbol: str, limit: int, from_id: int | None = None,
                    start: int | None = None, end: int | None = None) -> list[dict]:
         """Trades of one taker order at one price, aggregated; ``a`` is the aggregate id."""
-        self._spec(symbol)
-        self._sync()
+        spec_for(self.symbols, symbol)
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
         where, args = ["symbol = ?"], [symbol]
         if from_id is not None:
@@ -228,14 +263,14 @@ class MarketMixin:
             agg["p"], agg["q"] = fmt(agg["p"]), fmt(agg["q"])
         return out
 
-    def klines(self: "Exchange", symbol: str, interval: str, start: int | None, end: int | None,
+    def klines(self, symbol: str, interval: str, start: int | None, end: int | None,
                limit: int) -> list[list]:
         """Candles ``[openTime, o, h, l, c, volume, closeTime, quoteVolume, trades,
         takerBuyBase, takerBuyQuote, "0"]``, oldest first."""
-        self._spec(symbol)  # -1121 for an unknown symbol, before anything else
+        spec_for(self.symbols, symbol)  # -1121 for an unknown symbol, before anything else
         if interval not in INTERVALS:
             raise ApiError(400, -1120, "Invalid interval.")
-        self._sync()
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
         now = self.now_ms()
         hi = end if end is not None else now
@@ -301,7 +336,7 @@ class MarketMixin:
             k = next_open(interval, k)
         return out
 
-    def ticker_24hr(self: "Exchange", symbols: list[str] | None) -> list[dict]:
+    def ticker_24hr(self, symbols: list[str] | None) -> list[dict]:
         """Rolling 24 h statistics (window = the minute aggregates of the last 24 h)."""
         specs = self._specs(symbols)
         now = self.now_ms()
@@ -309,7 +344,7 @@ class MarketMixin:
         since = align("1m", open_time)
         return [self._ticker(spec, now, open_time, since) for spec in specs]
 
-    def _ticker(self: "Exchange", spec: SymbolSpec, now: int, open_time: int, since: int) -> dict:
+    def _ticker(self, spec: SymbolSpec, now: int, open_time: int, since: int) -> dict:
         st = self._stats[spec.symbol]
         window = [st.buckets[k] for k in sorted(st.buckets) if k >= since]
         before = [st.buckets[k] for k in sorted(st.buckets) if k < since]
@@ -340,14 +375,14 @@ class MarketMixin:
             "firstId": first_id, "lastId": last_id, "count": count,
         }
 
-    def _touch(self: "Exchange", spec: SymbolSpec) -> tuple[str, str, str, str]:
+    def _touch(self, spec: SymbolSpec) -> tuple[str, str, str, str]:
         bids, asks = self.books[spec.symbol].depth(1)
         z = "0.00000000"
         bp, bq = (fmt(spec.ticks_to_price(bids[0][0])), fmt(spec.lots_to_qty(bids[0][1]))) if bids else (z, z)
         ap, aq = (fmt(spec.ticks_to_price(asks[0][0])), fmt(spec.lots_to_qty(asks[0][1]))) if asks else (z, z)
         return bp, bq, ap, aq
 
-    def ticker_price(self: "Exchange", symbols: list[str] | None) -> list[dict]:
+    def ticker_price(self, symbols: list[str] | None) -> list[dict]:
         """Last trade price (the reference price before any trade)."""
         out = []
         for spec in self._specs(symbols):
@@ -356,17 +391,17 @@ class MarketMixin:
                         "price": fmt(st.last_price if st.last_price is not None else spec.ref_price)})
         return out
 
-    def book_ticker(self: "Exchange", symbols: list[str] | None) -> list[dict]:
+    def book_ticker(self, symbols: list[str] | None) -> list[dict]:
         out = []
         for spec in self._specs(symbols):
             bp, bq, ap, aq = self._touch(spec)
             out.append({"symbol": spec.symbol, "bidPrice": bp, "bidQty": bq, "askPrice": ap, "askQty": aq})
         return out
 
-    def avg_price(self: "Exchange", symbol: str) -> dict:
-        spec = self._spec(symbol)
+    def avg_price(self, symbol: str) -> dict:
+        spec = spec_for(self.symbols, symbol)
         st = self._stats[symbol]
-        return {"mins": 5, "price": fmt(self._avg_price_value(spec)),
+        return {"mins": 5, "price": fmt(self.avg_price_value(spec)),
                 "closeTime": st.last_time or self.now_ms()}
 
 
