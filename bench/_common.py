@@ -11,7 +11,7 @@ own process (and core); nothing else about it changes.  Run this file as::
     python bench/_common.py serve --data-dir DIR [--port 0] [--generous]
 
 Before the server starts, :func:`seed_exchange` fills the data directory in-process
-through the ``Exchange`` facade (untimed): 100-level books and a few trades on the
+through the ``Exchange``'s parts (untimed): 100-level books and a few trades on the
 benchmarked symbols, so depth/ticker answers have realistic sizes, plus funded
 benchmark accounts with TRADE keys.
 """

@@ -61,7 +61,7 @@ class SyntheticMarket:
     """Market makers and takers for every symbol of an exchange.
 
     Args:
-        exchange: the facade to trade through.
+        exchange: the exchange whose parts (accounts, trading, orders, market data) it trades through.
         seed: makes the market reproducible.
         step_s: seconds between steps (tests pass a small value or call :meth:`step`).
     """

@@ -1,4 +1,4 @@
-"""Market data of the Exchange facade (depth ids, trades, aggTrades, klines, tickers,
+"""Market data of the Exchange's market-data part (depth ids, trades, aggTrades, klines, tickers,
 avgPrice), the symbol table, and wire number formatting."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Order entry through the Exchange facade: every type/tif with exact balance arithmetic,
+"""Order entry through the Exchange's trading part: every type/tif with exact balance arithmetic,
 every -1013 filter, -2010 cases, duplicate client ids, cancel/get and unknown ids."""
 
 from __future__ import annotations

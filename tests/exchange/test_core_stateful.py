@@ -1,4 +1,4 @@
-"""Hypothesis stateful test of the Exchange facade: random limit/maker/market orders,
+"""Hypothesis stateful test of the Exchange: random limit/maker/market orders,
 cancels and withdrawals across several accounts and symbols; after every step the ledger
 is conserved, no balance is negative, locked funds equal what open orders and pending
 withdrawals reserve, executedQty == Σ fills <= origQty, and every rejection (including a

@@ -1,4 +1,4 @@
-"""Helpers shared by the ``test_core_*`` tests of the Exchange facade (no tests here)."""
+"""Helpers shared by the ``test_core_*`` tests of the Exchange's parts (no tests here)."""
 
 from __future__ import annotations
 

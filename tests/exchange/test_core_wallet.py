@@ -1,4 +1,4 @@
-"""Withdrawals through the Exchange facade: lifecycle, history filters, every -4xxx,
+"""Withdrawals through the Exchange's wallet part: lifecycle, history filters, every -4xxx,
 capital config, account views and demo setup."""
 
 from __future__ import annotations

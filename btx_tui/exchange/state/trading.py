@@ -188,7 +188,7 @@ class Trading:
                 budget = spec.quote_to_units_floor(req.quote_order_qty)
                 if budget <= 0:
                     raise filter_failure("NOTIONAL")
-        else:  # pragma: no cover - app.py validated the enum
+        else:  # pragma: no cover - the HTTP layer validated the enum
             raise ValueError(f"bad order type {kind}")
         if self._open_count.get((account_id, spec.symbol), 0) >= spec.max_num_orders:
             raise filter_failure("MAX_NUM_ORDERS")
