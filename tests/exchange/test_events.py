@@ -45,6 +45,9 @@ def test_a_real_placement_reports_trade_and_depth_events(tmp_path: Path) -> None
     assert updates[trade.seller_order_id].status == "PARTIALLY_FILLED"
     assert updates[trade.seller_order_id].executed_qty == D("0.004")
     balances = {(e.account_id, e.asset): e for e in seen if isinstance(e, BalanceChanged)}
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds.index("TradeExecuted") < kinds.index("DepthChanged") < kinds.index("OrderUpdated") \
+        < kinds.index("BalanceChanged")
     usdt = balances[(acct, "USDT")]
     assert (usdt.free, usdt.locked) == (ex.accounts.ledger.free(acct, "USDT"),
                                         ex.accounts.ledger.locked(acct, "USDT"))

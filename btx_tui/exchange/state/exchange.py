@@ -66,10 +66,12 @@ class Exchange:
                                self.books, self.market_data, now_ms, self.events)
         self.orders = OrderQueries(store, self.tx, self.symbols, self.trading)
         self.wallet = Wallet(store, self.tx, self.counters, self.accounts, now_ms)
-        # Flush order is free (one transaction); reload order is not: the books are
-        # emptied before trading restores the open orders into them.
-        self.tx.register([self.counters, self.accounts, self.books, self.trading,
-                          self.market_data, self.wallet])
+        # Reload order matters: the books are emptied before trading restores the open
+        # orders into them.  Flush order sets the order of the events of one transaction:
+        # trades (emitted while matching), then depth, order updates, balances - as an
+        # exchange's streams report them (execution report before the account update).
+        self.tx.register([self.counters, self.books, self.trading, self.market_data,
+                          self.wallet, self.accounts])
 
     # ------------------------------------------------------------ lifecycle
 
