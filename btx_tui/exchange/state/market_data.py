@@ -116,11 +116,11 @@ class MarketData:
 
     def __init__(self, store: Store, tx: Transaction, symbols: dict[str, SymbolSpec],
                  books: OrderBooks, now_ms: Callable[[], int], events: EventBus) -> None:
-        self.store = store
+        self._store = store
         self._tx = tx
-        self.symbols = symbols
-        self.books = books
-        self.now_ms = now_ms
+        self._symbols = symbols
+        self._books = books
+        self._now_ms = now_ms
         self._events = events
         self.load()
 
@@ -131,22 +131,22 @@ class MarketData:
         self._new_trades: list[TradeRow] = []
         self._dirty_klines: dict[tuple[str, int], KlineRow] = {}
         self._stats: dict[str, SymbolStats] = {}
-        since = self.now_ms() - _KEEP_MS
-        for sym in self.symbols:
+        since = self._now_ms() - _KEEP_MS
+        for sym in self._symbols:
             st = self._stats[sym] = SymbolStats()
-            for row in self.store.klines("symbol = ? AND open_time >= ?", (sym, align("1m", since))):
+            for row in self._store.klines("symbol = ? AND open_time >= ?", (sym, align("1m", since))):
                 st.buckets[row.open_time] = row
-            last = self.store.trades("symbol = ?", (sym,), "ORDER BY id DESC LIMIT 1")
+            last = self._store.trades("symbol = ?", (sym,), "ORDER BY id DESC LIMIT 1")
             if last:
                 st.last_price, st.last_qty, st.last_time = last[0].price, last[0].qty, last[0].time
 
     def flush(self) -> None:
         """Write the new trades and the minute aggregates they changed."""
         if self._new_trades:
-            self.store.put_many(self._new_trades)
+            self._store.put_many(self._new_trades)
             self._new_trades = []
         if self._dirty_klines:
-            self.store.put_many(list(self._dirty_klines.values()))
+            self._store.put_many(list(self._dirty_klines.values()))
             self._dirty_klines.clear()
 
     # ----------------------------------------------------------------- stats
@@ -164,7 +164,7 @@ class MarketData:
         if b is None:
             b = self._dirty_klines.get((spec.symbol, minute))
         if b is None:
-            rows = self.store.klines("symbol = ? AND open_time = ?", (spec.symbol, minute))
+            rows = self._store.klines("symbol = ? AND open_time = ?", (spec.symbol, minute))
             b = rows[0] if rows else KlineRow(spec.symbol, minute, t.price, t.price, t.price, t.price,
                                               ZERO, ZERO, 0, ZERO, ZERO, t.id, t.id)
             st.buckets[minute] = b
@@ -189,7 +189,7 @@ class MarketData:
         """Volume-weighted price of the last 5 minutes; else the last price; else the
         reference price.  Used for avgPrice and the NOTIONAL check of MARKET orders."""
         st = self._stats[spec.symbol]
-        since = align("1m", self.now_ms()) - 4 * MINUTE
+        since = align("1m", self._now_ms()) - 4 * MINUTE
         vol = quote = ZERO
         for t, b in st.buckets.items():
             if t >= since:
@@ -201,29 +201,29 @@ class MarketData:
 
     def _specs(self, symbols: list[str] | None) -> list[SymbolSpec]:
         if symbols is None:
-            return list(self.symbols.values())
-        return [spec_for(self.symbols, s) for s in symbols]
+            return list(self._symbols.values())
+        return [spec_for(self._symbols, s) for s in symbols]
 
     # ------------------------------------------------------------ endpoints
 
     def exchange_info(self, symbols: list[str] | None) -> dict:
-        return {"timezone": "UTC", "serverTime": self.now_ms(), "rateLimits": [dict(r) for r in RATE_LIMITS],
+        return {"timezone": "UTC", "serverTime": self._now_ms(), "rateLimits": [dict(r) for r in RATE_LIMITS],
                 "exchangeFilters": [], "symbols": [s.exchange_info() for s in self._specs(symbols)]}
 
     def depth(self, symbol: str, limit: int) -> dict:
-        spec = spec_for(self.symbols, symbol)
-        bids, asks = self.books[symbol].depth(limit)
+        spec = spec_for(self._symbols, symbol)
+        bids, asks = self._books[symbol].depth(limit)
         tp, lq = spec.ticks_to_price, spec.lots_to_qty
-        return {"lastUpdateId": self.books.update_id(symbol),
+        return {"lastUpdateId": self._books.update_id(symbol),
                 "bids": [[fmt(tp(p)), fmt(lq(q))] for p, q in bids],
                 "asks": [[fmt(tp(p)), fmt(lq(q))] for p, q in asks]}
 
     def trades(self, symbol: str, limit: int) -> list[dict]:
         """The most recent ``limit`` trades, oldest first."""
-        spec_for(self.symbols, symbol)
+        spec_for(self._symbols, symbol)
         self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
-        rows = self.store.trades("symbol = ?", (symbol,), f"ORDER BY id DESC LIMIT {limit}")
+        rows = self._store.trades("symbol = ?", (symbol,), f"ORDER BY id DESC LIMIT {limit}")
         rows.reverse()
         return [{"id": t.id, "price": fmt(t.price), "qty": fmt(t.qty), "quoteQty": fmt(t.quote_qty),
                  "time": t.time, "isBuyerMaker": t.taker_side == "SELL", "isBestMatch": True}
@@ -232,7 +232,7 @@ class MarketData:
     def agg_trades(self, symbol: str, limit: int, from_id: int | None = None,
                    start: int | None = None, end: int | None = None) -> list[dict]:
         """Trades of one taker order at one price, aggregated; ``a`` is the aggregate id."""
-        spec_for(self.symbols, symbol)
+        spec_for(self._symbols, symbol)
         self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
         where, args = ["symbol = ?"], [symbol]
@@ -243,13 +243,13 @@ class MarketData:
         if end is not None:
             where.append("time <= ?"); args.append(end)
         asc = from_id is not None or start is not None
-        ids = [r[0] for r in self.store.db.execute(
+        ids = [r[0] for r in self._store.db.execute(
             f"SELECT DISTINCT agg_id FROM trades WHERE {' AND '.join(where)} "
             f"ORDER BY agg_id {'ASC' if asc else 'DESC'} LIMIT {limit}", tuple(args))]
         if not ids:
             return []
         lo, hi = min(ids), max(ids)
-        rows = self.store.trades("symbol = ? AND agg_id BETWEEN ? AND ?", (symbol, lo, hi))
+        rows = self._store.trades("symbol = ? AND agg_id BETWEEN ? AND ?", (symbol, lo, hi))
         out: list[dict] = []
         for t in rows:
             if out and out[-1]["a"] == t.agg_id:
@@ -267,12 +267,12 @@ class MarketData:
                limit: int) -> list[list]:
         """Candles ``[openTime, o, h, l, c, volume, closeTime, quoteVolume, trades,
         takerBuyBase, takerBuyQuote, "0"]``, oldest first."""
-        spec_for(self.symbols, symbol)  # -1121 for an unknown symbol, before anything else
+        spec_for(self._symbols, symbol)  # -1121 for an unknown symbol, before anything else
         if interval not in INTERVALS:
             raise ApiError(400, -1120, "Invalid interval.")
         self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
-        now = self.now_ms()
+        now = self._now_ms()
         hi = end if end is not None else now
         span = INTERVALS[interval] * limit
         lo = start if start is not None else hi - span
@@ -289,23 +289,23 @@ class MarketData:
             c.add(*vals)
 
         if interval == "1s":
-            for t in self.store.trades("symbol = ? AND time >= ? AND time <= ?", (symbol, lo_open, hi)):
+            for t in self._store.trades("symbol = ? AND time >= ? AND time <= ?", (symbol, lo_open, hi)):
                 buy = t.taker_side == "BUY"
                 fold(t.time, t.price, t.price, t.price, t.price, t.qty, t.quote_qty, 1,
                      t.qty if buy else ZERO, t.quote_qty if buy else ZERO)
         else:
-            for b in self.store.klines("symbol = ? AND open_time >= ? AND open_time <= ?",
+            for b in self._store.klines("symbol = ? AND open_time >= ? AND open_time <= ?",
                                        (symbol, lo_open, hi)):
                 fold(b.open_time, b.open, b.high, b.low, b.close, b.volume, b.quote_volume, b.count,
                      b.taker_buy_base, b.taker_buy_quote)
         if lo_open not in candles:
             # The window opens between trades: start it flat at the previous close.
             if interval == "1s":
-                prev = self.store.trades("symbol = ? AND time < ?", (symbol, lo_open),
+                prev = self._store.trades("symbol = ? AND time < ?", (symbol, lo_open),
                                          "ORDER BY time DESC, id DESC LIMIT 1")
                 close = prev[0].price if prev else None
             else:
-                prevk = self.store.klines("symbol = ? AND open_time < ?", (symbol, lo_open),
+                prevk = self._store.klines("symbol = ? AND open_time < ?", (symbol, lo_open),
                                           "ORDER BY open_time DESC LIMIT 1")
                 close = prevk[0].close if prevk else None
             if close is not None and lo_open <= min(hi, now):
@@ -339,7 +339,7 @@ class MarketData:
     def ticker_24hr(self, symbols: list[str] | None) -> list[dict]:
         """Rolling 24 h statistics (window = the minute aggregates of the last 24 h)."""
         specs = self._specs(symbols)
-        now = self.now_ms()
+        now = self._now_ms()
         open_time = now - DAY
         since = align("1m", open_time)
         return [self._ticker(spec, now, open_time, since) for spec in specs]
@@ -376,7 +376,7 @@ class MarketData:
         }
 
     def _touch(self, spec: SymbolSpec) -> tuple[str, str, str, str]:
-        bids, asks = self.books[spec.symbol].depth(1)
+        bids, asks = self._books[spec.symbol].depth(1)
         z = "0.00000000"
         bp, bq = (fmt(spec.ticks_to_price(bids[0][0])), fmt(spec.lots_to_qty(bids[0][1]))) if bids else (z, z)
         ap, aq = (fmt(spec.ticks_to_price(asks[0][0])), fmt(spec.lots_to_qty(asks[0][1]))) if asks else (z, z)
@@ -399,9 +399,9 @@ class MarketData:
         return out
 
     def avg_price(self, symbol: str) -> dict:
-        spec = spec_for(self.symbols, symbol)
+        spec = spec_for(self._symbols, symbol)
         st = self._stats[symbol]
         return {"mins": 5, "price": fmt(self.avg_price_value(spec)),
-                "closeTime": st.last_time or self.now_ms()}
+                "closeTime": st.last_time or self._now_ms()}
 
 

@@ -85,12 +85,12 @@ class Trading:
                  market_data: MarketData, now_ms: Callable[[], int], events: EventBus) -> None:
         self._store = store
         self._tx = tx
-        self.symbols = symbols
+        self._symbols = symbols
         self._counters = counters
         self._accounts = accounts
-        self.books = books
+        self._books = books
         self._market = market_data
-        self.now_ms = now_ms
+        self._now_ms = now_ms
         self._events = events
         self.load()
 
@@ -104,7 +104,7 @@ class Trading:
         self._open_count: dict[tuple[int, str], int] = defaultdict(int)
         self._dirty_orders: dict[int, OrderRow] = {}
         for row in self._store.orders("is_open = 1", (), "ORDER BY seq"):
-            self.books[row.symbol].restore(E.Order(
+            self._books[row.symbol].restore(E.Order(
                 row.order_id, row.account_id, row.side, row.price_ticks, row.qty_lots,
                 row.seq, row.filled_lots, row.quote_filled))
             self._track_open(row)
@@ -161,11 +161,11 @@ class Trading:
 
     def _check(self, account_id: int, req: OrderRequest) -> dict:
         """Every check of a new order, in the contract's order; returns the plan to execute."""
-        spec = spec_for(self.symbols, req.symbol)
+        spec = spec_for(self._symbols, req.symbol)
         _check_precision(spec, req)
         if spec.status != "TRADING":
             raise market_closed()
-        book = self.books[spec.symbol]
+        book = self._books[spec.symbol]
         side, kind = req.side, req.type
         ticks = lots = 0
         budget: int | None = None
@@ -251,7 +251,7 @@ class Trading:
             return {}
         spec: SymbolSpec = plan["spec"]
         with self._tx.mutation():
-            now = self.now_ms()
+            now = self._now_ms()
             oid = self._counters.next("order_id")
             cid = req.new_client_order_id or new_client_id()
             lock: Decimal = plan["lock"]
@@ -260,7 +260,7 @@ class Trading:
             kind = req.type
             tif = req.time_in_force if kind == E.LIMIT else None
             order = E.Order(oid, account_id, req.side, plan["ticks"], plan["lots"])
-            res = self.books[spec.symbol].submit(order, kind, tif, plan["budget"] if kind == E.MARKET else None)
+            res = self._books[spec.symbol].submit(order, kind, tif, plan["budget"] if kind == E.MARKET else None)
             row = OrderRow(
                 order_id=oid, account_id=account_id, symbol=spec.symbol, client_order_id=cid,
                 side=req.side, type=kind, tif=tif, price=req.price if kind != E.MARKET else ZERO,
@@ -281,7 +281,7 @@ class Trading:
             if res.rested:
                 self._track_open(row)
             if res.rested or res.fills:
-                self.books.changed(spec.symbol)
+                self._books.changed(spec.symbol)
             self._dirty_orders[oid] = row
         resp_type = req.resp_type or "FULL"
         ack = {"symbol": spec.symbol, "orderId": oid, "orderListId": -1,
@@ -345,17 +345,17 @@ class Trading:
     def cancel_order(self, account_id: int, symbol: str, order_id: int | None,
                      orig_client_order_id: str | None, new_client_order_id: str | None) -> dict:
         """Cancel one open order; -2011 if unknown or already closed."""
-        spec = spec_for(self.symbols, symbol)
+        spec = spec_for(self._symbols, symbol)
         row = self.find_open(account_id, symbol, order_id, orig_client_order_id)
         if row is None:
             raise unknown_order()
         with self._tx.mutation():
-            now = self.now_ms()
+            now = self._now_ms()
             self._cancel_row(spec, row, now)
         return self._cancel_report(row, new_client_order_id, now)
 
     def _cancel_row(self, spec: SymbolSpec, row: OrderRow, now: int) -> None:
-        if self.books[spec.symbol].cancel(row.order_id) is None:  # pragma: no cover - invariant
+        if self._books[spec.symbol].cancel(row.order_id) is None:  # pragma: no cover - invariant
             raise AssertionError(f"open order {row.order_id} not in the book")
         asset, amount = reservation(spec, row)
         if amount:
@@ -364,7 +364,7 @@ class Trading:
         row.update_time = now
         self._untrack(row)
         self._dirty_orders[row.order_id] = row
-        self.books.changed(spec.symbol)
+        self._books.changed(spec.symbol)
 
     def _cancel_report(self, row: OrderRow, new_cid: str | None, now: int) -> dict:
         out = {"symbol": row.symbol, "origClientOrderId": row.client_order_id,
@@ -375,13 +375,13 @@ class Trading:
 
     def cancel_open_orders(self, account_id: int, symbol: str) -> list[dict]:
         """Cancel every open order of the account on ``symbol`` (one transaction)."""
-        spec = spec_for(self.symbols, symbol)
+        spec = spec_for(self._symbols, symbol)
         rows = sorted((r for r in self.open_by_id.values()
                        if r.account_id == account_id and r.symbol == symbol), key=lambda r: r.order_id)
         if not rows:
             return []
         with self._tx.mutation():
-            now = self.now_ms()
+            now = self._now_ms()
             for row in rows:
                 self._cancel_row(spec, row, now)
         return [self._cancel_report(r, None, now) for r in rows]

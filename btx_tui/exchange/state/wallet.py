@@ -32,7 +32,7 @@ class Wallet:
         self._tx = tx
         self._counters = counters
         self._accounts = accounts
-        self.now_ms = now_ms
+        self._now_ms = now_ms
         self.load()
 
     # ------------------------------------------------------------ persistence
@@ -60,7 +60,7 @@ class Wallet:
         net = W.validate(coin, network, address, address_tag, amount, ledger.free(account_id, coin))
         with self._tx.mutation():
             row = W.new_row(self._counters.next("withdrawal_seq"), account_id, coin, net, address,
-                            address_tag, amount, withdraw_order_id, self.now_ms())
+                            address_tag, amount, withdraw_order_id, self._now_ms())
             ledger.lock(account_id, coin, amount + net.fee)
             self.pending[row.id] = row
             self._dirty[row.id] = row
@@ -68,7 +68,7 @@ class Wallet:
 
     def process_withdrawals(self) -> None:
         """Complete every withdrawal processing for at least ``PROCESSING_MS``."""
-        now = self.now_ms()
+        now = self._now_ms()
         due = [w for w in self.pending.values() if now - w.apply_ms >= W.PROCESSING_MS]
         if not due:
             return
