@@ -11,7 +11,7 @@ own process (and core); nothing else about it changes.  Run this file as::
     python bench/_common.py serve --data-dir DIR [--port 0] [--generous]
 
 Before the server starts, :func:`seed_exchange` fills the data directory in-process
-through the ``Exchange`` facade (untimed): 100-level books and a few trades on the
+through the ``Exchange``'s parts (untimed): 100-level books and a few trades on the
 benchmarked symbols, so depth/ticker answers have realistic sizes, plus funded
 benchmark accounts with TRADE keys.
 """
@@ -67,8 +67,9 @@ def seed_exchange(data_dir: Path, symbols: Sequence[str], *, levels: int = 100,
     Returns ``bench_accounts`` keys ``[{"api_key","api_secret","account_id"}]``, each on
     its own account funded with 10^12 of every asset (so funds never limit a benchmark).
     """
-    from btx_tui.exchange.core import Exchange, OrderRequest
-    from btx_tui.exchange.symbols import ASSETS
+    from btx_tui.exchange.state.exchange import Exchange
+    from btx_tui.exchange.state.trading import OrderRequest
+    from btx_tui.exchange.state.symbols import ASSETS
 
     data_dir.mkdir(parents=True, exist_ok=True)
     ex = Exchange.open(data_dir)
@@ -76,26 +77,26 @@ def seed_exchange(data_dir: Path, symbols: Sequence[str], *, levels: int = 100,
         rich = {asset: Decimal(10) ** 12 for asset in ASSETS}
         out: list[dict] = []
         with ex.batch():
-            maker = ex.create_account(rich, "bench-maker")
-            taker = ex.create_account(rich, "bench-taker")
+            maker = ex.accounts.create_account(rich, "bench-maker")
+            taker = ex.accounts.create_account(rich, "bench-taker")
             for sym in symbols:
                 spec = ex.symbols[sym]
                 ref = _round(spec.ref_price, spec.tick_size)
                 for i in range(trades):
                     qty = min_order(spec, ref) * (i + 1)
-                    ex.place_order(maker, OrderRequest(sym, "SELL", "LIMIT", "GTC", qty, None, ref,
+                    ex.trading.place_order(maker, OrderRequest(sym, "SELL", "LIMIT", "GTC", qty, None, ref,
                                                        f"seed-m{i}", "ACK"))
-                    ex.place_order(taker, OrderRequest(sym, "BUY", "LIMIT", "GTC", qty, None, ref,
+                    ex.trading.place_order(taker, OrderRequest(sym, "BUY", "LIMIT", "GTC", qty, None, ref,
                                                        f"seed-t{i}", "ACK"))
                 for k in range(1, levels + 1):
                     for side, sign in (("BUY", -1), ("SELL", 1)):
                         price = _round(ref * (1 + sign * Decimal(k) / 1000), spec.tick_size)
                         qty = min_order(spec, price, 2 + k % 7)
-                        ex.place_order(maker, OrderRequest(sym, side, "LIMIT", "GTC", qty, None, price,
+                        ex.trading.place_order(maker, OrderRequest(sym, side, "LIMIT", "GTC", qty, None, price,
                                                            None, "ACK"))
             for n in range(bench_accounts):
-                acct = ex.create_account(rich, f"bench-{n}")
-                key = ex.create_api_key(acct, frozenset({"READ", "TRADE"}), f"bench-{n}")
+                acct = ex.accounts.create_account(rich, f"bench-{n}")
+                key = ex.accounts.create_api_key(acct, frozenset({"READ", "TRADE"}), f"bench-{n}")
                 out.append({"api_key": key.api_key, "api_secret": key.secret, "account_id": acct})
         return out
     finally:
@@ -104,11 +105,11 @@ def seed_exchange(data_dir: Path, symbols: Sequence[str], *, levels: int = 100,
 
 def exchange_symbols(data_dir: Path) -> list[str]:
     """The exchange's symbols in exchangeInfo order (read in-process, before the server runs)."""
-    from btx_tui.exchange.core import Exchange
+    from btx_tui.exchange.state.exchange import Exchange
 
     ex = Exchange.open(data_dir)
     try:
-        return [s["symbol"] for s in ex.exchange_info(None)["symbols"]]
+        return [s["symbol"] for s in ex.market_data.exchange_info(None)["symbols"]]
     finally:
         ex.close()
 
@@ -144,7 +145,7 @@ def _serve_main(argv: list[str]) -> int:
     parser.add_argument("--generous", action="store_true", help="lift the rate limits")
     args = parser.parse_args(argv)
     from btx_tui.exchange import server
-    from btx_tui.exchange.ratelimit import Limits
+    from btx_tui.exchange.http.ratelimit import Limits
 
     if args.generous:
         original = server.create_app

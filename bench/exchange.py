@@ -12,7 +12,7 @@ flat ``dict`` of figures; ``main()`` runs the selected sections.
 
 Sections:
 
-* engine: ``btx_tui.exchange.engine.OrderBook`` on a seeded, realistic op stream for one
+* engine: ``btx_tui.exchange.state.matching.OrderBook`` on a seeded, realistic op stream for one
   symbol (≈55 % limit adds near the touch, some marketable; ≈35 % cancels of random
   resting orders; ≈10 % market orders), compared with (a) the same stream applied to a
   bare ``dict`` insert/delete loop — the interpreter's floor for "do nothing useful per
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/exchange_http.
 
 from exchange_http import bench_http, print_http_table  # noqa: E402
 
-from btx_tui.exchange.engine import (  # noqa: E402
+from btx_tui.exchange.state.matching import (  # noqa: E402
     BUY, FOK, GTC, IOC, LIMIT, LIMIT_MAKER, MARKET, SELL, Order, OrderBook,
 )
 

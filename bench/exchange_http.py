@@ -26,7 +26,7 @@ def _http_plan(symbols: list[str]) -> dict[str, list[tuple[str, str, str]]]:
     """
     from decimal import Decimal as D
 
-    from btx_tui.exchange.symbols import MARKETS
+    from btx_tui.exchange.state.symbols import MARKETS
 
     plan: dict[str, list[tuple[str, str, str]]] = {}
     for sym in symbols:

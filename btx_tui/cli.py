@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fault_arg(text: str) -> Any:
     """argparse type of ``--fault``: a validated FaultSpec, or a usage error (exit 2)."""
-    from btx_tui.exchange.fault_specs import FaultError, parse_fault
+    from btx_tui.exchange.http.fault_specs import FaultError, parse_fault
 
     try:
         return parse_fault(text)

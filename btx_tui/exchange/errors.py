@@ -2,7 +2,7 @@
 
 Everything the contract (``btx-v3-api.md`` section 4) names as a client error is raised as
 :class:`ApiError` carrying the HTTP status, the negative code and the exact message text, so
-``app.py`` never has to know why a request failed.  The small constructors below keep the
+``http/app.py`` never has to know why a request failed.  The small constructors below keep the
 message texts in one place: clients (and ccxt) match on them.
 """
 

@@ -31,10 +31,10 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from btx_tui.exchange import instance
-from btx_tui.exchange.app import ExchangeApp, create_app
-from btx_tui.exchange.fault_specs import FaultSpec
-from btx_tui.exchange.faults import DROP_EXTENSION, FaultInjector
-from btx_tui.exchange.ratelimit import Limits
+from btx_tui.exchange.http.app import ExchangeApp, create_app
+from btx_tui.exchange.http.fault_specs import FaultSpec
+from btx_tui.exchange.http.faults import DROP_EXTENSION, FaultInjector
+from btx_tui.exchange.http.ratelimit import Limits
 
 log = logging.getLogger("btx_tui.exchange")
 
@@ -179,7 +179,7 @@ async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
         sys.stdout.write(f"BTX paper exchange listening on {url}\n")
         sys.stdout.flush()
         if market:
-            from btx_tui.exchange.market import SyntheticMarket
+            from btx_tui.exchange.synthetic_market import SyntheticMarket
 
             market_task = asyncio.create_task(SyntheticMarket(exchange, seed).run())
             market_task.add_done_callback(_report_market_end)
@@ -206,12 +206,12 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
     without them the exchange never injects anything and has no admin endpoint.
     ``weight_limit``/``weight_window_s`` replace the contract's 6000 weight per minute.
     """
-    from btx_tui.exchange.core import Exchange
+    from btx_tui.exchange.state.exchange import Exchange
 
     data_dir = Path(data_dir)
     if market:
         try:
-            import btx_tui.exchange.market  # noqa: F401  (fail early, before binding)
+            import btx_tui.exchange.synthetic_market  # noqa: F401  (fail early, before binding)
         except ImportError as exc:
             print(f"btx-tui exchange: synthetic market unavailable ({exc}); use --no-market",
                   file=sys.stderr)
@@ -227,7 +227,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         return 3
     exchange = Exchange.open(data_dir)
     try:
-        write_demo_keys(data_dir, exchange.demo_keys())
+        write_demo_keys(data_dir, exchange.accounts.demo_keys())
         try:
             sock = bind_socket(host, port)
         except OSError as exc:

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from btx_tui.exchange.app import create_app
-from btx_tui.exchange.core import Exchange
-from btx_tui.exchange.ratelimit import Limits
+from btx_tui.exchange.http.app import create_app
+from btx_tui.exchange.state.exchange import Exchange
+from btx_tui.exchange.http.ratelimit import Limits
 
 from .test_api_helpers import Api, ThreadServer, assert_json_error
 
@@ -56,7 +56,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         app = create_app(wrap(exchange) if wrap else exchange, limits=limits, clock=clock)
         server = ThreadServer(app).__enter__()
         servers.append(server)
-        key = next(k for k in exchange.demo_keys() if k["name"] == "full")
+        key = next(k for k in exchange.accounts.demo_keys() if k["name"] == "full")
         return Served(Api(server.base_url, key["api_key"], key["api_secret"]), clock, exchange, app)
 
     yield start
@@ -147,13 +147,13 @@ def test_order_count_limits_and_headers(serve: Any) -> None:
         assert resp.status_code == 200, resp.text
         counts.append((resp.headers["x-mbx-order-count-10s"], resp.headers["x-mbx-order-count-1d"]))
     assert counts == [("1", "1"), ("2", "2")]
-    before = len(s.exchange.open_orders(s.exchange.demo_account_id, "BTCUSDT"))
+    before = len(s.exchange.orders.open_orders(s.exchange.accounts.demo_account_id, "BTCUSDT"))
 
     refused = s.signed("POST", "/api/v3/order", order)
     assert_json_error(refused, 429, -1015, "Too many new orders; current limit is 2 orders per 10 SECOND.")
     assert refused.headers["retry-after"] == "8"
     assert "x-mbx-order-count-10s" not in refused.headers
-    assert len(s.exchange.open_orders(s.exchange.demo_account_id, "BTCUSDT")) == before
+    assert len(s.exchange.orders.open_orders(s.exchange.accounts.demo_account_id, "BTCUSDT")) == before
 
     limits = s.signed("GET", "/api/v3/rateLimit/order").json()
     assert [(x["limit"], x["count"]) for x in limits] == [(2, 2), (3, 2)]
@@ -203,28 +203,44 @@ def test_huge_bodies_are_403_without_state_change(serve: Any) -> None:
     resp = s.api.http.post("/api/v3/order", content=chunks(),
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert_json_error(resp, 403, -1000)
-    assert s.exchange.open_orders(s.exchange.demo_account_id, None) == []
+    assert s.exchange.orders.open_orders(s.exchange.accounts.demo_account_id, None) == []
     # A body just under the cap is read and validated normally.
     assert_json_error(s.api.raw("POST", "/api/v3/order", body=b"a=" + b"x" * 4000), 401, -2014)
 
 
-class _Exploding:
-    """Delegates to the real exchange, but some calls hit a 'bug'."""
+class _Delegate:
+    """Delegates to ``inner``; subclasses override the calls that hit a 'bug'."""
 
-    def __init__(self, inner: Exchange) -> None:
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+
+class _ExplodingMarketData(_Delegate):
     def depth(self, *args: Any) -> Any:
         raise RuntimeError("secret-ish internal detail")
 
+
+class _ExplodingTrading(_Delegate):
     def place_order(self, *args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("boom")
 
+
+class _ExplodingWallet(_Delegate):
     def process_withdrawals(self) -> None:
         raise RuntimeError("background failure must not stop the server")
+
+
+class _Exploding(_Delegate):
+    """Delegates to the real exchange's parts, but some of their calls hit a 'bug'."""
+
+    def __init__(self, inner: Exchange) -> None:
+        super().__init__(inner)
+        self.market_data = _ExplodingMarketData(inner.market_data)
+        self.trading = _ExplodingTrading(inner.trading)
+        self.wallet = _ExplodingWallet(inner.wallet)
 
 
 def test_unexpected_exception_is_json_500(serve: Any) -> None:

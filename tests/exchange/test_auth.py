@@ -1,4 +1,4 @@
-"""Signature and timestamp rules (btx_tui.exchange.auth), including the contract's vectors."""
+"""Signature and timestamp rules (btx_tui.exchange.http.auth), including the contract's vectors."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from btx_tui.exchange.auth import authenticate, check_timing, sign, signature_valid
+from btx_tui.exchange.http.auth import authenticate, check_timing, sign, signature_valid
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.params import parse
+from btx_tui.exchange.http.params import parse
 
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 QUERY = b"symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC"

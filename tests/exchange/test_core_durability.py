@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from btx_tui.exchange.core import Exchange
+from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.store import DB_NAME
+from btx_tui.exchange.state.store import DB_NAME
 
 from .test_core_support import D, FakeClock, open_exchange, req, snapshot
 
@@ -34,7 +34,7 @@ PLAN = [("BTCUSDT", D("95000"), D("5"), 6, 4000), ("ETHUSDT", D("3400"), D("0.5"
 
 
 def setup(ex: Exchange) -> list[int]:
-    return [ex.create_account(FUNDING) for _ in range(3)]
+    return [ex.accounts.create_account(FUNDING) for _ in range(3)]
 
 
 def step(ex: Exchange, clock: FakeClock, accts: list[int], rng: random.Random, i: int) -> None:
@@ -50,21 +50,21 @@ def step(ex: Exchange, clock: FakeClock, accts: list[int], rng: random.Random, i
             price = str(center + tick_step * rng.randint(-8, 8))
             kind = rng.choice(["GTC", "GTC", "GTC", "IOC", "FOK", "MAKER"])
             if kind == "MAKER":
-                ex.place_order(a, req(sym, side, "LIMIT_MAKER", qty, price, cid=f"s{i}"))
+                ex.trading.place_order(a, req(sym, side, "LIMIT_MAKER", qty, price, cid=f"s{i}"))
             else:
-                ex.place_order(a, req(sym, side, "LIMIT", qty, price, tif=kind, cid=f"s{i}"))
+                ex.trading.place_order(a, req(sym, side, "LIMIT", qty, price, tif=kind, cid=f"s{i}"))
         elif op < 0.72:
-            ex.place_order(a, req(sym, side, "MARKET", qty, cid=f"s{i}"))
+            ex.trading.place_order(a, req(sym, side, "MARKET", qty, cid=f"s{i}"))
         elif op < 0.95:
-            mine = sorted(o.order_id for o in ex._open.values() if o.account_id == a)
+            mine = sorted(o.order_id for o in ex.trading.open_by_id.values() if o.account_id == a)
             if mine:
                 oid = mine[rng.randrange(len(mine))]
-                ex.cancel_order(a, ex._open[oid].symbol, oid, None, f"x{i}")
+                ex.trading.cancel_order(a, ex.trading.open_by_id[oid].symbol, oid, None, f"x{i}")
         elif op < 0.98:
-            ex.withdraw_apply(a, "USDT", "TRX", TRON, None, D(rng.randint(10, 500)), f"w{i}")
+            ex.wallet.withdraw_apply(a, "USDT", "TRX", TRON, None, D(rng.randint(10, 500)), f"w{i}")
         else:
             clock.advance(3000)
-            ex.process_withdrawals()
+            ex.wallet.process_withdrawals()
     except ApiError:
         pass
 
@@ -75,7 +75,7 @@ def probe(ex: Exchange, acct: int) -> list[dict]:
     for side in ("BUY", "SELL"):
         for sym in ("BTCUSDT", "BTTUSDT"):
             qty = "0.5" if sym == "BTCUSDT" else "60000000"
-            r = ex.place_order(acct, req(sym, side, "MARKET", qty, cid=f"probe-{side}-{sym}"))
+            r = ex.trading.place_order(acct, req(sym, side, "MARKET", qty, cid=f"probe-{side}-{sym}"))
             out.append({k: r[k] for k in ("orderId", "status", "executedQty", "cummulativeQuoteQty", "fills")})
     return out
 
@@ -160,7 +160,7 @@ def test_crash_image_rebuilds_books_exactly(tmp_path):
     twin.check_invariants()
     assert snapshot(twin) == snapshot(live)
     for sym in ("BTCUSDT", "ETHUSDT", "BTTUSDT"):
-        assert twin.depth(sym, 5000) == live.depth(sym, 5000)
+        assert twin.market_data.depth(sym, 5000) == live.market_data.depth(sym, 5000)
         for book in (twin.books[sym], live.books[sym]):
             assert len(list(book.orders())) > 0
         assert [(o.order_id, o.seq, o.filled) for o in twin.books[sym].orders()] == \
@@ -174,16 +174,16 @@ def test_crash_image_rebuilds_books_exactly(tmp_path):
 def test_clean_reopen_keeps_keys_ids_and_balances(tmp_path):
     clock = FakeClock()
     ex = open_exchange(tmp_path, clock)
-    keys = ex.demo_keys()
-    acct = ex.demo_account_id
-    first = ex.place_order(acct, req("BTCUSDT", "BUY", "LIMIT", "0.01", "90000", cid="keep"))
+    keys = ex.accounts.demo_keys()
+    acct = ex.accounts.demo_account_id
+    first = ex.trading.place_order(acct, req("BTCUSDT", "BUY", "LIMIT", "0.01", "90000", cid="keep"))
     before = snapshot(ex)
     ex.close()
     again = open_exchange(tmp_path, clock)
-    assert again.demo_keys() == keys and again.demo_account_id == acct
+    assert again.accounts.demo_keys() == keys and again.accounts.demo_account_id == acct
     assert snapshot(again) == before
-    assert again.get_order(acct, "BTCUSDT", None, "keep")["orderId"] == first["orderId"]
-    nxt = again.place_order(acct, req("BTCUSDT", "BUY", "LIMIT", "0.01", "90000"))
+    assert again.orders.get_order(acct, "BTCUSDT", None, "keep")["orderId"] == first["orderId"]
+    nxt = again.trading.place_order(acct, req("BTCUSDT", "BUY", "LIMIT", "0.01", "90000"))
     assert nxt["orderId"] > first["orderId"]
     again.check_invariants()
     again.close()

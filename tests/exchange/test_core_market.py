@@ -1,4 +1,4 @@
-"""Market data of the Exchange facade (depth ids, trades, aggTrades, klines, tickers,
+"""Market data of the Exchange's market-data part (depth ids, trades, aggTrades, klines, tickers,
 avgPrice), the symbol table, and wire number formatting."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from btx_tui.exchange.core import Exchange
-from btx_tui.exchange.core_market import INTERVALS, align
+from btx_tui.exchange.state.exchange import Exchange
+from btx_tui.exchange.state.market_data import INTERVALS, align
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.numbers import fmt, parse_decimal
-from btx_tui.exchange.symbols import MARKETS
+from btx_tui.exchange.state.symbols import MARKETS
 
 from .test_core_support import D, T0, FakeClock, open_exchange, req
 
@@ -35,14 +35,14 @@ def ex(tmp_path, clock) -> Exchange:
 @pytest.fixture
 def accts(ex):
     funding = {"USDT": D("10000000"), "BTC": D("1000")}
-    return ex.create_account(funding), ex.create_account(funding)
+    return ex.accounts.create_account(funding), ex.accounts.create_account(funding)
 
 
 def trade(ex, accts, price: str, qty: str, taker_side: str = "BUY") -> None:
     maker, taker = accts
     maker_side = "SELL" if taker_side == "BUY" else "BUY"
-    ex.place_order(maker, req("BTCUSDT", maker_side, "LIMIT", qty, price))
-    r = ex.place_order(taker, req("BTCUSDT", taker_side, "LIMIT", qty, price, tif="IOC"))
+    ex.trading.place_order(maker, req("BTCUSDT", maker_side, "LIMIT", qty, price))
+    r = ex.trading.place_order(taker, req("BTCUSDT", taker_side, "LIMIT", qty, price, tif="IOC"))
     assert r["status"] == "FILLED"
 
 
@@ -77,11 +77,11 @@ def test_symbol_table():
 
 
 def test_exchange_info_fields(ex):
-    info = ex.exchange_info(None)
+    info = ex.market_data.exchange_info(None)
     assert info["timezone"] == "UTC" and info["exchangeFilters"] == []
     assert {r["rateLimitType"] for r in info["rateLimits"]} == {"REQUEST_WEIGHT", "ORDERS"}
     assert len(info["symbols"]) == len(MARKETS)
-    [s] = ex.exchange_info(["BTTUSDT"])["symbols"]
+    [s] = ex.market_data.exchange_info(["BTTUSDT"])["symbols"]
     assert s["orderTypes"] == ["LIMIT", "LIMIT_MAKER", "MARKET"]
     assert (s["permissions"], s["permissionSets"], s["defaultSelfTradePreventionMode"]) == \
         (["SPOT"], [["SPOT"]], "NONE")
@@ -93,7 +93,7 @@ def test_exchange_info_fields(ex):
     assert set(filters["NOTIONAL"]) == {"filterType", "minNotional", "applyMinToMarket", "maxNotional",
                                         "applyMaxToMarket", "avgPriceMins"}
     assert set(filters) == {"PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "NOTIONAL", "MAX_NUM_ORDERS"}
-    assert [x["symbol"] for x in ex.exchange_info(["ETHUSDT", "BTCUSDT"])["symbols"]] == ["ETHUSDT", "BTCUSDT"]
+    assert [x["symbol"] for x in ex.market_data.exchange_info(["ETHUSDT", "BTCUSDT"])["symbols"]] == ["ETHUSDT", "BTCUSDT"]
 
 
 # ------------------------------------------------------------------ depth, trades, aggTrades
@@ -101,51 +101,51 @@ def test_exchange_info_fields(ex):
 
 def test_depth_update_id_increases_on_every_book_change(ex, accts):
     maker, taker = accts
-    ids = [ex.depth("BTCUSDT", 10)["lastUpdateId"]]
-    o = ex.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "1", "95000"))
-    ids.append(ex.depth("BTCUSDT", 10)["lastUpdateId"])
-    ex.place_order(taker, req("BTCUSDT", "BUY", "LIMIT", "0.1", "95000"))
-    ids.append(ex.depth("BTCUSDT", 10)["lastUpdateId"])
+    ids = [ex.market_data.depth("BTCUSDT", 10)["lastUpdateId"]]
+    o = ex.trading.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "1", "95000"))
+    ids.append(ex.market_data.depth("BTCUSDT", 10)["lastUpdateId"])
+    ex.trading.place_order(taker, req("BTCUSDT", "BUY", "LIMIT", "0.1", "95000"))
+    ids.append(ex.market_data.depth("BTCUSDT", 10)["lastUpdateId"])
     with pytest.raises(ApiError):
-        ex.place_order(taker, req("BTCUSDT", "BUY", "LIMIT", "0.1", "95000.001"))
-    assert ex.depth("BTCUSDT", 10)["lastUpdateId"] == ids[-1]
-    ex.cancel_order(maker, "BTCUSDT", o["orderId"], None, None)
-    ids.append(ex.depth("BTCUSDT", 10)["lastUpdateId"])
+        ex.trading.place_order(taker, req("BTCUSDT", "BUY", "LIMIT", "0.1", "95000.001"))
+    assert ex.market_data.depth("BTCUSDT", 10)["lastUpdateId"] == ids[-1]
+    ex.trading.cancel_order(maker, "BTCUSDT", o["orderId"], None, None)
+    ids.append(ex.market_data.depth("BTCUSDT", 10)["lastUpdateId"])
     assert ids == sorted(set(ids)) and len(ids) == 4
-    assert ex.depth("ETHUSDT", 10)["lastUpdateId"] == 0
+    assert ex.market_data.depth("ETHUSDT", 10)["lastUpdateId"] == 0
 
 
 def test_depth_levels_best_first(ex, accts):
     maker, _ = accts
     for p in ("94000", "94500", "93000"):
-        ex.place_order(maker, req("BTCUSDT", "BUY", "LIMIT", "0.1", p))
+        ex.trading.place_order(maker, req("BTCUSDT", "BUY", "LIMIT", "0.1", p))
     for p in ("96000", "95500"):
-        ex.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.2", p))
-    ex.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.3", "95500"))
-    d = ex.depth("BTCUSDT", 2)
+        ex.trading.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.2", p))
+    ex.trading.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.3", "95500"))
+    d = ex.market_data.depth("BTCUSDT", 2)
     assert d["bids"] == [["94500.00000000", "0.10000000"], ["94000.00000000", "0.10000000"]]
     assert d["asks"] == [["95500.00000000", "0.50000000"], ["96000.00000000", "0.20000000"]]
-    [bt] = ex.book_ticker(["BTCUSDT"])
+    [bt] = ex.market_data.book_ticker(["BTCUSDT"])
     assert (bt["bidPrice"], bt["askPrice"], bt["askQty"]) == ("94500.00000000", "95500.00000000", "0.50000000")
 
 
 def test_trades_and_agg_trades(ex, accts):
     maker, taker = accts
-    ex.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.1", "95000"))
-    ex.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.2", "95000"))
-    ex.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.3", "95001"))
-    ex.place_order(taker, req("BTCUSDT", "BUY", "MARKET", "0.6"))
-    trades = ex.trades("BTCUSDT", 10)
+    ex.trading.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.1", "95000"))
+    ex.trading.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.2", "95000"))
+    ex.trading.place_order(maker, req("BTCUSDT", "SELL", "LIMIT", "0.3", "95001"))
+    ex.trading.place_order(taker, req("BTCUSDT", "BUY", "MARKET", "0.6"))
+    trades = ex.market_data.trades("BTCUSDT", 10)
     assert [t["qty"] for t in trades] == ["0.10000000", "0.20000000", "0.30000000"]
     assert all(t["isBuyerMaker"] is False for t in trades)
-    assert [t["id"] for t in ex.trades("BTCUSDT", 2)] == [trades[1]["id"], trades[2]["id"]]
-    aggs = ex.agg_trades("BTCUSDT", 10)
+    assert [t["id"] for t in ex.market_data.trades("BTCUSDT", 2)] == [trades[1]["id"], trades[2]["id"]]
+    aggs = ex.market_data.agg_trades("BTCUSDT", 10)
     assert [(a["p"], a["q"], a["f"], a["l"]) for a in aggs] == [
         ("95000.00000000", "0.30000000", trades[0]["id"], trades[1]["id"]),
         ("95001.00000000", "0.30000000", trades[2]["id"], trades[2]["id"])]
     assert aggs[0]["a"] < aggs[1]["a"] and aggs[0]["m"] is False
-    assert ex.agg_trades("BTCUSDT", 10, from_id=aggs[1]["a"]) == [aggs[1]]
-    assert ex.agg_trades("BTCUSDT", 1) == [aggs[1]]
+    assert ex.market_data.agg_trades("BTCUSDT", 10, from_id=aggs[1]["a"]) == [aggs[1]]
+    assert ex.market_data.agg_trades("BTCUSDT", 1) == [aggs[1]]
 
 
 # ------------------------------------------------------------------ klines
@@ -160,31 +160,31 @@ def test_klines_1m_with_gap_fill_and_aggregation(ex, accts, clock):
     trade(ex, accts, "94000", "0.1")
     clock.advance(2 * MIN)  # minute 3 (minute 2 has no trade)
     trade(ex, accts, "95500", "0.4")
-    ks = ex.klines("BTCUSDT", "1m", None, None, 500)
+    ks = ex.market_data.klines("BTCUSDT", "1m", None, None, 500)
     assert [k[0] for k in ks] == [t0, t0 + MIN, t0 + 2 * MIN, t0 + 3 * MIN]
     first = ks[0]
     assert first[1:6] == ["95000.00000000", "96000.00000000", "95000.00000000", "96000.00000000", "0.30000000"]
     assert first[6] == t0 + MIN - 1 and first[7] == "28700.00000000" and first[8] == 2
     assert first[9:] == ["0.10000000", "9500.00000000", "0"]
     assert ks[2][1:6] == ["94000.00000000"] * 4 + ["0.00000000"] and ks[2][8] == 0  # flat gap candle
-    [k5] = ex.klines("BTCUSDT", "5m", None, None, 500)
+    [k5] = ex.market_data.klines("BTCUSDT", "5m", None, None, 500)
     assert k5[1:6] == ["95000.00000000", "96000.00000000", "94000.00000000", "95500.00000000", "0.80000000"]
     assert k5[8] == 4 and k5[6] == t0 + 5 * MIN - 1
-    assert len(ex.klines("BTCUSDT", "1m", None, None, 2)) == 2
-    assert ex.klines("BTCUSDT", "1m", None, None, 2)[-1][0] == t0 + 3 * MIN
-    assert [k[0] for k in ex.klines("BTCUSDT", "1m", t0 + MIN, None, 2)] == [t0 + MIN, t0 + 2 * MIN]
-    assert [k[0] for k in ex.klines("BTCUSDT", "1m", t0, t0 + MIN, 500)] == [t0, t0 + MIN]
-    recent = ex.klines("BTCUSDT", "1s", None, None, 1000)  # the last 1000 s, gaps filled
+    assert len(ex.market_data.klines("BTCUSDT", "1m", None, None, 2)) == 2
+    assert ex.market_data.klines("BTCUSDT", "1m", None, None, 2)[-1][0] == t0 + 3 * MIN
+    assert [k[0] for k in ex.market_data.klines("BTCUSDT", "1m", t0 + MIN, None, 2)] == [t0 + MIN, t0 + 2 * MIN]
+    assert [k[0] for k in ex.market_data.klines("BTCUSDT", "1m", t0, t0 + MIN, 500)] == [t0, t0 + MIN]
+    recent = ex.market_data.klines("BTCUSDT", "1s", None, None, 1000)  # the last 1000 s, gaps filled
     assert (recent[0][0], recent[-1][0], len(recent)) == (t0, t0 + 200_000, 201)
-    assert [k[0] for k in ex.klines("BTCUSDT", "1s", None, None, 5)] == [t0 + 196_000 + i * 1000 for i in range(5)]
-    secs = ex.klines("BTCUSDT", "1s", t0, t0 + 30_000, 1000)
+    assert [k[0] for k in ex.market_data.klines("BTCUSDT", "1s", None, None, 5)] == [t0 + 196_000 + i * 1000 for i in range(5)]
+    secs = ex.market_data.klines("BTCUSDT", "1s", t0, t0 + 30_000, 1000)
     assert secs[0][0] == t0 and secs[-1][0] == t0 + 30_000 and len(secs) == 31
     assert (secs[20][4], secs[20][8], secs[21][8], secs[21][4]) == ("96000.00000000", 1, 0, "96000.00000000")
     for interval in INTERVALS:
-        out = ex.klines("BTCUSDT", interval, None, None, 10)
+        out = ex.market_data.klines("BTCUSDT", interval, None, None, 10)
         assert out and out[-1][4] == "95500.00000000", interval
     with pytest.raises(ApiError):
-        ex.klines("BTCUSDT", "7m", None, None, 10)
+        ex.market_data.klines("BTCUSDT", "7m", None, None, 10)
 
 
 def test_kline_alignment():
@@ -204,7 +204,7 @@ def test_ticker_24hr_rolling_window(ex, accts, clock):
     trade(ex, accts, "97000", "0.1")
     trade(ex, accts, "94000", "0.2")
     clock.advance(23 * 3600_000)
-    [t] = ex.ticker_24hr(["BTCUSDT"])
+    [t] = ex.market_data.ticker_24hr(["BTCUSDT"])
     assert (t["openPrice"], t["highPrice"], t["lowPrice"], t["lastPrice"]) == \
         ("95000.00000000", "97000.00000000", "94000.00000000", "94000.00000000")
     assert (t["volume"], t["quoteVolume"], t["count"]) == ("0.40000000", "38000.00000000", 3)
@@ -213,20 +213,20 @@ def test_ticker_24hr_rolling_window(ex, accts, clock):
     assert t["lastId"] - t["firstId"] == 2 and t["closeTime"] - t["openTime"] == 86_400_000
     assert t["lastQty"] == "0.20000000"
     clock.advance(24 * 3600_000)
-    [t] = ex.ticker_24hr(["BTCUSDT"])
+    [t] = ex.market_data.ticker_24hr(["BTCUSDT"])
     assert (t["count"], t["volume"], t["lastPrice"], t["firstId"]) == (0, "0.00000000", "94000.00000000", -1)
-    assert len(ex.ticker_24hr(None)) == len(MARKETS)
+    assert len(ex.market_data.ticker_24hr(None)) == len(MARKETS)
 
 
 def test_ticker_price_and_avg_price(ex, accts, clock):
-    [p] = ex.ticker_price(["BTCUSDT"])
+    [p] = ex.market_data.ticker_price(["BTCUSDT"])
     assert p["price"] == fmt(MARKETS["BTCUSDT"].ref_price)  # before any trade
-    assert ex.avg_price("BTCUSDT")["price"] == "95000.00000000"
+    assert ex.market_data.avg_price("BTCUSDT")["price"] == "95000.00000000"
     trade(ex, accts, "94000", "0.1")
     trade(ex, accts, "97000", "0.2")
-    assert ex.ticker_price(["BTCUSDT"])[0]["price"] == "97000.00000000"
-    avg = ex.avg_price("BTCUSDT")
+    assert ex.market_data.ticker_price(["BTCUSDT"])[0]["price"] == "97000.00000000"
+    avg = ex.market_data.avg_price("BTCUSDT")
     assert (avg["mins"], avg["price"], avg["closeTime"]) == (5, "96000.00000000", clock.t)
     clock.advance(10 * MIN)
-    assert ex.avg_price("BTCUSDT")["price"] == "97000.00000000"  # no recent trade: last price
-    assert re.fullmatch(r"\d+\.\d{8,}", ex.avg_price("BTTUSDT")["price"])
+    assert ex.market_data.avg_price("BTCUSDT")["price"] == "97000.00000000"  # no recent trade: last price
+    assert re.fullmatch(r"\d+\.\d{8,}", ex.market_data.avg_price("BTTUSDT")["price"])

@@ -1,4 +1,4 @@
-"""Hypothesis stateful test of the Exchange facade: random limit/maker/market orders,
+"""Hypothesis stateful test of the Exchange: random limit/maker/market orders,
 cancels and withdrawals across several accounts and symbols; after every step the ledger
 is conserved, no balance is negative, locked funds equal what open orders and pending
 withdrawals reserve, executedQty == Σ fills <= origQty, and every rejection (including a
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.symbols import MARKETS
+from btx_tui.exchange.state.symbols import MARKETS
 
 from .test_core_support import D, FakeClock, open_exchange, req, snapshot
 
@@ -35,7 +35,7 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="btx-core-state-"))
         self.clock = FakeClock()
         self.ex = open_exchange(self.dir, self.clock)
-        self.accts = [self.ex.create_account(FUNDING) for _ in range(3)]
+        self.accts = [self.ex.accounts.create_account(FUNDING) for _ in range(3)]
         self.rejections = 0
 
     def teardown(self) -> None:
@@ -45,7 +45,7 @@ class ExchangeMachine(RuleBasedStateMachine):
     def _attempt(self, acct: int, order, test: bool = False) -> dict | None:
         before = snapshot(self.ex)
         try:
-            return self.ex.place_order(acct, order, test=test)
+            return self.ex.trading.place_order(acct, order, test=test)
         except ApiError as err:
             assert err.code in (-1013, -2010), err
             assert snapshot(self.ex) == before, f"rejected {order} changed state"
@@ -87,34 +87,34 @@ class ExchangeMachine(RuleBasedStateMachine):
             assert r["status"] in ("FILLED", "EXPIRED")
             assert sum((D(f["qty"]) for f in r["fills"]), D(0)) == D(r["executedQty"])
 
-    @precondition(lambda self: bool(self.ex._open))
+    @precondition(lambda self: bool(self.ex.trading.open_by_id))
     @rule(pick=st.integers(0, 10_000), by_cid=st.booleans())
     def cancel(self, pick, by_cid):
-        rows = sorted(self.ex._open.values(), key=lambda r: r.order_id)
+        rows = sorted(self.ex.trading.open_by_id.values(), key=lambda r: r.order_id)
         row = rows[pick % len(rows)]
         self.clock.advance(3)
         if by_cid:
-            out = self.ex.cancel_order(row.account_id, row.symbol, None, row.client_order_id, None)
+            out = self.ex.trading.cancel_order(row.account_id, row.symbol, None, row.client_order_id, None)
         else:
-            out = self.ex.cancel_order(row.account_id, row.symbol, row.order_id, None, None)
+            out = self.ex.trading.cancel_order(row.account_id, row.symbol, row.order_id, None, None)
         assert out["status"] == "CANCELED" and out["orderId"] == row.order_id
         try:
-            self.ex.cancel_order(row.account_id, row.symbol, row.order_id, None, None)
+            self.ex.trading.cancel_order(row.account_id, row.symbol, row.order_id, None, None)
             raise AssertionError("second cancel succeeded")
         except ApiError as err:
             assert err.code == -2011
 
-    @precondition(lambda self: bool(self.ex._open))
+    @precondition(lambda self: bool(self.ex.trading.open_by_id))
     @rule(pick=st.integers(0, 10_000))
     def duplicate_open_client_id(self, pick):
-        rows = sorted(self.ex._open.values(), key=lambda r: r.order_id)
+        rows = sorted(self.ex.trading.open_by_id.values(), key=lambda r: r.order_id)
         row = rows[pick % len(rows)]
         center, step, lo, _ = SYMBOLS[row.symbol]
         order = req(row.symbol, row.side, "LIMIT", str(MARKETS[row.symbol].lots_to_qty(lo)),
                     str(center), cid=row.client_order_id)
         before = snapshot(self.ex)
         try:
-            self.ex.place_order(row.account_id, order)
+            self.ex.trading.place_order(row.account_id, order)
             raise AssertionError("duplicate client id accepted")
         except ApiError as err:
             assert (err.code, err.msg) == (-2010, "Duplicate order sent.")
@@ -124,14 +124,14 @@ class ExchangeMachine(RuleBasedStateMachine):
     def withdraw(self, a, amount):
         before = snapshot(self.ex)
         try:
-            self.ex.withdraw_apply(self.accts[a], "USDT", "TRX", TRON, None, D(amount), None)
+            self.ex.wallet.withdraw_apply(self.accts[a], "USDT", "TRX", TRON, None, D(amount), None)
         except ApiError as err:
             assert err.code == -4026 and snapshot(self.ex) == before
 
     @rule(ms=st.sampled_from([500, 3000, 10_000]))
     def time_passes(self, ms):
         self.clock.advance(ms)
-        self.ex.process_withdrawals()
+        self.ex.wallet.process_withdrawals()
 
     @invariant()
     def consistent(self):

@@ -1,11 +1,12 @@
-"""Helpers shared by the ``test_core_*`` tests of the Exchange facade (no tests here)."""
+"""Helpers shared by the ``test_core_*`` tests of the Exchange's parts (no tests here)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
 
-from btx_tui.exchange.core import Exchange, OrderRequest
+from btx_tui.exchange.state.exchange import Exchange
+from btx_tui.exchange.state.trading import OrderRequest
 
 D = Decimal
 T0 = 1_700_000_000_000  # 2023-11-14 22:13:20 UTC, a fixed start for the fake clock
@@ -38,25 +39,25 @@ def req(symbol: str, side: str, type_: str, qty: str | None = None, price: str |
 
 
 def bal(ex: Exchange, acct: int, asset: str) -> tuple[Decimal, Decimal]:
-    return ex.ledger.free(acct, asset), ex.ledger.locked(acct, asset)
+    return ex.accounts.ledger.free(acct, asset), ex.accounts.ledger.locked(acct, asset)
 
 
 def snapshot(ex: Exchange) -> dict:
     """Everything observable about the exchange's state, for before/after comparisons."""
-    ex._sync()
+    ex.tx.sync()
     return {
-        "balances": {(a, s): (b.free, b.locked) for a, assets in ex.ledger.accounts.items()
+        "balances": {(a, s): (b.free, b.locked) for a, assets in ex.accounts.ledger.accounts.items()
                      for s, b in assets.items() if b.free or b.locked},
-        "fees": {k: v for k, v in ex.ledger.fees.items() if v},
-        "deposits": {k: v for k, v in ex.ledger.deposits.items() if v},
-        "withdrawn": {k: v for k, v in ex.ledger.withdrawn.items() if v},
+        "fees": {k: v for k, v in ex.accounts.ledger.fees.items() if v},
+        "deposits": {k: v for k, v in ex.accounts.ledger.deposits.items() if v},
+        "withdrawn": {k: v for k, v in ex.accounts.ledger.withdrawn.items() if v},
         "orders": [tuple(_row(r)) for r in ex.store.orders()],
-        "open": sorted(ex._open),
+        "open": sorted(ex.trading.open_by_id),
         "trades": [tuple(_row(t)) for t in ex.store.trades()],
         "withdrawals": [tuple(_row(w)) for w in ex.store.withdrawals()],
         "books": {s: (b.depth(10_000), [(o.order_id, o.seq, o.filled) for o in b.orders()])
                   for s, b in ex.books.items()},
-        "counters": dict(ex._counters),
+        "counters": dict(ex.counters.snapshot()),
     }
 
 

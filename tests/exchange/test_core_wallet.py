@@ -1,4 +1,4 @@
-"""Withdrawals through the Exchange facade: lifecycle, history filters, every -4xxx,
+"""Withdrawals through the Exchange's wallet part: lifecycle, history filters, every -4xxx,
 capital config, account views and demo setup."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from btx_tui.exchange.core import DEMO_FUNDING, Exchange
+from btx_tui.exchange.state.accounts import DEMO_FUNDING
+from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.withdrawals import format_time
+from btx_tui.exchange.state.withdrawal_networks import format_time
 
 from .test_core_support import D, T0, FakeClock, bal, open_exchange, snapshot
 
@@ -33,78 +34,78 @@ def ex(tmp_path, clock) -> Exchange:
 
 
 def test_demo_account_and_keys(ex):
-    acct = ex.demo_account_id
+    acct = ex.accounts.demo_account_id
     for asset, amount in DEMO_FUNDING.items():
         assert bal(ex, acct, asset) == (amount, D(0))
-        assert ex.ledger.deposits[asset] == amount
-    keys = {k["name"]: k for k in ex.demo_keys()}
+        assert ex.accounts.ledger.deposits[asset] == amount
+    keys = {k["name"]: k for k in ex.accounts.demo_keys()}
     assert {n: k["permissions"] for n, k in keys.items()} == {
         "full": ["READ", "TRADE", "WITHDRAW"], "trade": ["READ", "TRADE"], "read": ["READ"]}
     for k in keys.values():
         assert re.fullmatch(r"[A-Za-z0-9]{64}", k["api_key"]) and re.fullmatch(r"[A-Za-z0-9]{64}", k["api_secret"])
-        key = ex.key(k["api_key"])
+        key = ex.accounts.key(k["api_key"])
         assert key.account_id == acct and key.secret == k["api_secret"]
     assert len({k["api_key"] for k in keys.values()}) == 3
-    assert ex.key("nope") is None
-    restr = ex.api_restrictions(ex.key(keys["trade"]["api_key"]))
+    assert ex.accounts.key("nope") is None
+    restr = ex.accounts.api_restrictions(ex.accounts.key(keys["trade"]["api_key"]))
     assert (restr["enableReading"], restr["enableSpotAndMarginTrading"], restr["enableWithdrawals"],
             restr["ipRestrict"]) == (True, True, False, False)
 
 
 def test_account_view(ex):
-    acct = ex.demo_account_id
-    view = ex.account(acct, omit_zero=True)
+    acct = ex.accounts.demo_account_id
+    view = ex.accounts.account(acct, omit_zero=True)
     assert {b["asset"]: b["free"] for b in view["balances"]} == {
         "BTC": "0.25000000", "BTT": "50000000.00000000", "ETH": "3.00000000",
         "TRX": "20000.00000000", "USDT": "10000.00000000"}
     assert (view["makerCommission"], view["takerCommission"], view["uid"], view["accountType"]) == (10, 10, acct, "SPOT")
     assert view["commissionRates"]["maker"] == "0.00100000"
-    full = ex.account(acct, omit_zero=False)
+    full = ex.accounts.account(acct, omit_zero=False)
     assert len(full["balances"]) > len(view["balances"])
     assert {"asset": "SOL", "free": "0.00000000", "locked": "0.00000000"} in full["balances"]
 
 
 def test_withdrawal_lifecycle(ex, clock):
-    acct = ex.demo_account_id
-    out = ex.withdraw_apply(acct, "USDT", "TRX", TRON, None, D("100"), "w-1")
+    acct = ex.accounts.demo_account_id
+    out = ex.wallet.withdraw_apply(acct, "USDT", "TRX", TRON, None, D("100"), "w-1")
     assert re.fullmatch(r"[0-9a-f]{32}", out["id"])
     assert bal(ex, acct, "USDT") == (D("9899"), D("101"))  # amount + 1 USDT fee locked
-    [h] = ex.withdraw_history(acct, None, None, None, None, None, None, None)
+    [h] = ex.wallet.withdraw_history(acct, None, None, None, None, None, None, None)
     assert (h["id"], h["status"], h["amount"], h["transactionFee"], h["network"], h["txId"]) == \
         (out["id"], 4, "100.00000000", "1.00000000", "TRX", "")
     assert h["applyTime"] == format_time(T0) == "2023-11-14 22:13:20"
     assert "completeTime" not in h and h["withdrawOrderId"] == "w-1" and h["transferType"] == 0
     clock.advance(2999)
-    ex.process_withdrawals()
-    assert ex.withdraw_history(acct, None, None, None, None, None, None, None)[0]["status"] == 4
+    ex.wallet.process_withdrawals()
+    assert ex.wallet.withdraw_history(acct, None, None, None, None, None, None, None)[0]["status"] == 4
     clock.advance(1)
-    ex.process_withdrawals()
-    [h] = ex.withdraw_history(acct, None, None, None, None, None, None, None)
+    ex.wallet.process_withdrawals()
+    [h] = ex.wallet.withdraw_history(acct, None, None, None, None, None, None, None)
     assert h["status"] == 6 and re.fullmatch(r"[0-9a-f]{64}", h["txId"])
     assert h["completeTime"] == "2023-11-14 22:13:23"
     assert bal(ex, acct, "USDT") == (D("9899"), D("0"))
-    assert ex.ledger.withdrawn["USDT"] == D("100") and ex.ledger.fees["USDT"] == D("1")
+    assert ex.accounts.ledger.withdrawn["USDT"] == D("100") and ex.accounts.ledger.fees["USDT"] == D("1")
 
 
 def test_default_network_and_history_filters(ex, clock):
-    acct = ex.demo_account_id
-    a = ex.withdraw_apply(acct, "USDT", None, TRON, None, D("10"), "x")
+    acct = ex.accounts.demo_account_id
+    a = ex.wallet.withdraw_apply(acct, "USDT", None, TRON, None, D("10"), "x")
     clock.advance(10_000)
-    ex.process_withdrawals()
-    b = ex.withdraw_apply(acct, "BTC", "BTC", BTC_ADDR, None, D("0.01"), "y")
-    c = ex.withdraw_apply(acct, "USDT", "BSC", EVM, None, D("20"), None)
-    hist = lambda **kw: [h["id"] for h in ex.withdraw_history(  # noqa: E731
+    ex.wallet.process_withdrawals()
+    b = ex.wallet.withdraw_apply(acct, "BTC", "BTC", BTC_ADDR, None, D("0.01"), "y")
+    c = ex.wallet.withdraw_apply(acct, "USDT", "BSC", EVM, None, D("20"), None)
+    hist = lambda **kw: [h["id"] for h in ex.wallet.withdraw_history(  # noqa: E731
         acct, kw.get("coin"), kw.get("woid"), kw.get("status"), kw.get("offset"), kw.get("limit"),
         kw.get("start"), kw.get("end"))]
     assert hist() == [c["id"], b["id"], a["id"]]  # newest first
-    assert ex.withdraw_history(acct, None, "x", None, None, None, None, None)[0]["network"] == "TRX"
+    assert ex.wallet.withdraw_history(acct, None, "x", None, None, None, None, None)[0]["network"] == "TRX"
     assert hist(coin="USDT") == [c["id"], a["id"]]
     assert hist(woid="y") == [b["id"]]
     assert hist(status=6) == [a["id"]] and hist(status=4) == [c["id"], b["id"]]
     assert hist(offset=1, limit=1) == [b["id"]]
     assert hist(start=T0 + 1) == [c["id"], b["id"]] and hist(end=T0) == [a["id"]]
-    other = ex.create_account({"USDT": D(100)})
-    assert ex.withdraw_history(other, None, None, None, None, None, None, None) == []
+    other = ex.accounts.create_account({"USDT": D(100)})
+    assert ex.wallet.withdraw_history(other, None, None, None, None, None, None, None) == []
 
 
 @pytest.mark.parametrize("args, code, words", [
@@ -123,28 +124,28 @@ def test_default_network_and_history_filters(ex, clock):
     (("USDT", "TRX", TRON, None, "0"), -4022, "positive"),
 ])
 def test_withdrawal_rejections(ex, args, code, words):
-    acct = ex.demo_account_id
+    acct = ex.accounts.demo_account_id
     before = snapshot(ex)
     with pytest.raises(ApiError) as info:
-        ex.withdraw_apply(acct, *args[:4], D(args[4]), None)
+        ex.wallet.withdraw_apply(acct, *args[:4], D(args[4]), None)
     assert (info.value.http_status, info.value.code) == (400, code)
     assert words in info.value.msg
     assert snapshot(ex) == before
 
 
 def test_xrp_with_memo_and_locked_funds_are_not_withdrawable(ex):
-    acct = ex.create_account({"XRP": D("100")})
-    ex.withdraw_apply(acct, "XRP", "XRP", XRP_ADDR, "12345", D("30"), None)
+    acct = ex.accounts.create_account({"XRP": D("100")})
+    ex.wallet.withdraw_apply(acct, "XRP", "XRP", XRP_ADDR, "12345", D("30"), None)
     assert bal(ex, acct, "XRP") == (D("69.8"), D("30.2"))
     with pytest.raises(ApiError) as info:
-        ex.withdraw_apply(acct, "XRP", "XRP", XRP_ADDR, "12345", D("69.7"), None)
+        ex.wallet.withdraw_apply(acct, "XRP", "XRP", XRP_ADDR, "12345", D("69.7"), None)
     assert info.value.code == -4026
 
 
 def test_capital_config(ex):
-    acct = ex.demo_account_id
-    ex.withdraw_apply(acct, "USDT", "TRX", TRON, None, D("100"), None)
-    coins = {c["coin"]: c for c in ex.capital_config(acct)}
+    acct = ex.accounts.demo_account_id
+    ex.wallet.withdraw_apply(acct, "USDT", "TRX", TRON, None, D("100"), None)
+    coins = {c["coin"]: c for c in ex.wallet.capital_config(acct)}
     usdt = coins["USDT"]
     assert (usdt["free"], usdt["locked"], usdt["withdrawAllEnable"]) == ("9899.00000000", "101.00000000", True)
     nets = {n["network"]: n for n in usdt["networkList"]}

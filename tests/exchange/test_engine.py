@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from btx_tui.exchange.engine import (
+from btx_tui.exchange.state.matching import (
     BUY, EXPIRED, FILLED, FOK, GTC, IOC, LIMIT, LIMIT_MAKER, MARKET, NEW,
     PARTIALLY_FILLED, REJECTED, SELL, WOULD_TAKE, Fill, Order, OrderBook,
 )

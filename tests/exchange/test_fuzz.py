@@ -33,10 +33,11 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from btx_tui.exchange.app import all_endpoints, create_app
-from btx_tui.exchange.core import Exchange
-from btx_tui.exchange.ratelimit import Limits
-from btx_tui.exchange.routes import NONE, TRADE, WITHDRAW
+from btx_tui.exchange.http.app import create_app
+from btx_tui.exchange.http.route_table import all_endpoints
+from btx_tui.exchange.state.exchange import Exchange
+from btx_tui.exchange.http.ratelimit import Limits
+from btx_tui.exchange.http.endpoints import NONE, TRADE, WITHDRAW
 
 from .test_api_helpers import ThreadServer, hmac_hex, now_ms
 
@@ -176,8 +177,8 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     exchange = Exchange.open(Path(tmp_path_factory.mktemp("fuzz")) / "ex")
     # Withdrawals complete in the background (~1/s): freeze them so a before/after snapshot
     # of a rejected request can only differ because of that request.
-    exchange.process_withdrawals = lambda: None  # type: ignore[method-assign]
-    keys = {k["name"]: k for k in exchange.demo_keys()}
+    exchange.wallet.process_withdrawals = lambda: None  # type: ignore[method-assign]
+    keys = {k["name"]: k for k in exchange.accounts.demo_keys()}
     with ThreadServer(create_app(exchange, limits=HUGE_LIMITS)) as server:
         yield Target(server.port, keys)
     exchange.close()

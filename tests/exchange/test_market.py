@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from btx_tui.exchange.core import Exchange, OrderRequest
-from btx_tui.exchange.market import LEVELS_PER_SIDE, SyntheticMarket
+from btx_tui.exchange.state.exchange import Exchange
+from btx_tui.exchange.state.trading import OrderRequest
+from btx_tui.exchange.synthetic_market import LEVELS_PER_SIDE, SyntheticMarket
 
 
 class Clock:
@@ -31,7 +32,7 @@ def run_market(data_dir: Path, seed: int, steps: int) -> tuple[Exchange, Synthet
 
 
 def fingerprint(ex: Exchange) -> tuple:
-    return tuple((s, tuple((t["price"], t["qty"]) for t in ex.trades(s, 50)), str(ex.depth(s, 10)))
+    return tuple((s, tuple((t["price"], t["qty"]) for t in ex.market_data.trades(s, 50)), str(ex.market_data.depth(s, 10)))
                  for s in ("BTCUSDT", "BTTUSDT", "ETHBTC"))
 
 
@@ -49,10 +50,10 @@ def test_same_seed_same_market_and_different_seed_differs(tmp_path: Path) -> Non
 def test_every_market_has_a_deep_book_and_trades(tmp_path: Path) -> None:
     ex, _, _ = run_market(tmp_path, seed=1, steps=20)
     for symbol in ex.symbols:
-        book = ex.depth(symbol, 100)
+        book = ex.market_data.depth(symbol, 100)
         assert len(book["bids"]) >= 25 and len(book["asks"]) >= 25, symbol
         assert Decimal(book["bids"][0][0]) < Decimal(book["asks"][0][0]), symbol
-        assert ex.trades(symbol, 5), f"{symbol} never traded"
+        assert ex.market_data.trades(symbol, 5), f"{symbol} never traded"
     assert LEVELS_PER_SIDE >= 25
     ex.check_invariants()
     ex.close()
@@ -60,21 +61,21 @@ def test_every_market_has_a_deep_book_and_trades(tmp_path: Path) -> None:
 
 def test_a_users_best_bid_is_filled_by_the_market(tmp_path: Path) -> None:
     ex, market, clock = run_market(tmp_path, seed=3, steps=4)
-    user = ex.demo_account_id
+    user = ex.accounts.demo_account_id
     spec = ex.symbols["ETHUSDT"]
-    best_bid = Decimal(ex.depth("ETHUSDT", 1)["bids"][0][0])
+    best_bid = Decimal(ex.market_data.depth("ETHUSDT", 1)["bids"][0][0])
     price = best_bid + spec.tick_size  # alone at the top of the book: the next seller hits it
-    placed = ex.place_order(user, OrderRequest(
+    placed = ex.trading.place_order(user, OrderRequest(
         symbol="ETHUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=Decimal("0.01"),
         quote_order_qty=None, price=price, new_client_order_id="user-bid", resp_type="ACK"))
     for _ in range(400):
         clock.now += 250
         market.step()
-        order = ex.get_order(user, "ETHUSDT", placed["orderId"], None)
+        order = ex.orders.get_order(user, "ETHUSDT", placed["orderId"], None)
         if order["status"] == "FILLED":
             break
     assert order["status"] == "FILLED", order
-    fills = ex.my_trades(user, "ETHUSDT", placed["orderId"], None, None, None, 10)
+    fills = ex.orders.my_trades(user, "ETHUSDT", placed["orderId"], None, None, None, 10)
     assert sum(Decimal(t["qty"]) for t in fills) == Decimal("0.01")
     assert all(Decimal(t["price"]) == price and t["isMaker"] for t in fills)
     ex.check_invariants()

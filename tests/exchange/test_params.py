@@ -1,4 +1,4 @@
-"""Raw parameter parsing and format validation (btx_tui.exchange.params)."""
+"""Raw parameter parsing and format validation (btx_tui.exchange.http.params)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.params import INTERVALS, parse
+from btx_tui.exchange.http.params import INTERVALS, parse
 
 
 def code_of(excinfo: pytest.ExceptionInfo[ApiError]) -> tuple[int, int, str]:
@@ -133,7 +133,7 @@ def test_symbol_and_symbols() -> None:
 
 
 def test_enums_and_booleans() -> None:
-    from btx_tui.exchange.params import SIDES, side_error
+    from btx_tui.exchange.http.params import SIDES, side_error
 
     p = parse(b"side=buy&omitZeroBalances=TRUE&flag=yes", b"")
     with pytest.raises(ApiError) as exc:

@@ -1,11 +1,11 @@
-"""Weight windows, order counts, 429 and 418 bans (btx_tui.exchange.ratelimit)."""
+"""Weight windows, order counts, 429 and 418 bans (btx_tui.exchange.http.ratelimit)."""
 
 from __future__ import annotations
 
 import pytest
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.ratelimit import Limits, RateLimiter
+from btx_tui.exchange.http.ratelimit import Limits, RateLimiter
 
 T0 = 1_700_000_040_000
 

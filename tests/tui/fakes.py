@@ -24,7 +24,7 @@ from btx_tui.api.models import AggTrade, Depth, ExchangeInfo, Kline, Ticker24h, 
 from btx_tui.api.models_trading import Account, ApiRestrictions, MyTrade, Order
 from btx_tui.api.orders import OrderRequest, Outcome, PlacementResult
 from btx_tui.config import Settings
-from btx_tui.exchange.symbols import MARKETS
+from btx_tui.exchange.state.symbols import MARKETS
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.session import Connection
 

@@ -8,8 +8,10 @@ order-placement throughput target.  A dict lookup on ``(path, method)`` plus one
 the headers gives all of that with no framework layers to override; Starlette's Request,
 router and exception middleware would each have to be bypassed anyway.
 
-The ``Exchange`` facade is synchronous and single-threaded: handlers call it directly on
-the event loop, so requests are serialised and never race.
+The ``Exchange`` (``state/exchange.py``) is synchronous and single-threaded: handlers call
+its parts directly on the event loop, so requests are serialised and never race.  The app
+holds no exchange state: it talks to the parts only (``exchange.accounts`` for keys,
+``exchange.wallet`` for the withdrawal processor, the rest through the route handlers).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import logging
 from decimal import Decimal
 from typing import Any, Callable
 
-from btx_tui.exchange.auth import authenticate
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.faults import FaultInjector, Plan
-from btx_tui.exchange.params import parse
-from btx_tui.exchange.ratelimit import Limits, RateLimiter
-from btx_tui.exchange.routes import NONE, PERMISSION, Context, Endpoint
-from btx_tui.exchange import routes_market, routes_trade, routes_wallet
+from btx_tui.exchange.http.auth import authenticate
+from btx_tui.exchange.http.endpoints import NONE, PERMISSION, Context, Endpoint
+from btx_tui.exchange.http.faults import FaultInjector, Plan
+from btx_tui.exchange.http.params import parse
+from btx_tui.exchange.http.ratelimit import Limits, RateLimiter
+from btx_tui.exchange.http.route_table import all_endpoints
+from btx_tui.exchange.numbers import fmt
+from btx_tui.exchange.state.exchange import Exchange
 
 log = logging.getLogger("btx_tui.exchange")
 
@@ -39,8 +43,6 @@ _JSON_TYPE = (b"content-type", b"application/json")
 def _json_default(value: Any) -> Any:
     # The Exchange formats its Decimals itself; this is a safety net, never a float.
     if isinstance(value, Decimal):
-        from btx_tui.exchange.numbers import fmt
-
         return fmt(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
@@ -57,7 +59,7 @@ class ExchangeApp:
 
     def __init__(
         self,
-        exchange: Any,
+        exchange: Exchange,
         *,
         limits: Limits | None = None,
         clock: Callable[[], int] | None = None,
@@ -167,7 +169,7 @@ class ExchangeApp:
             if header_bytes > self.limits.max_body_bytes:
                 raise self._too_large("headers", self.limits.max_body_bytes)
             # GET parameters travel in the query string only (contract section 2).
-            body = b"" if method == "GET" else await self._read_body(receive, content_length)
+            body = b"" if method == "GET" else await self.read_body(receive, content_length)
             params = parse(query, body)
         except ApiError:
             limiter.charge(ip, endpoint.weight(_EMPTY), now)
@@ -177,7 +179,7 @@ class ExchangeApp:
         key = None
         if endpoint.security != NONE:
             signed_now = now if plan is None else now + plan.skew_ms
-            key = authenticate(self.exchange, api_key, params, PERMISSION[endpoint.security], signed_now)
+            key = authenticate(self.exchange.accounts, api_key, params, PERMISSION[endpoint.security], signed_now)
         ctx = Context(self.exchange, params, key, now, limiter)
         if plan is not None:
             await plan.before_handler()
@@ -190,14 +192,14 @@ class ExchangeApp:
         else:
             result = endpoint.handler(ctx)
         if plan is not None:
-            result = plan.after_handler(self.exchange, endpoint, result)
+            result = plan.after_handler(self.exchange.now_ms(), endpoint, result)
         return 200, _encode(result)
 
     def _too_large(self, what: str = "body", cap: int | None = None) -> ApiError:
         cap = self.limits.max_body_bytes if cap is None else cap
         return ApiError(403, -1000, f"Request blocked: {what} larger than {cap} bytes.")
 
-    async def _read_body(self, receive: Callable, content_length: bytes | None) -> bytes:
+    async def read_body(self, receive: Callable, content_length: bytes | None) -> bytes:
         cap = self.limits.max_body_bytes
         if content_length is not None and (
             not content_length.isdigit() or len(content_length) > 12 or int(content_length) > cap
@@ -247,7 +249,7 @@ class ExchangeApp:
         while True:
             await asyncio.sleep(WITHDRAWAL_PERIOD_S)
             try:
-                self.exchange.process_withdrawals()
+                self.exchange.wallet.process_withdrawals()
             except Exception:
                 log.exception("process_withdrawals failed")
 
@@ -255,12 +257,8 @@ class ExchangeApp:
 _EMPTY = parse(b"", b"")
 
 
-def all_endpoints() -> list[Endpoint]:
-    return [*routes_market.ENDPOINTS, *routes_trade.ENDPOINTS, *routes_wallet.ENDPOINTS]
-
-
 def create_app(
-    exchange: Any, *, limits: Limits | None = None, clock: Callable[[], int] | None = None,
+    exchange: Exchange, *, limits: Limits | None = None, clock: Callable[[], int] | None = None,
     faults: FaultInjector | None = None,
 ) -> ExchangeApp:
     """Build the ASGI app serving ``exchange``.

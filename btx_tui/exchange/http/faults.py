@@ -9,7 +9,7 @@ Exchange committed before the fault decided what the client sees.
 
 Off by default: ``ExchangeApp.faults`` is ``None`` unless ``btx-tui exchange`` got
 ``--fault`` or ``--admin-token``.  The kinds (``before``, ``after``, ``modifier``) and how a
-fault is written and validated live in :mod:`btx_tui.exchange.fault_specs`; this module is
+fault is written and validated live in :mod:`btx_tui.exchange.http.fault_specs`; this module is
 the runtime side: drawing faults per request, answering for them, the admin endpoint.
 
 Each request to a matching endpoint draws once per matching fault from one seeded RNG, in
@@ -28,21 +28,20 @@ import json
 import logging
 import random
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.fault_specs import (  # KINDS/FaultSpec/make_spec/parse_fault re-exported for callers
+from btx_tui.exchange.http.fault_specs import (  # KINDS/FaultSpec/make_spec/parse_fault re-exported for callers
     BEFORE, KINDS, MODIFIER, FaultError, FaultSpec, make_spec, parse_fault,
 )
 
-if TYPE_CHECKING:
-    from btx_tui.exchange.app import ExchangeApp
-    from btx_tui.exchange.routes import Endpoint
+from btx_tui.exchange.http.endpoints import Endpoint
+from btx_tui.exchange.http.ratelimit import Limits, RateLimiter
 
 __all__ = ["ADMIN_HEADER", "ADMIN_PATH", "DROP_EXTENSION", "KINDS", "FaultError", "FaultInjector", "FaultSpec",
            "Plan", "make_spec", "parse_fault"]
 
-log = logging.getLogger("btx_tui.exchange.faults")
+log = logging.getLogger("btx_tui.exchange.http.faults")
 
 ADMIN_PATH = "/admin/faults"
 ADMIN_HEADER = b"x-btx-admin-token"
@@ -51,6 +50,28 @@ DROP_EXTENSION = "btx.close_connection"
 
 _HTML = ("<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
          "</h1></center><hr><center>nginx</center></body></html>\n")
+
+
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class FaultHost(Protocol):
+    """What the injector needs of the app it sits in front of (``app.ExchangeApp``).
+
+    A protocol, not an import of the app: the app imports this module, so importing it
+    back would make a circle.
+    """
+
+    routes: dict[str, dict[str, Endpoint]]
+    limits: Limits
+    limiter: RateLimiter
+    weight_header: bytes
+    clock: Callable[[], int]
+
+    async def respond(self, scope: dict, receive: Callable,
+                      plan: "Plan | None" = None) -> Response | None: ...
+
+    async def read_body(self, receive: Callable, content_length: bytes | None) -> bytes: ...
 
 
 class Plan:
@@ -71,13 +92,13 @@ class Plan:
         if self.delay_s > 0:
             await asyncio.sleep(self.delay_s)
 
-    def after_handler(self, exchange: Any, endpoint: "Endpoint", result: Any) -> Any:
+    def after_handler(self, now_ms: int, endpoint: Endpoint, result: Any) -> Any:
         """Alter a handler's result: skewed ``serverTime``; -2013 for a too-young order."""
         if self.skew_ms and isinstance(result, dict) and "serverTime" in result:
             result["serverTime"] += self.skew_ms
         if (self.not_found_s is not None and endpoint.method == "GET"
                 and endpoint.path == "/api/v3/order" and isinstance(result, dict)
-                and exchange.now_ms() - int(result.get("time", 0)) < self.not_found_s * 1000):
+                and now_ms - int(result.get("time", 0)) < self.not_found_s * 1000):
             self.injector.record("order_not_found_for", self.key)
             raise ApiError(400, -2013, "Order does not exist.")
         return result
@@ -143,7 +164,7 @@ class FaultInjector:
         return plan
 
     # ---- the ASGI side ------------------------------------------------------------------
-    async def intercept(self, app: "ExchangeApp", scope: dict, receive: Callable,
+    async def intercept(self, app: FaultHost, scope: dict, receive: Callable,
                         send: Callable) -> bool:
         """Serve the request if a fault (or the admin endpoint) owns it; False = app as usual."""
         path = scope["path"]
@@ -182,7 +203,7 @@ class FaultInjector:
             await _send(send, *_fault_response(fault, app, scope))
         return True
 
-    async def _admin(self, app: "ExchangeApp", scope: dict,
+    async def _admin(self, app: FaultHost, scope: dict,
                      receive: Callable) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         client = scope.get("client")
         if not client or not _is_loopback(client[0]):
@@ -207,7 +228,7 @@ class FaultInjector:
             return status, [*headers, (b"allow", b"DELETE, GET, POST")], body
         try:
             length = dict(scope.get("headers", ())).get(b"content-length")
-            raw = await app._read_body(receive, length)
+            raw = await app.read_body(receive, length)
             specs, seed = _parse_admin_body(raw, app)
         except ApiError as error:
             return _json(error.http_status, {"code": error.code, "msg": error.msg})
@@ -220,7 +241,7 @@ class FaultInjector:
         return _json(200, self.state())
 
 
-def _parse_admin_body(raw: bytes, app: "ExchangeApp") -> tuple[list[FaultSpec], int | None]:
+def _parse_admin_body(raw: bytes, app: FaultHost) -> tuple[list[FaultSpec], int | None]:
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -243,7 +264,7 @@ def _parse_admin_body(raw: bytes, app: "ExchangeApp") -> tuple[list[FaultSpec], 
     return specs, seed
 
 
-def _fault_response(fault: FaultSpec, app: "ExchangeApp",
+def _fault_response(fault: FaultSpec, app: FaultHost,
                     scope: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """The answer of a ``before``/``after`` fault: an HTML page (as a proxy would send), or
     the contract's JSON error with its weight header (faults charge no weight themselves)."""

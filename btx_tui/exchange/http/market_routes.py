@@ -10,8 +10,8 @@ from typing import Any
 
 from btx_tui.contract import depth_weight, ticker_24hr_weight
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.params import INTERVALS, Params
-from btx_tui.exchange.routes import NONE, Context, Endpoint, fixed, safe_int
+from btx_tui.exchange.http.params import INTERVALS, Params
+from btx_tui.exchange.http.endpoints import NONE, Context, Endpoint, fixed, safe_int
 
 
 def _symbol_count(params: Params) -> int | None:
@@ -49,7 +49,7 @@ def server_time(ctx: Context) -> Any:
 
 
 def exchange_info(ctx: Context) -> Any:
-    info = ctx.exchange.exchange_info(ctx.params.symbol_list())
+    info = ctx.exchange.market_data.exchange_info(ctx.params.symbol_list())
     # The declared limits are the ones this server enforces (tests may configure smaller).
     info["rateLimits"] = ctx.limiter.limits.rate_limits()
     return info
@@ -67,7 +67,7 @@ def depth(ctx: Context) -> Any:
     p.require("symbol")
     symbol = p.symbol()
     limit = p.limit(100, 5000)
-    return ctx.exchange.depth(symbol, limit)
+    return ctx.exchange.market_data.depth(symbol, limit)
 
 
 def trades(ctx: Context) -> Any:
@@ -75,7 +75,7 @@ def trades(ctx: Context) -> Any:
     p.require("symbol")
     symbol = p.symbol()
     limit = p.limit(500, 1000)
-    return ctx.exchange.trades(symbol, limit)
+    return ctx.exchange.market_data.trades(symbol, limit)
 
 
 def agg_trades(ctx: Context) -> Any:
@@ -86,7 +86,7 @@ def agg_trades(ctx: Context) -> Any:
     start = p.integer("startTime")
     end = p.integer("endTime")
     limit = p.limit(500, 1000)
-    return ctx.exchange.agg_trades(symbol, limit, from_id=from_id, start=start, end=end)
+    return ctx.exchange.market_data.agg_trades(symbol, limit, from_id=from_id, start=start, end=end)
 
 
 def klines(ctx: Context) -> Any:
@@ -97,7 +97,7 @@ def klines(ctx: Context) -> Any:
     end = p.integer("endTime")
     limit = p.limit(500, 1000)
     interval = p.enum("interval", INTERVALS, _interval_error)
-    return ctx.exchange.klines(symbol, interval, start, end, limit)
+    return ctx.exchange.market_data.klines(symbol, interval, start, end, limit)
 
 
 def _interval_error() -> ApiError:
@@ -106,21 +106,21 @@ def _interval_error() -> ApiError:
 
 def ticker_24hr(ctx: Context) -> Any:
     p = ctx.params
-    return _one_or_many(p, ctx.exchange.ticker_24hr(p.symbol_list()))
+    return _one_or_many(p, ctx.exchange.market_data.ticker_24hr(p.symbol_list()))
 
 
 def ticker_price(ctx: Context) -> Any:
     p = ctx.params
-    return _one_or_many(p, ctx.exchange.ticker_price(p.symbol_list()))
+    return _one_or_many(p, ctx.exchange.market_data.ticker_price(p.symbol_list()))
 
 
 def book_ticker(ctx: Context) -> Any:
     p = ctx.params
-    return _one_or_many(p, ctx.exchange.book_ticker(p.symbol_list()))
+    return _one_or_many(p, ctx.exchange.market_data.book_ticker(p.symbol_list()))
 
 
 def avg_price(ctx: Context) -> Any:
-    return ctx.exchange.avg_price(_required_symbol(ctx.params))
+    return ctx.exchange.market_data.avg_price(_required_symbol(ctx.params))
 
 
 ENDPOINTS = [

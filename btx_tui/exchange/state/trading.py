@@ -1,4 +1,4 @@
-"""Trading through the ``Exchange`` facade: place and cancel orders (queries: ``core_queries``).
+"""Trading: place and cancel orders, settle fills; owns the open orders (queries: ``order_queries``).
 
 ``place_order`` follows the contract's validation order - symbol (-1121), filters (-1013),
 duplicate open ``newClientOrderId`` (-2010), balance (-2010), would-take (-2010) - and only
@@ -17,26 +17,46 @@ below its limit.  Makers pay from their own reservation at their own price.
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from . import engine as E
-from .core_views import order_json
-from .errors import (
-    ApiError, duplicate_order, filter_failure, insufficient_balance, invalid_symbol, market_closed,
-    unknown_order, would_take,
+from ..errors import (
+    ApiError, duplicate_order, filter_failure, insufficient_balance, market_closed, unknown_order,
+    would_take,
 )
+from ..numbers import ZERO, fmt
+from . import matching as E
+from .accounts import Accounts
+from .books import OrderBooks
+from .counters import Counters
+from .events import EventBus, OrderUpdated
 from .ledger import commission
-from .numbers import ZERO, fmt
-from .store import OrderRow, TradeRow
-from .symbols import SymbolSpec, places
+from .market_data import MarketData
+from .order_json import order_json
+from .store import OrderRow, Store, TradeRow
+from .symbols import SymbolSpec, places, spec_for
+from .transaction import Transaction
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .core import Exchange, OrderRequest
-
-__all__ = ["OrdersMixin", "reservation", "new_client_id"]
+__all__ = ["Trading", "OrderRequest", "reservation", "new_client_id"]
 
 OPEN_STATUSES = (E.NEW, E.PARTIALLY_FILLED)
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """A new-order request after format validation (the HTTP layer builds it)."""
+
+    symbol: str
+    side: str
+    type: str
+    time_in_force: str | None
+    quantity: Decimal | None
+    quote_order_qty: Decimal | None
+    price: Decimal | None
+    new_client_order_id: str | None
+    resp_type: str | None  # ACK | RESULT | FULL (None = FULL)
 
 
 def reservation(spec: SymbolSpec, row: OrderRow) -> tuple[str, Decimal]:
@@ -52,24 +72,84 @@ def new_client_id() -> str:
     return secrets.token_urlsafe(17)[:22]
 
 
-class OrdersMixin:
-    """Order entry and order queries; state lives on the ``Exchange``."""
+class Trading:
+    """Order entry: validation, locking funds, matching, settlement, cancellation.
+
+    Owns the open orders (by id, by client id, count per account and symbol) and the order
+    rows changed in the current transaction.  Moves money only through the accounts'
+    ledger, moves books only through :class:`OrderBooks`, and hands every trade to market data.
+    """
+
+    def __init__(self, store: Store, tx: Transaction, symbols: dict[str, SymbolSpec],
+                 counters: Counters, accounts: Accounts, books: OrderBooks,
+                 market_data: MarketData, now_ms: Callable[[], int], events: EventBus) -> None:
+        self._store = store
+        self._tx = tx
+        self._symbols = symbols
+        self._counters = counters
+        self._accounts = accounts
+        self._books = books
+        self._market = market_data
+        self._now_ms = now_ms
+        self._events = events
+        self.load()
+
+    # ------------------------------------------------------------ persistence
+
+    def load(self) -> None:
+        """Rebuild the open orders and put them back on the (freshly emptied) books."""
+        self.open_by_id: dict[int, OrderRow] = {}
+        """Every open order by id (read by order queries and the invariant check)."""
+        self._client_ids: dict[tuple[int, str], int] = {}
+        self._open_count: dict[tuple[int, str], int] = defaultdict(int)
+        self._dirty_orders: dict[int, OrderRow] = {}
+        for row in self._store.orders("is_open = 1", (), "ORDER BY seq"):
+            self._books[row.symbol].restore(E.Order(
+                row.order_id, row.account_id, row.side, row.price_ticks, row.qty_lots,
+                row.seq, row.filled_lots, row.quote_filled))
+            self._track_open(row)
+
+    def flush(self) -> None:
+        """Write the order rows changed in this transaction (and report them to subscribers)."""
+        if self._dirty_orders:
+            rows = list(self._dirty_orders.values())
+            self._store.put_many(rows)
+            self._dirty_orders.clear()
+            if self._events.active:
+                for r in rows:
+                    self._events.emit(OrderUpdated(
+                        r.account_id, r.symbol, r.order_id, r.client_order_id, r.side, r.type,
+                        r.status, r.price, r.orig_qty, r.executed_qty, r.cum_quote, r.update_time))
+
+    # ---------------------------------------------------------------- lookups
+
+    def client_order_index(self) -> dict[tuple[int, str], int]:
+        """(account, client order id) -> order id of every open order (a copy)."""
+        return dict(self._client_ids)
+
+    def find_open(self, account_id: int, symbol: str, order_id: int | None,
+                  client_id: str | None) -> OrderRow | None:
+        """The account's open order on ``symbol`` by id or client id (None if not open)."""
+        if order_id is not None:
+            row = self.open_by_id.get(order_id)
+            if row is not None and client_id is not None and row.client_order_id != client_id:
+                return None
+        else:
+            oid = self._client_ids.get((account_id, client_id)) if client_id is not None else None
+            row = self.open_by_id.get(oid) if oid is not None else None
+        if row is None or row.account_id != account_id or row.symbol != symbol:
+            return None
+        return row
 
     # ------------------------------------------------------------- helpers
 
-    def _spec(self: "Exchange", symbol: str) -> SymbolSpec:
-        spec = self.symbols.get(symbol)
-        if spec is None:
-            raise invalid_symbol()
-        return spec
-
-    def _track_open(self: "Exchange", row: OrderRow) -> None:
-        self._open[row.order_id] = row
+    def _track_open(self, row: OrderRow) -> None:
+        self.open_by_id[row.order_id] = row
         self._client_ids[(row.account_id, row.client_order_id)] = row.order_id
         self._open_count[(row.account_id, row.symbol)] += 1
 
-    def _untrack(self: "Exchange", row: OrderRow) -> None:
-        del self._open[row.order_id]
+    def _untrack(self, row: OrderRow) -> None:
+        del self.open_by_id[row.order_id]
         del self._client_ids[(row.account_id, row.client_order_id)]
         key = (row.account_id, row.symbol)
         self._open_count[key] -= 1
@@ -77,18 +157,15 @@ class OrdersMixin:
             del self._open_count[key]
         row.is_open = 0
 
-    def _bump_depth(self: "Exchange", symbol: str) -> None:
-        self._next(f"depth:{symbol}")
-
     # ---------------------------------------------------------- validation
 
-    def _check(self: "Exchange", account_id: int, req: "OrderRequest") -> dict:
+    def _check(self, account_id: int, req: OrderRequest) -> dict:
         """Every check of a new order, in the contract's order; returns the plan to execute."""
-        spec = self._spec(req.symbol)
+        spec = spec_for(self._symbols, req.symbol)
         _check_precision(spec, req)
         if spec.status != "TRADING":
             raise market_closed()
-        book = self.books[spec.symbol]
+        book = self._books[spec.symbol]
         side, kind = req.side, req.type
         ticks = lots = 0
         budget: int | None = None
@@ -102,7 +179,7 @@ class OrdersMixin:
         elif kind == E.MARKET:
             if req.quantity is not None:
                 lots = spec.qty_to_lots(req.quantity, market=True)
-                if req.quantity * self._avg_price_value(spec) < spec.min_notional:
+                if req.quantity * self._market.avg_price_value(spec) < spec.min_notional:
                     raise filter_failure("NOTIONAL")
             else:
                 assert req.quote_order_qty is not None
@@ -111,7 +188,7 @@ class OrdersMixin:
                 budget = spec.quote_to_units_floor(req.quote_order_qty)
                 if budget <= 0:
                     raise filter_failure("NOTIONAL")
-        else:  # pragma: no cover - app.py validated the enum
+        else:  # pragma: no cover - the HTTP layer validated the enum
             raise ValueError(f"bad order type {kind}")
         if self._open_count.get((account_id, spec.symbol), 0) >= spec.max_num_orders:
             raise filter_failure("MAX_NUM_ORDERS")
@@ -120,9 +197,9 @@ class OrdersMixin:
             raise duplicate_order()
 
         # Balance: what to lock for the duration of the call.
-        if account_id not in self._accounts:
+        if not self._accounts.exists(account_id):
             raise insufficient_balance()
-        lg = self.ledger
+        lg = self._accounts.ledger
         if side == E.BUY:
             asset = spec.quote
             free = lg.free(account_id, asset)
@@ -135,7 +212,7 @@ class OrdersMixin:
             else:  # MARKET BUY by quantity: spend at most the free quote
                 best = book.best_ask()
                 one_lot = spec.units_to_quote(best) if best is not None else \
-                    self._avg_price_value(spec) * spec.step_size
+                    self._market.avg_price_value(spec) * spec.step_size
                 if free < one_lot or free <= 0:
                     raise insufficient_balance()
                 budget = spec.quote_to_units_floor(free)
@@ -167,23 +244,23 @@ class OrdersMixin:
 
     # ------------------------------------------------------------- placing
 
-    def place_order(self: "Exchange", account_id: int, req: "OrderRequest", *, test: bool = False) -> dict:
+    def place_order(self, account_id: int, req: OrderRequest, *, test: bool = False) -> dict:
         """Validate, match and record a new order; the response per ``newOrderRespType``."""
         plan = self._check(account_id, req)
         if test:
             return {}
         spec: SymbolSpec = plan["spec"]
-        with self._mutation():
-            now = self.now_ms()
-            oid = self._next("order_id")
+        with self._tx.mutation():
+            now = self._now_ms()
+            oid = self._counters.next("order_id")
             cid = req.new_client_order_id or new_client_id()
             lock: Decimal = plan["lock"]
             if lock:
-                self.ledger.lock(account_id, plan["asset"], lock)
+                self._accounts.ledger.lock(account_id, plan["asset"], lock)
             kind = req.type
             tif = req.time_in_force if kind == E.LIMIT else None
             order = E.Order(oid, account_id, req.side, plan["ticks"], plan["lots"])
-            res = self.books[spec.symbol].submit(order, kind, tif, plan["budget"] if kind == E.MARKET else None)
+            res = self._books[spec.symbol].submit(order, kind, tif, plan["budget"] if kind == E.MARKET else None)
             row = OrderRow(
                 order_id=oid, account_id=account_id, symbol=spec.symbol, client_order_id=cid,
                 side=req.side, type=kind, tif=tif, price=req.price if kind != E.MARKET else ZERO,
@@ -198,13 +275,13 @@ class OrdersMixin:
             keep = reservation(spec, row)[1] if res.rested else ZERO
             release = lock - paid - keep
             if release:
-                self.ledger.unlock(account_id, plan["asset"], release)
+                self._accounts.ledger.unlock(account_id, plan["asset"], release)
             if kind == E.MARKET and req.quantity is None:
                 row.orig_qty = row.executed_qty
             if res.rested:
                 self._track_open(row)
             if res.rested or res.fills:
-                self._bump_depth(spec.symbol)
+                self._books.changed(spec.symbol)
             self._dirty_orders[oid] = row
         resp_type = req.resp_type or "FULL"
         ack = {"symbol": spec.symbol, "orderId": oid, "orderListId": -1,
@@ -216,18 +293,18 @@ class OrdersMixin:
             ack["fills"] = fills
         return ack
 
-    def _settle(self: "Exchange", spec: SymbolSpec, taker: OrderRow, fills: list[E.Fill],
+    def _settle(self, spec: SymbolSpec, taker: OrderRow, fills: list[E.Fill],
                 now: int) -> list[dict]:
         """Apply the engine's fills to both sides' ledgers and orders; the taker's FULL fills."""
         out: list[dict] = []
-        lg = self.ledger
+        lg = self._accounts.ledger
         agg_price = None
         agg_id = 0
         for f in fills:
             price = spec.ticks_to_price(f.price)
             qty = spec.lots_to_qty(f.qty)
             quote = price * qty
-            maker = self._open[f.maker_order_id]
+            maker = self.open_by_id[f.maker_order_id]
             if f.taker_side == E.BUY:
                 buyer, seller = taker, maker
             else:
@@ -250,15 +327,14 @@ class OrdersMixin:
             self._dirty_orders[maker.order_id] = maker
             if f.price != agg_price:
                 agg_price = f.price
-                agg_id = self._next("agg_id")
-            tid = self._next("trade_id")
+                agg_id = self._counters.next("agg_id")
+            tid = self._counters.next("trade_id")
             trade = TradeRow(
                 id=tid, symbol=spec.symbol, agg_id=agg_id, price=price, qty=qty, quote_qty=quote,
                 time=now, buyer_order_id=buyer.order_id, seller_order_id=seller.order_id,
                 buyer_account=buyer.account_id, seller_account=seller.account_id,
                 taker_side=f.taker_side, buyer_fee=buyer_fee, seller_fee=seller_fee)
-            self._new_trades.append(trade)
-            self._record_trade(spec, trade)
+            self._market.record_trade(spec, trade)
             taker_fee, fee_asset = (buyer_fee, spec.base) if f.taker_side == E.BUY else (seller_fee, spec.quote)
             out.append({"price": fmt(price), "qty": fmt(qty), "commission": fmt(taker_fee),
                         "commissionAsset": fee_asset, "tradeId": tid})
@@ -266,65 +342,52 @@ class OrdersMixin:
 
     # ----------------------------------------------------------- cancelling
 
-    def _find_open(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
-                   client_id: str | None) -> OrderRow | None:
-        if order_id is not None:
-            row = self._open.get(order_id)
-            if row is not None and client_id is not None and row.client_order_id != client_id:
-                return None
-        else:
-            oid = self._client_ids.get((account_id, client_id)) if client_id is not None else None
-            row = self._open.get(oid) if oid is not None else None
-        if row is None or row.account_id != account_id or row.symbol != symbol:
-            return None
-        return row
-
-    def cancel_order(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+    def cancel_order(self, account_id: int, symbol: str, order_id: int | None,
                      orig_client_order_id: str | None, new_client_order_id: str | None) -> dict:
         """Cancel one open order; -2011 if unknown or already closed."""
-        spec = self._spec(symbol)
-        row = self._find_open(account_id, symbol, order_id, orig_client_order_id)
+        spec = spec_for(self._symbols, symbol)
+        row = self.find_open(account_id, symbol, order_id, orig_client_order_id)
         if row is None:
             raise unknown_order()
-        with self._mutation():
-            now = self.now_ms()
+        with self._tx.mutation():
+            now = self._now_ms()
             self._cancel_row(spec, row, now)
         return self._cancel_report(row, new_client_order_id, now)
 
-    def _cancel_row(self: "Exchange", spec: SymbolSpec, row: OrderRow, now: int) -> None:
-        if self.books[spec.symbol].cancel(row.order_id) is None:  # pragma: no cover - invariant
+    def _cancel_row(self, spec: SymbolSpec, row: OrderRow, now: int) -> None:
+        if self._books[spec.symbol].cancel(row.order_id) is None:  # pragma: no cover - invariant
             raise AssertionError(f"open order {row.order_id} not in the book")
         asset, amount = reservation(spec, row)
         if amount:
-            self.ledger.unlock(row.account_id, asset, amount)
+            self._accounts.ledger.unlock(row.account_id, asset, amount)
         row.status = "CANCELED"
         row.update_time = now
         self._untrack(row)
         self._dirty_orders[row.order_id] = row
-        self._bump_depth(spec.symbol)
+        self._books.changed(spec.symbol)
 
-    def _cancel_report(self: "Exchange", row: OrderRow, new_cid: str | None, now: int) -> dict:
+    def _cancel_report(self, row: OrderRow, new_cid: str | None, now: int) -> dict:
         out = {"symbol": row.symbol, "origClientOrderId": row.client_order_id,
                "orderId": row.order_id, "orderListId": -1,
                "clientOrderId": new_cid or new_client_id(), "transactTime": now}
         out.update(order_json(row, result=True))
         return out
 
-    def cancel_open_orders(self: "Exchange", account_id: int, symbol: str) -> list[dict]:
+    def cancel_open_orders(self, account_id: int, symbol: str) -> list[dict]:
         """Cancel every open order of the account on ``symbol`` (one transaction)."""
-        spec = self._spec(symbol)
-        rows = sorted((r for r in self._open.values()
+        spec = spec_for(self._symbols, symbol)
+        rows = sorted((r for r in self.open_by_id.values()
                        if r.account_id == account_id and r.symbol == symbol), key=lambda r: r.order_id)
         if not rows:
             return []
-        with self._mutation():
-            now = self.now_ms()
+        with self._tx.mutation():
+            now = self._now_ms()
             for row in rows:
                 self._cancel_row(spec, row, now)
         return [self._cancel_report(r, None, now) for r in rows]
 
 
-def _check_precision(spec: SymbolSpec, req: "OrderRequest") -> None:
+def _check_precision(spec: SymbolSpec, req: OrderRequest) -> None:
     """-1111 for a value with more decimals than its asset allows (after the symbol is known,
     before the filters: "0.000000001" BTC is too precise, "95000.123" is merely off-tick)."""
     for name, value, allowed in (("price", req.price, spec.quote_precision),

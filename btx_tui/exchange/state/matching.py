@@ -1,7 +1,7 @@
 """Pure price-time-priority matching engine for one symbol, on integers only.
 
 Prices are in ticks, quantities in lots and quote amounts in tick*lot units.  The
-engine knows nothing about Decimals, balances, fees or persistence: ``core.py``
+engine knows nothing about Decimals, balances, fees or persistence: ``trading.py``
 converts at the edge, locks funds before calling :meth:`OrderBook.submit` and applies
 the returned fills to the ledger.  Keeping this module integer-only and I/O-free is
 what makes it fast and lets it be tested exhaustively against a naive model.
@@ -16,6 +16,12 @@ Book layout (chosen for CPython speed, see ``bench/exchange.py``):
   Order (FIFO iteration, O(1) cancel) and its total remaining lots (O(1) depth and
   FOK pre-checks);
 * one ``dict`` order_id -> Order for every resting order.
+
+Why not ``sortedcontainers.SortedList`` for the level keys: measured on the
+``bench/exchange.py`` stream (200k ops, same process, best of 3), a ``SortedList`` of keys
+ran at ~890k ops/s against ~1.04M ops/s for this plain list (-15 %): a book has tens to
+hundreds of levels, where ``bisect``/``insort`` on a list are already O(log n) + a short
+memmove, and the hot path needs ``keys[-1]``/``pop()`` which a list does cheapest.
 
 Semantics not pinned down by the API contract, decided here:
 
@@ -32,7 +38,7 @@ Semantics not pinned down by the API contract, decided here:
 * IOC with partial fills ends EXPIRED (as Binance reports it), fully filled FILLED.
 * Every submission, resting or not, takes a new arrival ``seq``.
 * Invalid arguments (unknown side/kind/tif, non-positive quantity or price, duplicate
-  resting order id) raise ``ValueError``: the core validates requests first, so these
+  resting order id) raise ``ValueError``: trading validates requests first, so these
   are programming errors, never client errors.
 """
 

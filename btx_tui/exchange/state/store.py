@@ -5,7 +5,7 @@ appends the transaction to the ``-wal`` file with a ``write()`` before returning
 ``Exchange`` returns (and the HTTP layer acknowledges) the data is in the operating system's
 page cache and survives ``kill -9`` of the process; only an OS crash or power cut can lose
 the last transactions (that would need ``synchronous=FULL``, an fsync per commit, which a
-paper exchange does not need).  The core calls :meth:`Store.begin` / :meth:`Store.commit`
+paper exchange does not need).  ``transaction.py`` calls :meth:`Store.begin` / :meth:`Store.commit`
 around every mutating call, so each call is all-or-nothing.
 
 Decimals are stored as TEXT (exact); ids and times as INTEGER.  Klines are derived from
@@ -82,7 +82,7 @@ def _dec_fields(cls: type) -> tuple[int, ...]:
 
 @dataclass(slots=True)
 class OrderRow:
-    """An order as stored (and as the core tracks open ones)."""
+    """An order as stored (and as trading tracks open ones)."""
 
     order_id: int
     account_id: int
@@ -178,7 +178,7 @@ def _from_db(cls: type, row: tuple) -> Any:
 
 
 class Store:
-    """Thin typed access to the SQLite file; the core decides what to write when."""
+    """Thin typed access to the SQLite file; each part decides what to write when."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

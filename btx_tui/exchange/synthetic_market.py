@@ -2,7 +2,7 @@
 
 Each symbol gets a fair price that follows a geometric random walk, a market maker that
 quotes a ladder of levels on both sides around it, and takers that send market orders
-at Poisson-distributed times. They trade through the same :class:`Exchange` facade as
+at Poisson-distributed times. They trade through the same :class:`Exchange` parts as
 users (their own accounts), so a user's resting order really fills when the market moves
 through it: the market maker's re-quote at a new price is an ordinary limit order that
 crosses whatever rests in its way.
@@ -21,9 +21,10 @@ import random
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
-from btx_tui.exchange.core import Exchange, OrderRequest
+from btx_tui.exchange.state.exchange import Exchange
+from btx_tui.exchange.state.trading import OrderRequest
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.symbols import SymbolSpec
+from btx_tui.exchange.state.symbols import SymbolSpec
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class SyntheticMarket:
     """Market makers and takers for every symbol of an exchange.
 
     Args:
-        exchange: the facade to trade through.
+        exchange: the exchange whose parts (accounts, trading, orders, market data) it trades through.
         seed: makes the market reproducible.
         step_s: seconds between steps (tests pass a small value or call :meth:`step`).
     """
@@ -81,8 +82,8 @@ class SyntheticMarket:
         for spec in self.exchange.symbols.values():
             assets.update((spec.base, spec.quote))
         funding = {asset: self._funding_for(asset) for asset in sorted(assets)}
-        self._mm_account = self.exchange.ensure_account("synthetic-market-maker", funding)
-        self._taker_account = self.exchange.ensure_account("synthetic-taker", funding)
+        self._mm_account = self.exchange.accounts.ensure_account("synthetic-market-maker", funding)
+        self._taker_account = self.exchange.accounts.ensure_account("synthetic-taker", funding)
         for name, spec in sorted(self.exchange.symbols.items()):
             self._states[name] = self._initial_state(spec)
         self._adopt_existing_quotes()
@@ -108,13 +109,13 @@ class SyntheticMarket:
         return _SymbolState(spec, rng, fair.ln(), vol, spread, grid)
 
     def _last_price(self, spec: SymbolSpec) -> Decimal | None:
-        trades = self.exchange.trades(spec.symbol, 1)
+        trades = self.exchange.market_data.trades(spec.symbol, 1)
         return Decimal(trades[-1]["price"]) if trades else None
 
     def _adopt_existing_quotes(self) -> None:
         """After a restart the market maker's orders are still on the books: track them."""
         assert self._mm_account is not None
-        for order in self.exchange.open_orders(self._mm_account, None):
+        for order in self.exchange.orders.open_orders(self._mm_account, None):
             state = self._states.get(order["symbol"])
             if state is not None:
                 state.quotes[order["side"]][Decimal(order["price"])] = order["orderId"]
@@ -184,7 +185,7 @@ class SyntheticMarket:
     def _drop_filled(self, state: _SymbolState) -> None:
         """Remove quotes that are no longer open (fully filled by takers or users)."""
         assert self._mm_account is not None
-        open_ids = {o["orderId"] for o in self.exchange.open_orders(self._mm_account, state.spec.symbol)}
+        open_ids = {o["orderId"] for o in self.exchange.orders.open_orders(self._mm_account, state.spec.symbol)}
         for side in ("BUY", "SELL"):
             live = state.quotes[side]
             for price in [p for p, oid in live.items() if oid not in open_ids]:
@@ -223,7 +224,7 @@ class SyntheticMarket:
 
     def _submit(self, req: OrderRequest, account: int | None = None) -> int | None:
         try:
-            ack = self.exchange.place_order(account if account is not None else self._mm_account, req)
+            ack = self.exchange.trading.place_order(account if account is not None else self._mm_account, req)
         except ApiError as exc:
             log.debug("synthetic order rejected: %s %s", req.symbol, exc)
             return None
@@ -231,6 +232,6 @@ class SyntheticMarket:
 
     def _cancel(self, symbol: str, order_id: int) -> None:
         try:
-            self.exchange.cancel_order(self._mm_account, symbol, order_id, None, None)
+            self.exchange.trading.cancel_order(self._mm_account, symbol, order_id, None, None)
         except ApiError:
             pass  # filled meanwhile: nothing to cancel

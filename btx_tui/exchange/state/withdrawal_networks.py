@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import withdraw_error
-from .numbers import fmt
+from ..errors import withdraw_error
+from ..numbers import fmt
 from .store import WithdrawalRow
 
 __all__ = ["Network", "Coin", "COINS", "validate", "new_row", "history_json", "coin_json",

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import filter_failure
-from .numbers import fmt
+from ..errors import filter_failure, invalid_symbol
+from ..numbers import fmt
 
-__all__ = ["SymbolSpec", "MARKETS", "ASSET_PRECISION", "ORDER_TYPES", "STP_MODES", "ASSETS"]
+__all__ = ["SymbolSpec", "MARKETS", "ASSET_PRECISION", "ORDER_TYPES", "STP_MODES", "ASSETS", "spec_for"]
 
 ASSET_PRECISION = 8
 ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET"]
@@ -196,3 +196,11 @@ MARKETS: dict[str, SymbolSpec] = {s.symbol: s for s in _TABLE}
 
 ASSETS: list[str] = sorted({a for s in _TABLE for a in (s.base, s.quote)})
 """Every asset that trades somewhere."""
+
+
+def spec_for(symbols: dict[str, SymbolSpec], symbol: str) -> SymbolSpec:
+    """The listed symbol's spec; -1121 "Invalid symbol." if it is not listed."""
+    spec = symbols.get(symbol)
+    if spec is None:
+        raise invalid_symbol()
+    return spec

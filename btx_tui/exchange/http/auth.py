@@ -23,7 +23,7 @@ import re
 from typing import Protocol
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.params import Params, illegal, missing
+from btx_tui.exchange.http.params import Params, illegal, missing
 
 # Keys are printable tokens; anything with spaces, control characters or absurd length is
 # "format invalid" (-2014) rather than "unknown" (-2015).

@@ -2,7 +2,7 @@
 
 Why a module of its own: the CLI (``--fault KIND:ENDPOINT:PROBABILITY[:ARG]``), the admin
 endpoint's JSON body and the tests all validate faults the same way, and none of them needs
-the ASGI machinery that injects them (:mod:`btx_tui.exchange.faults`). Kinds, by stage:
+the ASGI machinery that injects them (:mod:`btx_tui.exchange.http.faults`). Kinds, by stage:
 
 * ``before`` (answer without executing): ``500``, ``502``, ``504``, ``-1006`` (HTTP 500),
   ``html`` (HTML page, 502), ``429`` (-1003, ``Retry-After: ARG`` s, default 1);
@@ -89,7 +89,7 @@ class FaultSpec:
 
 def known_endpoints() -> set[str]:
     """Every "METHOD /path" the exchange serves (what a fault's endpoint may name)."""
-    from btx_tui.exchange.app import all_endpoints
+    from btx_tui.exchange.http.route_table import all_endpoints  # lazy: the CLI parses --fault cheaply
 
     return {f"{e.method} {e.path}" for e in all_endpoints()}
 

@@ -6,7 +6,7 @@ Kept apart from the logic so every endpoint spells fields the same way
 
 from __future__ import annotations
 
-from .numbers import fmt
+from ..numbers import fmt
 from .store import OrderRow, TradeRow
 from .symbols import SymbolSpec
 

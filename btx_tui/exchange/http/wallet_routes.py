@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from btx_tui.exchange.routes import USER_DATA, WITHDRAW, Context, Endpoint, fixed
+from btx_tui.exchange.http.endpoints import USER_DATA, WITHDRAW, Context, Endpoint, fixed
 
 
 def withdraw_apply(ctx: Context) -> Any:
@@ -20,7 +20,7 @@ def withdraw_apply(ctx: Context) -> Any:
     address_tag = p.text("addressTag")
     amount = p.decimal("amount")
     withdraw_order_id = p.text("withdrawOrderId")
-    return ctx.exchange.withdraw_apply(
+    return ctx.exchange.wallet.withdraw_apply(
         ctx.account_id, coin, network, address, address_tag, amount, withdraw_order_id
     )
 
@@ -34,13 +34,13 @@ def withdraw_history(ctx: Context) -> Any:
     limit = p.limit(1000, 1000)
     start = p.integer("startTime")
     end = p.integer("endTime")
-    return ctx.exchange.withdraw_history(
+    return ctx.exchange.wallet.withdraw_history(
         ctx.account_id, coin, withdraw_order_id, status, offset, limit, start, end
     )
 
 
 def capital_config(ctx: Context) -> Any:
-    return ctx.exchange.capital_config(ctx.account_id)
+    return ctx.exchange.wallet.capital_config(ctx.account_id)
 
 
 def no_margin_pairs(ctx: Context) -> Any:

@@ -1,39 +1,46 @@
-"""Reading orders and trades through the ``Exchange`` facade: one order, open orders, history.
+"""Reading an account's orders and trades: one order, open orders, order history, myTrades.
 
-Apart from ``core_orders`` (which changes state) because these only read: the open orders
-from memory, everything else from the store after ``_sync`` has made pending writes of an open batch visible.
+Apart from ``trading`` (which changes state) because these only read: the open orders from
+the trading part's memory, everything else from the store after the transaction's ``sync``
+has made pending writes of an open batch visible.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from ..errors import order_not_found
+from .order_json import order_json, trade_json
+from .store import Store
+from .symbols import SymbolSpec, spec_for
+from .trading import Trading
+from .transaction import Transaction
 
-from .core_views import order_json, trade_json
-from .errors import order_not_found
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .core import Exchange
-
-__all__ = ["OrderQueriesMixin"]
+__all__ = ["OrderQueries"]
 
 
-class OrderQueriesMixin:
-    """get_order, open_orders, all_orders and my_trades of :class:`~btx_tui.exchange.core.Exchange`."""
+class OrderQueries:
+    """get_order, open_orders, all_orders and my_trades (no state of its own)."""
 
-    def get_order(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+    def __init__(self, store: Store, tx: Transaction, symbols: dict[str, SymbolSpec],
+                 trading: Trading) -> None:
+        self._store = store
+        self._tx = tx
+        self._symbols = symbols
+        self._trading = trading
+
+    def get_order(self, account_id: int, symbol: str, order_id: int | None,
                   orig_client_order_id: str | None) -> dict:
         """One order of the account (open or closed); -2013 if it does not exist."""
-        self._spec(symbol)
-        row = self._find_open(account_id, symbol, order_id, orig_client_order_id)
+        spec_for(self._symbols, symbol)
+        row = self._trading.find_open(account_id, symbol, order_id, orig_client_order_id)
         if row is None:
-            self._sync()
+            self._tx.sync()
             if order_id is not None:
-                rows = self.store.orders("order_id = ? AND account_id = ? AND symbol = ?",
+                rows = self._store.orders("order_id = ? AND account_id = ? AND symbol = ?",
                                          (order_id, account_id, symbol))
                 if rows and orig_client_order_id is not None and rows[0].client_order_id != orig_client_order_id:
                     rows = []
             elif orig_client_order_id is not None:
-                rows = self.store.orders("account_id = ? AND client_order_id = ? AND symbol = ?",
+                rows = self._store.orders("account_id = ? AND client_order_id = ? AND symbol = ?",
                                          (account_id, orig_client_order_id, symbol),
                                          "ORDER BY order_id DESC LIMIT 1")
             else:
@@ -43,19 +50,19 @@ class OrderQueriesMixin:
             row = rows[0]
         return order_json(row)
 
-    def open_orders(self: "Exchange", account_id: int, symbol: str | None) -> list[dict]:
+    def open_orders(self, account_id: int, symbol: str | None) -> list[dict]:
         if symbol is not None:
-            self._spec(symbol)
-        rows = sorted((r for r in self._open.values() if r.account_id == account_id
+            spec_for(self._symbols, symbol)
+        rows = sorted((r for r in self._trading.open_by_id.values() if r.account_id == account_id
                        and (symbol is None or r.symbol == symbol)), key=lambda r: r.order_id)
         return [order_json(r) for r in rows]
 
-    def all_orders(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+    def all_orders(self, account_id: int, symbol: str, order_id: int | None,
                    start: int | None, end: int | None, limit: int | None) -> list[dict]:
         """The account's orders on ``symbol``, oldest first: from ``order_id`` if given, else
         the most recent ``limit`` (default 500, max 1000) within the time range."""
-        self._spec(symbol)
-        self._sync()
+        spec_for(self._symbols, symbol)
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
         where, args = ["account_id = ?", "symbol = ?"], [account_id, symbol]
         if start is not None:
@@ -64,20 +71,20 @@ class OrderQueriesMixin:
             where.append("time <= ?"); args.append(end)
         if order_id is not None:
             where.append("order_id >= ?"); args.append(order_id)
-            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
+            rows = self._store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
         elif start is not None:
-            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
+            rows = self._store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id LIMIT {limit}")
         else:
-            rows = self.store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id DESC LIMIT {limit}")
+            rows = self._store.orders(" AND ".join(where), tuple(args), f"ORDER BY order_id DESC LIMIT {limit}")
             rows.reverse()
-        return [order_json(self._open.get(r.order_id, r)) for r in rows]
+        return [order_json(self._trading.open_by_id.get(r.order_id, r)) for r in rows]
 
-    def my_trades(self: "Exchange", account_id: int, symbol: str, order_id: int | None,
+    def my_trades(self, account_id: int, symbol: str, order_id: int | None,
                   start: int | None, end: int | None, from_id: int | None, limit: int | None) -> list[dict]:
         """The account's trades on ``symbol``, oldest first (a self-trade appears twice:
         once as buyer, once as seller)."""
-        spec = self._spec(symbol)
-        self._sync()
+        spec = spec_for(self._symbols, symbol)
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
         where = ["symbol = ?", "(buyer_account = ? OR seller_account = ?)"]
         args: list = [symbol, account_id, account_id]
@@ -91,7 +98,7 @@ class OrderQueriesMixin:
             where.append("id >= ?"); args.append(from_id)
         ascending = from_id is not None or (start is not None and end is None)
         tail = f"ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT {limit}"
-        rows = self.store.trades(" AND ".join(where), tuple(args), tail)
+        rows = self._store.trades(" AND ".join(where), tuple(args), tail)
         if not ascending:
             rows.reverse()
         out: list[dict] = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import ROUND_UP, Decimal
 
-from .numbers import EIGHT, ZERO
+from ..numbers import EIGHT, ZERO
 
 __all__ = ["LedgerError", "Balance", "Ledger", "COMMISSION_RATE", "commission"]
 

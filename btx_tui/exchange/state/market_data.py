@@ -1,4 +1,9 @@
-"""Market data of the ``Exchange`` facade: depth, trades, aggTrades, klines, tickers, avgPrice.
+"""Market data and statistics: the trade tape, klines, tickers, avgPrice, depth.
+
+This part owns everything derived from trades: trading (``trading.py``) hands it each new
+trade (:meth:`MarketData.record_trade`, inside the mutation), and it writes the trade rows
+and minute aggregates when the transaction flushes, and emits :class:`TradeExecuted`.  It
+reads the order books (``books.py``) for depth and the touch, never writes them.
 
 Klines and tickers are derived from trades.  Each trade updates a per-minute aggregate
 (``kline_1m`` row, written in the trade's transaction); intervals of a minute or more are
@@ -15,18 +20,18 @@ import calendar
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
-from .errors import ApiError
-from .numbers import ZERO, fmt
-from .store import KlineRow, TradeRow
-from .symbols import SymbolSpec
+from ..errors import ApiError
+from ..numbers import ZERO, fmt
+from .books import OrderBooks
+from .events import EventBus, TradeExecuted
+from .store import KlineRow, Store, TradeRow
+from .symbols import SymbolSpec, spec_for
+from .transaction import Transaction
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .core import Exchange
-
-__all__ = ["MarketMixin", "SymbolStats", "INTERVALS", "RATE_LIMITS"]
+__all__ = ["MarketData", "SymbolStats", "INTERVALS", "RATE_LIMITS", "align", "next_open"]
 
 MINUTE = 60_000
 DAY = 86_400_000
@@ -106,30 +111,60 @@ class _Candle:
         self.tbq += tbq
 
 
-class MarketMixin:
-    """Public market-data endpoints; state lives on the ``Exchange``."""
+class MarketData:
+    """The public market-data endpoints and the trade statistics behind them."""
 
-    # ---------------------------------------------------------------- stats
+    def __init__(self, store: Store, tx: Transaction, symbols: dict[str, SymbolSpec],
+                 books: OrderBooks, now_ms: Callable[[], int], events: EventBus) -> None:
+        self._store = store
+        self._tx = tx
+        self._symbols = symbols
+        self._books = books
+        self._now_ms = now_ms
+        self._events = events
+        self.load()
 
-    def _load_stats(self: "Exchange") -> None:
-        since = self.now_ms() - _KEEP_MS
-        for sym in self.symbols:
+    # ----------------------------------------------------------- persistence
+
+    def load(self) -> None:
+        """Rebuild the last ~25 h of minute aggregates and each symbol's last trade."""
+        self._new_trades: list[TradeRow] = []
+        self._dirty_klines: dict[tuple[str, int], KlineRow] = {}
+        self._stats: dict[str, SymbolStats] = {}
+        since = self._now_ms() - _KEEP_MS
+        for sym in self._symbols:
             st = self._stats[sym] = SymbolStats()
-            for row in self.store.klines("symbol = ? AND open_time >= ?", (sym, align("1m", since))):
+            for row in self._store.klines("symbol = ? AND open_time >= ?", (sym, align("1m", since))):
                 st.buckets[row.open_time] = row
-            last = self.store.trades("symbol = ?", (sym,), "ORDER BY id DESC LIMIT 1")
+            last = self._store.trades("symbol = ?", (sym,), "ORDER BY id DESC LIMIT 1")
             if last:
                 st.last_price, st.last_qty, st.last_time = last[0].price, last[0].qty, last[0].time
 
-    def _record_trade(self: "Exchange", spec: SymbolSpec, t: TradeRow) -> None:
-        """Fold a new trade into the symbol's minute aggregate and last price."""
+    def flush(self) -> None:
+        """Write the new trades and the minute aggregates they changed."""
+        if self._new_trades:
+            self._store.put_many(self._new_trades)
+            self._new_trades = []
+        if self._dirty_klines:
+            self._store.put_many(list(self._dirty_klines.values()))
+            self._dirty_klines.clear()
+
+    # ----------------------------------------------------------------- stats
+
+    def record_trade(self, spec: SymbolSpec, t: TradeRow) -> None:
+        """A new trade (inside a mutation): keep it for the tape and fold it into the
+        symbol's minute aggregate and last price."""
+        self._new_trades.append(t)
+        if self._events.active:
+            self._events.emit(TradeExecuted(t.symbol, t.id, t.price, t.qty, t.quote_qty, t.time,
+                                            t.buyer_order_id, t.seller_order_id, t.taker_side))
         st = self._stats[spec.symbol]
         minute = align("1m", t.time)
         b = st.buckets.get(minute)
         if b is None:
             b = self._dirty_klines.get((spec.symbol, minute))
         if b is None:
-            rows = self.store.klines("symbol = ? AND open_time = ?", (spec.symbol, minute))
+            rows = self._store.klines("symbol = ? AND open_time = ?", (spec.symbol, minute))
             b = rows[0] if rows else KlineRow(spec.symbol, minute, t.price, t.price, t.price, t.price,
                                               ZERO, ZERO, 0, ZERO, ZERO, t.id, t.id)
             st.buckets[minute] = b
@@ -150,11 +185,11 @@ class MarketMixin:
         self._dirty_klines[(spec.symbol, minute)] = b
         st.last_price, st.last_qty, st.last_time = t.price, t.qty, t.time
 
-    def _avg_price_value(self: "Exchange", spec: SymbolSpec) -> Decimal:
+    def avg_price_value(self, spec: SymbolSpec) -> Decimal:
         """Volume-weighted price of the last 5 minutes; else the last price; else the
         reference price.  Used for avgPrice and the NOTIONAL check of MARKET orders."""
         st = self._stats[spec.symbol]
-        since = align("1m", self.now_ms()) - 4 * MINUTE
+        since = align("1m", self._now_ms()) - 4 * MINUTE
         vol = quote = ZERO
         for t, b in st.buckets.items():
             if t >= since:
@@ -164,41 +199,41 @@ class MarketMixin:
             return _round_price(spec, quote / vol)
         return st.last_price if st.last_price is not None else spec.ref_price
 
-    def _specs(self: "Exchange", symbols: list[str] | None) -> list[SymbolSpec]:
+    def _specs(self, symbols: list[str] | None) -> list[SymbolSpec]:
         if symbols is None:
-            return list(self.symbols.values())
-        return [self._spec(s) for s in symbols]
+            return list(self._symbols.values())
+        return [spec_for(self._symbols, s) for s in symbols]
 
     # ------------------------------------------------------------ endpoints
 
-    def exchange_info(self: "Exchange", symbols: list[str] | None) -> dict:
-        return {"timezone": "UTC", "serverTime": self.now_ms(), "rateLimits": [dict(r) for r in RATE_LIMITS],
+    def exchange_info(self, symbols: list[str] | None) -> dict:
+        return {"timezone": "UTC", "serverTime": self._now_ms(), "rateLimits": [dict(r) for r in RATE_LIMITS],
                 "exchangeFilters": [], "symbols": [s.exchange_info() for s in self._specs(symbols)]}
 
-    def depth(self: "Exchange", symbol: str, limit: int) -> dict:
-        spec = self._spec(symbol)
-        bids, asks = self.books[symbol].depth(limit)
+    def depth(self, symbol: str, limit: int) -> dict:
+        spec = spec_for(self._symbols, symbol)
+        bids, asks = self._books[symbol].depth(limit)
         tp, lq = spec.ticks_to_price, spec.lots_to_qty
-        return {"lastUpdateId": self._counters.get(f"depth:{symbol}", 0),
+        return {"lastUpdateId": self._books.update_id(symbol),
                 "bids": [[fmt(tp(p)), fmt(lq(q))] for p, q in bids],
                 "asks": [[fmt(tp(p)), fmt(lq(q))] for p, q in asks]}
 
-    def trades(self: "Exchange", symbol: str, limit: int) -> list[dict]:
+    def trades(self, symbol: str, limit: int) -> list[dict]:
         """The most recent ``limit`` trades, oldest first."""
-        self._spec(symbol)
-        self._sync()
+        spec_for(self._symbols, symbol)
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
-        rows = self.store.trades("symbol = ?", (symbol,), f"ORDER BY id DESC LIMIT {limit}")
+        rows = self._store.trades("symbol = ?", (symbol,), f"ORDER BY id DESC LIMIT {limit}")
         rows.reverse()
         return [{"id": t.id, "price": fmt(t.price), "qty": fmt(t.qty), "quoteQty": fmt(t.quote_qty),
                  "time": t.time, "isBuyerMaker": t.taker_side == "SELL", "isBestMatch": True}
                 for t in rows]
 
-    def agg_trades(self: "Exchange", symbol: str, limit: int, from_id: int | None = None,
+    def agg_trades(self, symbol: str, limit: int, from_id: int | None = None,
                    start: int | None = None, end: int | None = None) -> list[dict]:
         """Trades of one taker order at one price, aggregated; ``a`` is the aggregate id."""
-        self._spec(symbol)
-        self._sync()
+        spec_for(self._symbols, symbol)
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
         where, args = ["symbol = ?"], [symbol]
         if from_id is not None:
@@ -208,13 +243,13 @@ class MarketMixin:
         if end is not None:
             where.append("time <= ?"); args.append(end)
         asc = from_id is not None or start is not None
-        ids = [r[0] for r in self.store.db.execute(
+        ids = [r[0] for r in self._store.db.execute(
             f"SELECT DISTINCT agg_id FROM trades WHERE {' AND '.join(where)} "
             f"ORDER BY agg_id {'ASC' if asc else 'DESC'} LIMIT {limit}", tuple(args))]
         if not ids:
             return []
         lo, hi = min(ids), max(ids)
-        rows = self.store.trades("symbol = ? AND agg_id BETWEEN ? AND ?", (symbol, lo, hi))
+        rows = self._store.trades("symbol = ? AND agg_id BETWEEN ? AND ?", (symbol, lo, hi))
         out: list[dict] = []
         for t in rows:
             if out and out[-1]["a"] == t.agg_id:
@@ -228,16 +263,16 @@ class MarketMixin:
             agg["p"], agg["q"] = fmt(agg["p"]), fmt(agg["q"])
         return out
 
-    def klines(self: "Exchange", symbol: str, interval: str, start: int | None, end: int | None,
+    def klines(self, symbol: str, interval: str, start: int | None, end: int | None,
                limit: int) -> list[list]:
         """Candles ``[openTime, o, h, l, c, volume, closeTime, quoteVolume, trades,
         takerBuyBase, takerBuyQuote, "0"]``, oldest first."""
-        self._spec(symbol)  # -1121 for an unknown symbol, before anything else
+        spec_for(self._symbols, symbol)  # -1121 for an unknown symbol, before anything else
         if interval not in INTERVALS:
             raise ApiError(400, -1120, "Invalid interval.")
-        self._sync()
+        self._tx.sync()
         limit = min(max(limit or 500, 1), 1000)
-        now = self.now_ms()
+        now = self._now_ms()
         hi = end if end is not None else now
         span = INTERVALS[interval] * limit
         lo = start if start is not None else hi - span
@@ -254,23 +289,23 @@ class MarketMixin:
             c.add(*vals)
 
         if interval == "1s":
-            for t in self.store.trades("symbol = ? AND time >= ? AND time <= ?", (symbol, lo_open, hi)):
+            for t in self._store.trades("symbol = ? AND time >= ? AND time <= ?", (symbol, lo_open, hi)):
                 buy = t.taker_side == "BUY"
                 fold(t.time, t.price, t.price, t.price, t.price, t.qty, t.quote_qty, 1,
                      t.qty if buy else ZERO, t.quote_qty if buy else ZERO)
         else:
-            for b in self.store.klines("symbol = ? AND open_time >= ? AND open_time <= ?",
+            for b in self._store.klines("symbol = ? AND open_time >= ? AND open_time <= ?",
                                        (symbol, lo_open, hi)):
                 fold(b.open_time, b.open, b.high, b.low, b.close, b.volume, b.quote_volume, b.count,
                      b.taker_buy_base, b.taker_buy_quote)
         if lo_open not in candles:
             # The window opens between trades: start it flat at the previous close.
             if interval == "1s":
-                prev = self.store.trades("symbol = ? AND time < ?", (symbol, lo_open),
+                prev = self._store.trades("symbol = ? AND time < ?", (symbol, lo_open),
                                          "ORDER BY time DESC, id DESC LIMIT 1")
                 close = prev[0].price if prev else None
             else:
-                prevk = self.store.klines("symbol = ? AND open_time < ?", (symbol, lo_open),
+                prevk = self._store.klines("symbol = ? AND open_time < ?", (symbol, lo_open),
                                           "ORDER BY open_time DESC LIMIT 1")
                 close = prevk[0].close if prevk else None
             if close is not None and lo_open <= min(hi, now):
@@ -301,15 +336,15 @@ class MarketMixin:
             k = next_open(interval, k)
         return out
 
-    def ticker_24hr(self: "Exchange", symbols: list[str] | None) -> list[dict]:
+    def ticker_24hr(self, symbols: list[str] | None) -> list[dict]:
         """Rolling 24 h statistics (window = the minute aggregates of the last 24 h)."""
         specs = self._specs(symbols)
-        now = self.now_ms()
+        now = self._now_ms()
         open_time = now - DAY
         since = align("1m", open_time)
         return [self._ticker(spec, now, open_time, since) for spec in specs]
 
-    def _ticker(self: "Exchange", spec: SymbolSpec, now: int, open_time: int, since: int) -> dict:
+    def _ticker(self, spec: SymbolSpec, now: int, open_time: int, since: int) -> dict:
         st = self._stats[spec.symbol]
         window = [st.buckets[k] for k in sorted(st.buckets) if k >= since]
         before = [st.buckets[k] for k in sorted(st.buckets) if k < since]
@@ -340,14 +375,14 @@ class MarketMixin:
             "firstId": first_id, "lastId": last_id, "count": count,
         }
 
-    def _touch(self: "Exchange", spec: SymbolSpec) -> tuple[str, str, str, str]:
-        bids, asks = self.books[spec.symbol].depth(1)
+    def _touch(self, spec: SymbolSpec) -> tuple[str, str, str, str]:
+        bids, asks = self._books[spec.symbol].depth(1)
         z = "0.00000000"
         bp, bq = (fmt(spec.ticks_to_price(bids[0][0])), fmt(spec.lots_to_qty(bids[0][1]))) if bids else (z, z)
         ap, aq = (fmt(spec.ticks_to_price(asks[0][0])), fmt(spec.lots_to_qty(asks[0][1]))) if asks else (z, z)
         return bp, bq, ap, aq
 
-    def ticker_price(self: "Exchange", symbols: list[str] | None) -> list[dict]:
+    def ticker_price(self, symbols: list[str] | None) -> list[dict]:
         """Last trade price (the reference price before any trade)."""
         out = []
         for spec in self._specs(symbols):
@@ -356,17 +391,17 @@ class MarketMixin:
                         "price": fmt(st.last_price if st.last_price is not None else spec.ref_price)})
         return out
 
-    def book_ticker(self: "Exchange", symbols: list[str] | None) -> list[dict]:
+    def book_ticker(self, symbols: list[str] | None) -> list[dict]:
         out = []
         for spec in self._specs(symbols):
             bp, bq, ap, aq = self._touch(spec)
             out.append({"symbol": spec.symbol, "bidPrice": bp, "bidQty": bq, "askPrice": ap, "askQty": aq})
         return out
 
-    def avg_price(self: "Exchange", symbol: str) -> dict:
-        spec = self._spec(symbol)
+    def avg_price(self, symbol: str) -> dict:
+        spec = spec_for(self._symbols, symbol)
         st = self._stats[symbol]
-        return {"mins": 5, "price": fmt(self._avg_price_value(spec)),
-                "closeTime": st.last_time or self.now_ms()}
+        return {"mins": 5, "price": fmt(self.avg_price_value(spec)),
+                "closeTime": st.last_time or self._now_ms()}
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from btx_tui.exchange.core import OrderRequest
+from btx_tui.exchange.state.trading import OrderRequest
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.params import (
+from btx_tui.exchange.http.params import (
     ORDER_TYPES,
     RESP_TYPES,
     SIDES,
@@ -22,7 +22,7 @@ from btx_tui.exchange.params import (
     tif_error,
     type_error,
 )
-from btx_tui.exchange.routes import TRADE, USER_DATA, Context, Endpoint, fixed
+from btx_tui.exchange.http.endpoints import TRADE, USER_DATA, Context, Endpoint, fixed
 
 
 def _tif_not_required() -> ApiError:
@@ -79,11 +79,11 @@ def order_request(p: Params) -> OrderRequest:
 
 
 def new_order(ctx: Context) -> Any:
-    return ctx.exchange.place_order(ctx.account_id, order_request(ctx.params))
+    return ctx.exchange.trading.place_order(ctx.account_id, order_request(ctx.params))
 
 
 def order_test(ctx: Context) -> Any:
-    ctx.exchange.place_order(ctx.account_id, order_request(ctx.params), test=True)
+    ctx.exchange.trading.place_order(ctx.account_id, order_request(ctx.params), test=True)
     return {}
 
 
@@ -97,23 +97,23 @@ def _order_ref(p: Params) -> tuple[str, int | None, str | None]:
 
 def get_order(ctx: Context) -> Any:
     symbol, order_id, orig = _order_ref(ctx.params)
-    return ctx.exchange.get_order(ctx.account_id, symbol, order_id, orig)
+    return ctx.exchange.orders.get_order(ctx.account_id, symbol, order_id, orig)
 
 
 def cancel_order(ctx: Context) -> Any:
     symbol, order_id, orig = _order_ref(ctx.params)
     new_id = ctx.params.client_id("newClientOrderId")
-    return ctx.exchange.cancel_order(ctx.account_id, symbol, order_id, orig, new_id)
+    return ctx.exchange.trading.cancel_order(ctx.account_id, symbol, order_id, orig, new_id)
 
 
 def cancel_open_orders(ctx: Context) -> Any:
     p = ctx.params
     p.require("symbol")
-    return ctx.exchange.cancel_open_orders(ctx.account_id, p.symbol())
+    return ctx.exchange.trading.cancel_open_orders(ctx.account_id, p.symbol())
 
 
 def open_orders(ctx: Context) -> Any:
-    return ctx.exchange.open_orders(ctx.account_id, ctx.params.symbol())
+    return ctx.exchange.orders.open_orders(ctx.account_id, ctx.params.symbol())
 
 
 def all_orders(ctx: Context) -> Any:
@@ -124,7 +124,7 @@ def all_orders(ctx: Context) -> Any:
     start = p.integer("startTime")
     end = p.integer("endTime")
     limit = p.limit(500, 1000)
-    return ctx.exchange.all_orders(ctx.account_id, symbol, order_id, start, end, limit)
+    return ctx.exchange.orders.all_orders(ctx.account_id, symbol, order_id, start, end, limit)
 
 
 def my_trades(ctx: Context) -> Any:
@@ -136,7 +136,7 @@ def my_trades(ctx: Context) -> Any:
     end = p.integer("endTime")
     from_id = p.integer("fromId")
     limit = p.limit(500, 1000)
-    return ctx.exchange.my_trades(ctx.account_id, symbol, order_id, start, end, from_id, limit)
+    return ctx.exchange.orders.my_trades(ctx.account_id, symbol, order_id, start, end, from_id, limit)
 
 
 def rate_limit_order(ctx: Context) -> Any:
@@ -151,11 +151,11 @@ def rate_limit_order(ctx: Context) -> Any:
 
 
 def account(ctx: Context) -> Any:
-    return ctx.exchange.account(ctx.account_id, ctx.params.boolean("omitZeroBalances"))
+    return ctx.exchange.accounts.account(ctx.account_id, ctx.params.boolean("omitZeroBalances"))
 
 
 def api_restrictions(ctx: Context) -> Any:
-    return ctx.exchange.api_restrictions(ctx.key)
+    return ctx.exchange.accounts.api_restrictions(ctx.key)
 
 
 def _open_orders_weight(params: Params) -> int:

@@ -3,7 +3,7 @@
 Each endpoint is data: method, path, security type, weight (a constant or a function of the
 parsed parameters) and a synchronous handler.  The app (``app.py``) owns the pipeline
 (body cap -> parse -> weight -> authenticate -> handler -> JSON), so handlers only validate
-their own parameters and call the ``Exchange`` facade.
+their own parameters and call one part of the ``Exchange`` (``ctx.exchange.trading``, ...).
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from btx_tui.exchange.params import Params
+from btx_tui.exchange.http.params import Params
+from btx_tui.exchange.http.ratelimit import RateLimiter
+from btx_tui.exchange.state.accounts import ApiKey
+from btx_tui.exchange.state.exchange import Exchange
 
 NONE, USER_DATA, TRADE, WITHDRAW = "NONE", "USER_DATA", "TRADE", "WITHDRAW"
 
@@ -23,15 +26,17 @@ PERMISSION = {USER_DATA: "READ", TRADE: "TRADE", WITHDRAW: "WITHDRAW"}
 class Context:
     """What a handler sees: the exchange, the parsed parameters and the caller's key."""
 
-    exchange: Any
+    exchange: Exchange
     params: Params
-    key: Any  # ApiKey | None (None on public endpoints)
+    key: ApiKey | None
+    """The caller's key (None on public endpoints)."""
     now_ms: int
-    limiter: Any  # RateLimiter
+    limiter: RateLimiter
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def account_id(self) -> int:
+        assert self.key is not None, "a signed endpoint's handler runs after authentication"
         return self.key.account_id
 
 

@@ -1,0 +1,44 @@
+"""Persistent sequence numbers (order, trade, aggregate, account, withdrawal ids; depth update ids).
+
+One part owns them so every id comes from one place and is written in the same transaction
+as the rows that use it: after a restart the next id continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+from .store import Store
+
+__all__ = ["Counters"]
+
+
+class Counters:
+    """Named integer counters, loaded from and flushed to the ``counters`` table."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.load()
+
+    def load(self) -> None:
+        """(Re)read every counter from the database, forgetting unwritten changes."""
+        self._values: dict[str, int] = self._store.counters()
+        self._dirty: set[str] = set()
+
+    def next(self, name: str) -> int:
+        """Advance ``name`` and return its new value (the first is 1)."""
+        value = self._values.get(name, 0) + 1
+        self._values[name] = value
+        self._dirty.add(name)
+        return value
+
+    def get(self, name: str) -> int:
+        """The current value of ``name`` (0 before its first ``next``)."""
+        return self._values.get(name, 0)
+
+    def snapshot(self) -> dict[str, int]:
+        return dict(self._values)
+
+    def flush(self) -> None:
+        """Write the counters changed since the last flush."""
+        for name in self._dirty:
+            self._store.set_counter(name, self._values[name])
+        self._dirty.clear()

@@ -1,0 +1,81 @@
+"""The paper exchange's invariants, checked across the parts (tests and soaks call it).
+
+Kept out of the parts because each invariant ties two of them together: the ledger's locked
+funds against what trading's open orders and the wallet's pending withdrawals reserve, the
+books against the open orders, the stored fills against the orders' executed quantities.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from .books import OrderBooks
+from .ledger import Ledger
+from .store import Store
+from .symbols import SymbolSpec
+from .trading import Trading, reservation
+from .transaction import Transaction
+from .wallet import Wallet
+
+__all__ = ["check_invariants"]
+
+
+def check_invariants(symbols: dict[str, SymbolSpec], ledger: Ledger, books: OrderBooks,
+                     trading: Trading, wallet: Wallet, store: Store, tx: Transaction) -> None:
+    """Raise AssertionError describing the first broken invariant.
+
+    Conservation per asset, no negative balance, locked == what open orders reserve
+    plus pending withdrawals, books == open orders, executedQty == Σ fills <= origQty,
+    client ids unique among open orders.
+    """
+    ledger.check_conservation()
+    open_rows = trading.open_by_id
+    client_ids = trading.client_order_index()
+    want: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    resting = {o.order_id: o for book in books.values() for o in book.orders()}
+    if set(resting) != set(open_rows):
+        raise AssertionError(f"book/open mismatch: {sorted(set(resting) ^ set(open_rows))}")
+    seen: set[tuple[int, str]] = set()
+    for oid, row in open_rows.items():
+        spec = symbols[row.symbol]
+        eng = resting[oid]
+        if (eng.filled, eng.qty, eng.price, eng.seq) != (row.filled_lots, row.qty_lots,
+                                                        row.price_ticks, row.seq):
+            raise AssertionError(f"order {oid} engine {eng} != stored {row}")
+        asset, amount = reservation(spec, row)
+        want[(row.account_id, asset)] += amount
+        key = (row.account_id, row.client_order_id)
+        if key in seen or client_ids.get(key) != oid:
+            raise AssertionError(f"client id index broken for {key}")
+        seen.add(key)
+    if len(client_ids) != len(open_rows):
+        raise AssertionError("stale client ids among open orders")
+    for w in wallet.pending.values():
+        want[(w.account_id, w.coin)] += w.amount + w.fee
+    for acct, assets in ledger.accounts.items():
+        for asset, bal in assets.items():
+            if bal.locked != want.get((acct, asset), Decimal(0)):
+                raise AssertionError(
+                    f"account {acct} {asset} locked {bal.locked} != reserved "
+                    f"{want.get((acct, asset), Decimal(0))}")
+    for (acct, asset), amount in want.items():
+        if amount and ledger.locked(acct, asset) != amount:
+            raise AssertionError(f"account {acct} {asset} reserved {amount} but not locked")
+    tx.sync()
+    for row in store.orders("is_open = 1 OR executed_qty != '0'"):
+        row = open_rows.get(row.order_id, row)
+        spec = symbols[row.symbol]
+        if row.executed_qty != spec.lots_to_qty(row.filled_lots):
+            raise AssertionError(f"order {row.order_id} executedQty != filled lots")
+        if row.orig_qty and row.executed_qty > row.orig_qty:
+            raise AssertionError(f"order {row.order_id} executedQty > origQty")
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    for t in store.trades():
+        sums[t.buyer_order_id] += t.qty
+        sums[t.seller_order_id] += t.qty
+    for row in store.orders():
+        row = open_rows.get(row.order_id, row)
+        if row.executed_qty != sums.get(row.order_id, Decimal(0)):
+            raise AssertionError(f"order {row.order_id} executedQty {row.executed_qty} "
+                                 f"!= Σ fills {sums.get(row.order_id)}")
