@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -26,6 +27,7 @@ from btx_tui.tui.router import FeedRouter
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
 from btx_tui.tui.session import Connection, MarketRules, connection_state, freshest_age_s
 from btx_tui.tui.trading import TradingActions
+from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
 from btx_tui.tui.widgets.status_bar import StatusInfo
 
@@ -87,6 +89,8 @@ class BtxApp(TradingActions, App[None]):
         """The order intent journal (None without a ``journal_path``: intents live in memory only)."""
         self._connection_state = "connecting"
         self._forms: list[str] = []
+        self.type_ahead = TypeAhead(self)
+        """Routes keys typed quickly one after another, each after the previous one settled."""
         self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
         if settings.keys:
             self.set_keymap(dict(settings.keys))
@@ -114,6 +118,11 @@ class BtxApp(TradingActions, App[None]):
         log.error("btx-tui crashed:\n%s", report)
         self._exit_renderables.append(Text(report))
         self._close_messages_no_wait()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self.type_ahead.hold(event):
+            return  # posted again once the keys before it have taken effect
+        await super().on_event(event)
 
     async def on_ready(self) -> None:
         self.client = self._client_factory(self.connection, self.settings)
