@@ -132,7 +132,7 @@ class FeedRunner:
                         self._wake_failing()
                     feed.last_ok = time.monotonic()
                     latency = (feed.last_ok - started) * 1000
-                    self.target.post_message(FeedUpdated(feed.name, data, key, latency))
+                    self.target.post_message(FeedUpdated(feed.name, data, key, latency, started))
             try:
                 await asyncio.wait_for(feed._wake.wait(), timeout=delay)
             except TimeoutError:
