@@ -25,7 +25,7 @@ from btx_tui.tui.feeds import Feed, FeedRunner
 from btx_tui.tui.messages import FeedFailed, FeedUpdated
 from btx_tui.tui.router import FeedRouter
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
-from btx_tui.tui.session import Connection, MarketRules, connection_state, freshest_age_s
+from btx_tui.tui.session import Connection, MarketRules, connection_state, freshest_age_s, overdue_feeds
 from btx_tui.tui.trading import TradingActions
 from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
@@ -192,6 +192,8 @@ class BtxApp(TradingActions, App[None]):
         add(Feed("prices", ui.prices_interval_s, self.router.fetch_prices))
         add(Feed("orders", ui.orders_interval_s, self.router.fetch_orders, signed))
         add(Feed("history", ui.history_interval_s, self.router.fetch_history, signed))
+        for feed in self.feeds.feeds.values():
+            feed.timeout_s = self.settings.exchange.timeout_s
 
     @property
     def ui_live(self) -> bool:
@@ -241,7 +243,21 @@ class BtxApp(TradingActions, App[None]):
 
     def refresh_status(self) -> None:
         if self.ui_live:
+            self._grey_out_silent()
+            self._watch_connection()
             self.dashboard.status_bar.show(self.status_info())
+
+    def _grey_out_silent(self) -> None:
+        """Mark the panes of feeds that neither answer nor fail (a hung exchange) as stale.
+
+        A failing feed is marked by its FeedFailed; a silent one only by the clock. The next
+        answer un-marks it (:meth:`FeedRouter.apply`).
+        """
+        if self.feeds.paused:
+            return
+        for feed in overdue_feeds(self.feeds.feeds.values()):
+            if feed.name not in self.router.stale:
+                self.router.mark_stale(feed.name)
 
     # -- selection ---------------------------------------------------------------------
 

@@ -238,6 +238,11 @@ class FeedRouter:
     def regroup(self) -> None:
         self._show_book()
 
+    @property
+    def stale(self) -> frozenset[str]:
+        """Feeds whose panes are greyed out until their next answer."""
+        return frozenset(self._stale)
+
     def mark_stale(self, feed: str) -> None:
         """Grey out what a failing feed shows, so old data is never mistaken for live."""
         self._stale.add(feed)
