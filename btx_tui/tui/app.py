@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -24,8 +25,9 @@ from btx_tui.tui.feeds import Feed, FeedRunner
 from btx_tui.tui.messages import FeedFailed, FeedUpdated
 from btx_tui.tui.router import FeedRouter
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
-from btx_tui.tui.session import Connection, MarketRules, connection_state, freshest_age_s
+from btx_tui.tui.session import Connection, MarketRules, connection_state, freshest_age_s, overdue_feeds
 from btx_tui.tui.trading import TradingActions
+from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
 from btx_tui.tui.widgets.status_bar import StatusInfo
 
@@ -93,6 +95,8 @@ class BtxApp(TradingActions, App[None]):
         """The order intent journal (None without a ``journal_path``: intents live in memory only)."""
         self._connection_state = "connecting"
         self._forms: list[str] = []
+        self.type_ahead = TypeAhead(self)
+        """Routes keys typed quickly one after another, each after the previous one settled."""
         self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
         if settings.keys:
             self.set_keymap(dict(settings.keys))
@@ -120,6 +124,11 @@ class BtxApp(TradingActions, App[None]):
         log.error("btx-tui crashed:\n%s", report)
         self._exit_renderables.append(Text(report))
         self._close_messages_no_wait()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self.type_ahead.hold(event):
+            return  # posted again once the keys before it have taken effect
+        await super().on_event(event)
 
     async def on_ready(self) -> None:
         self.client = self._client_factory(self.connection, self.settings)
@@ -189,6 +198,8 @@ class BtxApp(TradingActions, App[None]):
         add(Feed("prices", ui.prices_interval_s, self.router.fetch_prices))
         add(Feed("orders", ui.orders_interval_s, self.router.fetch_orders, signed))
         add(Feed("history", ui.history_interval_s, self.router.fetch_history, signed))
+        for feed in self.feeds.feeds.values():
+            feed.timeout_s = self.settings.exchange.timeout_s
 
     @property
     def ui_live(self) -> bool:
@@ -238,7 +249,21 @@ class BtxApp(TradingActions, App[None]):
 
     def refresh_status(self) -> None:
         if self.ui_live:
+            self._grey_out_silent()
+            self._watch_connection()
             self.dashboard.status_bar.show(self.status_info())
+
+    def _grey_out_silent(self) -> None:
+        """Mark the panes of feeds that neither answer nor fail (a hung exchange) as stale.
+
+        A failing feed is marked by its FeedFailed; a silent one only by the clock. The next
+        answer un-marks it (:meth:`FeedRouter.apply`).
+        """
+        if self.feeds.paused:
+            return
+        for feed in overdue_feeds(self.feeds.feeds.values()):
+            if feed.name not in self.router.stale:
+                self.router.mark_stale(feed.name)
 
     # -- selection ---------------------------------------------------------------------
 

@@ -46,11 +46,34 @@ class Feed:
     last_error: BaseException | None = None
     failing_since: float | None = None
     """``time.monotonic()`` of the first failure of the current streak (None when healthy)."""
+    timeout_s: float = 10.0
+    """The request timeout: how much longer than its interval an answer may take."""
+    fetching_since: float | None = None
+    """``time.monotonic()`` when the fetch in flight began (None between fetches)."""
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
         """Poll now instead of waiting out the interval (refresh, symbol change, after an order)."""
         self._wake.set()
+
+    def silence_s(self, now: float) -> float:
+        """Seconds without an answer that count against this feed (0 between fetches).
+
+        Measured from the last answer, but never from earlier than one interval before the
+        fetch in flight began: a pause or a backoff sleep is not the exchange's silence.
+        """
+        if self.fetching_since is None:
+            return 0.0
+        start = self.fetching_since - self.interval_s
+        return now - max(start, self.last_ok if self.last_ok is not None else start)
+
+    def overdue(self, now: float, timeouts: int = 1) -> bool:
+        """No answer for longer than the interval plus ``timeouts`` request timeouts.
+
+        A hung exchange never fails a request until the client gives up (retries included),
+        so silence, not only errors, must count against the connection.
+        """
+        return self.silence_s(now) > self.interval_s + timeouts * self.timeout_s
 
     def backoff_s(self) -> float:
         """Exponential backoff with jitter, capped at :data:`MAX_BACKOFF_S` for every feed.
@@ -109,12 +132,14 @@ class FeedRunner:
             feed._wake.clear()
             delay = feed.interval_s
             if feed.enabled():
-                started = time.monotonic()
+                started = feed.fetching_since = time.monotonic()
                 try:
                     key, data = await feed.fetch()
                 except asyncio.CancelledError:
+                    feed.fetching_since = None
                     raise
                 except Exception as exc:  # noqa: BLE001 - a feed must survive anything
+                    feed.fetching_since = None
                     feed.failures += 1
                     feed.last_error = exc
                     if feed.failing_since is None:
@@ -124,6 +149,7 @@ class FeedRunner:
                                 feed.name, type(exc).__name__, exc, delay)
                     self.target.post_message(FeedFailed(feed.name, exc, delay))
                 else:
+                    feed.fetching_since = None
                     recovered = feed.last_error is not None
                     feed.failures = 0
                     feed.last_error = None
@@ -132,7 +158,7 @@ class FeedRunner:
                         self._wake_failing()
                     feed.last_ok = time.monotonic()
                     latency = (feed.last_ok - started) * 1000
-                    self.target.post_message(FeedUpdated(feed.name, data, key, latency))
+                    self.target.post_message(FeedUpdated(feed.name, data, key, latency, started))
             try:
                 await asyncio.wait_for(feed._wake.wait(), timeout=delay)
             except TimeoutError:

@@ -21,14 +21,18 @@ class FeedUpdated(Message):
         key: what the data is about (the symbol, or symbol+interval), so data that arrives for a
             market the user has since left can be dropped.
         latency_ms: round trip of the request that fetched it.
+        started: ``time.monotonic()`` when the fetch began (None: unknown), so a snapshot taken
+            before something the app learned since (an order just placed) cannot erase it.
     """
 
-    def __init__(self, feed: str, data: Any, key: str = "", latency_ms: float | None = None) -> None:
+    def __init__(self, feed: str, data: Any, key: str = "", latency_ms: float | None = None,
+                 started: float | None = None) -> None:
         super().__init__()
         self.feed = feed
         self.data = data
         self.key = key
         self.latency_ms = latency_ms
+        self.started = started
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FeedUpdated) and message.feed == self.feed

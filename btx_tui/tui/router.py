@@ -8,13 +8,14 @@ since left is dropped, so a slow response never paints the wrong book.
 from __future__ import annotations
 
 import logging
+import time
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
 from btx_tui.api.market import book_view
 from btx_tui.api.models import Depth
 from btx_tui.api.preflight import snap_to_step
-from btx_tui.api.models_trading import Account, MyTrade, Order
+from btx_tui.api.models_trading import Account, MyTrade, Order, OrderStatus
 from btx_tui.tui.fills import FillWatcher
 from btx_tui.tui.messages import FeedUpdated
 from btx_tui.tui.widgets.order_book import BookDisplay
@@ -34,6 +35,7 @@ PANES_OF = {"tickers": ("watchlist",), "book": ("book",), "trades": ("trades",),
             "account": ("balances",), "orders": ("account-tabs",), "history": ("account-tabs",)}
 """The panes each feed fills: greyed out (class ``-stale``) while that feed is failing."""
 """Feeds nothing but the dashboard's panes reads (held while a modal is open)."""
+OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 
 
 class FeedRouter:
@@ -48,6 +50,9 @@ class FeedRouter:
         self.fills = FillWatcher(app)
         self._stale: set[str] = set()
         self._held: dict[str, FeedUpdated] = {}
+        self._placed: dict[str, tuple[Order, float]] = {}
+        """Client order id → (open order as the placement answer had it, ``time.monotonic()``
+        when it was learned); kept until an open-orders poll started after that moment."""
 
     @property
     def client(self) -> Any:
@@ -145,10 +150,36 @@ class FeedRouter:
             self.app.dashboard.balances.update_balances(self.account.balances, self.prices)
 
     def _apply_orders(self, message: FeedUpdated) -> None:
-        orders: tuple[Order, ...] = message.data
+        orders: tuple[Order, ...] = self._with_placed(message.data, message.started)
         self.fills.check(self.open_orders, orders)
         self.open_orders = orders
         self.app.dashboard.open_orders.update_orders(orders, self.app.pending_intents(), self.steps)
+        self._show_book()
+
+    def _with_placed(self, orders: tuple[Order, ...], started: float | None) -> tuple[Order, ...]:
+        """``orders`` plus the placed orders a poll that started before their placement missed.
+
+        A snapshot started after an order was learned is the exchange's newer word: an order
+        it lacks has filled or been canceled, and is dropped like any other.
+        """
+        listed = {o.client_order_id for o in orders}
+        missed = []
+        for cid, (order, learned) in list(self._placed.items()):
+            if started is None or started >= learned:
+                del self._placed[cid]
+            elif cid not in listed:
+                missed.append(order)
+        return (*orders, *missed)
+
+    def order_placed(self, order: Order) -> None:
+        """Show an order the exchange just accepted at once, without waiting for a poll."""
+        if order.status not in OPEN_STATUSES:
+            return
+        if order.time is None:  # a placement answer stamps transactTime; the table sorts by time
+            order = order.model_copy(update={"time": order.transact_time})
+        self._placed[order.client_order_id] = (order, time.monotonic())
+        self.open_orders = (*(o for o in self.open_orders if o.client_order_id != order.client_order_id), order)
+        self.app.dashboard.open_orders.update_orders(self.open_orders, self.app.pending_intents(), self.steps)
         self._show_book()
 
     def _apply_history(self, message: FeedUpdated) -> None:
@@ -208,6 +239,11 @@ class FeedRouter:
 
     def regroup(self) -> None:
         self._show_book()
+
+    @property
+    def stale(self) -> frozenset[str]:
+        """Feeds whose panes are greyed out until their next answer."""
+        return frozenset(self._stale)
 
     def mark_stale(self, feed: str) -> None:
         """Grey out what a failing feed shows, so old data is never mistaken for live."""

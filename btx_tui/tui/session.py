@@ -63,8 +63,26 @@ def short_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def connection_state(feeds: Iterable[Feed], paused: bool, started: bool) -> tuple[str, str]:
-    """``(state, last error)`` from the feeds: live, degraded, down, paused or connecting."""
+NO_ANSWER = "no answer"
+"""The status bar's reason while feeds wait on an exchange that neither answers nor fails."""
+
+
+def overdue_feeds(feeds: Iterable[Feed], now: float | None = None) -> list[Feed]:
+    """Enabled feeds without an answer for longer than their interval plus their timeout."""
+    now = time.monotonic() if now is None else now
+    return [f for f in feeds if f.enabled() and f.last_error is None and f.overdue(now)]
+
+
+def connection_state(feeds: Iterable[Feed], paused: bool, started: bool,
+                     now: float | None = None) -> tuple[str, str]:
+    """``(state, last error)`` from the feeds: live, degraded, down, paused or connecting.
+
+    A feed failing, or silent for longer than its interval plus its timeout (a hung exchange
+    fails nothing until the client gives up), makes the connection degraded; down when
+    nothing at all has answered since, or a feed has been silent for another timeout while
+    no other feed answered either.
+    """
+    now = time.monotonic() if now is None else now
     active = [f for f in feeds if f.enabled()]
     failing = [f for f in active if f.last_error is not None]
     error = short_error(failing[0].last_error) if failing else ""  # type: ignore[arg-type]
@@ -72,6 +90,13 @@ def connection_state(feeds: Iterable[Feed], paused: bool, started: bool) -> tupl
         return "paused", error
     if not started or not active:
         return ("down", error) if failing else ("connecting", "")
+    silent = overdue_feeds(active, now)
+    if silent and not failing:
+        hung = [f for f in silent if f.overdue(now, timeouts=2)]
+        latest_ok = max((f.last_ok for f in active if f.last_ok is not None), default=None)
+        if hung and (latest_ok is None or now - latest_ok > min(f.interval_s + 2 * f.timeout_s for f in hung)):
+            return "down", NO_ANSWER
+        return "degraded", NO_ANSWER
     if failing:
         # Down: nothing at all has succeeded since the current failures began (feeds with
         # long intervals may not have tried yet, so "every feed failed" would be too slow).

@@ -178,6 +178,8 @@ class TradingActions:
         if not self.ui_live:
             return
         self._pending.pop(result.client_order_id, None)
+        if result.outcome is Outcome.ACCEPTED and result.order is not None:
+            self.router.order_placed(result.order)  # the answer holds the order: show it now
         self.show_pending()
         self.feeds.wake("orders", "account", "history", "book")
         if result.outcome is Outcome.ACCEPTED and result.order is not None:

@@ -46,6 +46,33 @@ def test_down_when_nothing_succeeded_since_the_failures_began() -> None:
     assert connection_state(feeds, False, True) == ("down", "exchange unreachable")
 
 
+def silent(name: str, *, ok_ago: float, fetching_for: float, timeout_s: float = 2.0) -> Feed:
+    """A feed whose fetch has been in flight ``fetching_for`` s (a hung exchange)."""
+    f = feed(name, ok_ago=ok_ago)
+    f.timeout_s = timeout_s
+    f.fetching_since = time.monotonic() - fetching_for
+    return f
+
+
+def test_silence_longer_than_interval_plus_timeout_is_degraded_then_down() -> None:
+    # interval 1 s + timeout 2 s: 2.5 s without an answer is still fine
+    assert connection_state([silent("a", ok_ago=2.5, fetching_for=1.5), feed("b", ok_ago=0.5)],
+                            False, True) == ("live", "")
+    assert connection_state([silent("a", ok_ago=4, fetching_for=3), feed("b", ok_ago=0.5)],
+                            False, True) == ("degraded", "no answer")
+    # silent for interval + 2 timeouts, and nothing else answered meanwhile: down
+    assert connection_state([silent("a", ok_ago=6, fetching_for=5), silent("b", ok_ago=5.5, fetching_for=4)],
+                            False, True) == ("down", "no answer")
+    # ... but another feed still answering keeps it degraded
+    assert connection_state([silent("a", ok_ago=6, fetching_for=5), feed("b", ok_ago=0.5)],
+                            False, True)[0] == "degraded"
+
+
+def test_a_pause_or_backoff_before_a_fetch_is_not_silence() -> None:
+    # last answer 60 s ago (paused meanwhile), the fetch began 1 s ago: not overdue
+    assert connection_state([silent("a", ok_ago=60, fetching_for=1)], False, True) == ("live", "")
+
+
 def test_paused_and_connecting() -> None:
     assert connection_state([feed("a", ok_ago=1)], True, True)[0] == "paused"
     assert connection_state([feed("a")], False, True)[0] == "connecting"
