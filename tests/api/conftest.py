@@ -1,6 +1,6 @@
 """Helpers for the service-layer tests against the real paper exchange.
 
-``FaultTransport`` wraps the REAL transport (the client's own ``LeanTransport`` by default)
+``FaultTransport`` wraps the REAL transport (the client's own aiohttp one by default)
 and injects faults *around* real requests ("forward to the server, then reset the
 connection"), so the exchange really executes what it receives and the test can prove what
 exists afterwards.
@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from btx_tui.api import BtxClient, ResolvePolicy, RetryPolicy
-from btx_tui.api.transport import LeanTransport
+from btx_tui.api.http import default_transport
 
 #: Fast retries so the suite stays short (never asserted on).
 FAST_RETRY = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05)
@@ -33,7 +33,7 @@ class FaultTransport(httpx.AsyncBaseTransport):
     """Forward to the real transport; ``plan(request)`` picks a fault for each request."""
 
     plan: Callable[[httpx.Request], str] = lambda request: PASS
-    inner: httpx.AsyncBaseTransport = field(default_factory=LeanTransport)
+    inner: httpx.AsyncBaseTransport = field(default_factory=default_transport)
     seen: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, method: str, path: str) -> int:
