@@ -58,6 +58,13 @@ class ExchangeSettings(_Section):
     """How long after its timestamp a signed request stays valid, in milliseconds (max 60000)."""
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     """HTTP timeout for one request, in seconds."""
+    proxy: AnyHttpUrl | None = None
+    """Forward proxy for every request, e.g. ``http://proxy.example:3128``. Unset: the
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables decide (note that
+    they proxy the local paper exchange too unless ``NO_PROXY`` names ``127.0.0.1``)."""
+    ca_bundle: Path | None = None
+    """A PEM file of extra certificate authorities to trust, on top of the system trust store
+    (e.g. a company CA that re-signs TLS at a proxy)."""
 
     @property
     def is_paper(self) -> bool:
