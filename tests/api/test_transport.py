@@ -220,7 +220,10 @@ class ThreadServer:
 
     def _run(self) -> None:
         for n in range(2):
-            conn, _ = self.listener.accept()
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # stop() closed the listener: no second connection came
+                return
             self.received.append(conn.recv(65536))
             conn.sendall(OK)
             if n == 0:
