@@ -76,8 +76,8 @@ class ExchangeSettings(_Section):
     """HTTP timeout for one request, in seconds."""
     proxy: AnyHttpUrl | None = None
     """Forward proxy for every request, e.g. ``http://proxy.example:3128``. Unset: the
-    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables decide (note that
-    they proxy the local paper exchange too unless ``NO_PROXY`` names ``127.0.0.1``)."""
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables decide (paper mode
+    ignores them: the bundled exchange is on loopback)."""
     ca_bundle: FilePath | None = None
     """A PEM file of extra certificate authorities to trust, on top of the system trust store
     (e.g. a company CA that re-signs TLS at a proxy)."""

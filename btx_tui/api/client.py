@@ -103,6 +103,8 @@ class BtxClient:
         proxy: forward proxy URL; wins over ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``,
             which are honoured when it is None.
         ca_bundle: a PEM file of extra trusted CAs (the system trust store is always used).
+        trust_env: read the proxy environment variables (False for the bundled paper exchange,
+            which the app starts on loopback itself: a proxy could not reach it).
         retry: backoff for retryable operations.
         clock: the server clock (injectable to skew the local clock in tests).
         budget: the weight budget (injectable for tests).
@@ -122,11 +124,12 @@ class BtxClient:
         budget: RateBudget | None = None,
         proxy: str | None = None,
         ca_bundle: str | os.PathLike[str] | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._rest = RestSession(base_url, api_key, api_secret, recv_window_ms=recv_window_ms,
                                  timeout_s=timeout_s, transport=transport, retry=retry,
                                  budget=budget, clock=clock,
-                                 http=HttpSettings(proxy=proxy, ca_bundle=ca_bundle))
+                                 http=HttpSettings(proxy=proxy, ca_bundle=ca_bundle, trust_env=trust_env))
 
     def __repr__(self) -> str:
         return f"BtxClient({self._rest!r})"

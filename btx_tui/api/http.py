@@ -9,8 +9,9 @@ request of the aiohttp one; neither is hand-written here.
 What this module decides, in one place:
 
 - **Proxies.** ``trust_env``: ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` and ``NO_PROXY``
-  are honoured exactly as httpx reads them. httpx does *not* exempt loopback by itself: a
-  local paper exchange is proxied too unless ``NO_PROXY`` names it (``localhost,127.0.0.1``).
+  are honoured exactly as httpx reads them. httpx does *not* exempt loopback by itself: an
+  exchange on loopback is proxied too unless ``NO_PROXY`` names it (``localhost,127.0.0.1``);
+  the dashboard turns ``trust_env`` off for the bundled paper exchange it started itself.
   The ``proxy`` config key, when set, wins over the environment (and ``NO_PROXY``).
 - **TLS.** The operating system's trust store through ``truststore`` (so a company CA
   installed on the machine — e.g. for a TLS-inspecting proxy — is trusted the way the browser

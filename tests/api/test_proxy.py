@@ -62,6 +62,26 @@ async def test_dashboard_client_factory_goes_through_the_proxy(
     assert f"GET {_authority(paper_exchange.base_url)}/api/v3/account" in log
 
 
+async def test_the_bundled_paper_exchange_is_never_reached_through_a_proxy(
+        monkeypatch: pytest.MonkeyPatch, paper_exchange) -> None:
+    # A proxy from the shell (say a company one) cannot reach the loopback exchange the app
+    # started itself, so paper mode ignores the proxy variables (a configured `proxy` key
+    # would still apply).
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    key, secret = paper_exchange.key("full")
+    paper = Connection(paper_exchange.base_url, key, SecretStr(secret), paper=True)
+    async with default_client(paper, Settings()) as client:
+        assert (await client.account()).balances
+    configured = Connection(paper_exchange.base_url, key, SecretStr(secret))
+    async with default_client(configured, Settings()) as client:
+        with pytest.raises(NetworkError) as err:
+            await client.account()
+        assert not err.value.maybe_sent  # the dead proxy: nothing was sent
+
+
 async def test_no_proxy_names_loopback_and_the_proxy_sees_nothing(
         monkeypatch: pytest.MonkeyPatch, forward_proxy, make_client) -> None:
     monkeypatch.setenv("HTTP_PROXY", forward_proxy.url)
