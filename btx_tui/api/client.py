@@ -50,7 +50,7 @@ from .models_trading import (
 )
 from .ratebudget import BudgetSnapshot, RateBudget
 from .rest import Op, RestSession, RetryPolicy
-from .signing import encode_symbols, params
+from .signing import Signer, encode_symbols, params
 
 __all__ = ["BtxClient"]
 
@@ -95,7 +95,9 @@ class BtxClient:
     Args:
         base_url: ``http(s)://host:port`` of the exchange.
         api_key: the key sent as ``X-MBX-APIKEY``; None for public data only.
-        api_secret: the signing secret; kept as ``SecretStr`` and never logged or shown.
+        api_secret: the HMAC signing secret (a ``SecretStr``, never logged or shown), or a
+            :class:`~btx_tui.api.signing.Signer` for an Ed25519/RSA key
+            (:func:`~btx_tui.api.signing.load_private_key`).
         recv_window_ms: ``recvWindow`` sent with signed requests.
         timeout_s: per-request timeout (connect is capped at 5 s).
         transport: an httpx transport replacing the default (aiohttp's) — for fault-injection
@@ -114,7 +116,7 @@ class BtxClient:
         self,
         base_url: str,
         api_key: str | None = None,
-        api_secret: SecretStr | None = None,
+        api_secret: SecretStr | Signer | None = None,
         *,
         recv_window_ms: int = 5000,
         timeout_s: float = 10.0,

@@ -54,7 +54,7 @@ from .errors import (
 )
 from .http import TRANSPORT_ERRORS, HttpSettings, is_timeout, maybe_sent, open_http_client
 from .ratebudget import RateBudget, request_weight
-from .signing import encode_params, sign
+from .signing import HmacSigner, Signer, encode_params
 
 __all__ = ["Op", "Reply", "RestSession", "RetryPolicy"]
 
@@ -129,7 +129,7 @@ class RestSession:
         self,
         base_url: str,
         api_key: str | None,
-        api_secret: SecretStr | None,
+        api_secret: SecretStr | Signer | None,
         *,
         recv_window_ms: int = 5000,
         timeout_s: float = 10.0,
@@ -139,13 +139,15 @@ class RestSession:
         clock: ServerClock | None = None,
         http: HttpSettings | None = None,
     ) -> None:
-        if api_secret is not None and not isinstance(api_secret, SecretStr):
-            raise TypeError("api_secret must be a pydantic SecretStr")
+        if isinstance(api_secret, SecretStr):
+            api_secret = HmacSigner(api_secret)
+        elif api_secret is not None and not callable(getattr(api_secret, "sign", None)):
+            raise TypeError("api_secret must be a pydantic SecretStr or a Signer")
         if not 0 < recv_window_ms <= 60000:
             raise ValueError("recv_window_ms must be in 1..60000")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
-        self._secret = api_secret
+        self._signer: Signer | None = api_secret
         self.recv_window_ms = recv_window_ms
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
@@ -166,7 +168,7 @@ class RestSession:
 
     @property
     def can_sign(self) -> bool:
-        return bool(self.api_key) and self._secret is not None
+        return bool(self.api_key) and self._signer is not None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -219,10 +221,10 @@ class RestSession:
         generation = self.clock.generation
         query = encode_params(params)
         if signed:
-            assert self._secret is not None
+            assert self._signer is not None
             stamp = f"recvWindow={self.recv_window_ms}&timestamp={self.clock.now_ms()}"
             query = f"{query}&{stamp}" if query else stamp
-            query = f"{query}&signature={sign(self._secret, query)}"
+            query = f"{query}&signature={self._signer.sign(query)}"
         try:
             return self._parse(await self._send(method, path, query, signed))
         except TimestampError as exc:

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS accounts (
     label TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS api_keys (
     api_key TEXT PRIMARY KEY, secret TEXT NOT NULL, account_id INTEGER NOT NULL,
-    permissions TEXT NOT NULL, created_ms INTEGER NOT NULL, name TEXT NOT NULL DEFAULT '');
+    permissions TEXT NOT NULL, created_ms INTEGER NOT NULL, name TEXT NOT NULL DEFAULT '',
+    key_type TEXT NOT NULL DEFAULT 'HMAC', public_key TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS balances (
     account_id INTEGER NOT NULL, asset TEXT NOT NULL, free TEXT NOT NULL, locked TEXT NOT NULL,
     PRIMARY KEY (account_id, asset));
@@ -187,12 +188,21 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._migrate()
         self._insert_sql = {
             cls: "INSERT OR REPLACE INTO {} ({}) VALUES ({})".format(
                 table, ", ".join(_COLS[cls]), ", ".join("?" * len(_COLS[cls])))
             for cls, table in ((OrderRow, "orders"), (TradeRow, "trades"),
                                (WithdrawalRow, "withdrawals"), (KlineRow, "kline_1m"))
         }
+
+    def _migrate(self) -> None:
+        """Bring a database written by an older version up to this schema (idempotent)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(api_keys)")}
+        if "key_type" not in columns:  # before Ed25519/RSA keys: every key was HMAC
+            self.db.execute("ALTER TABLE api_keys ADD COLUMN key_type TEXT NOT NULL DEFAULT 'HMAC'")
+        if "public_key" not in columns:
+            self.db.execute("ALTER TABLE api_keys ADD COLUMN public_key TEXT NOT NULL DEFAULT ''")
 
     @classmethod
     def open(cls, data_dir: Path) -> "Store":
@@ -238,9 +248,11 @@ class Store:
         self.db.execute("UPDATE accounts SET update_ms = ? WHERE id = ?", (update_ms, account_id))
 
     def put_key(self, api_key: str, secret: str, account_id: int, permissions: str,
-                created_ms: int, name: str) -> None:
-        self.db.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?)",
-                        (api_key, secret, account_id, permissions, created_ms, name))
+                created_ms: int, name: str, key_type: str = "HMAC", public_key: str = "") -> None:
+        self.db.execute("INSERT INTO api_keys (api_key, secret, account_id, permissions, created_ms,"
+                        " name, key_type, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (api_key, secret, account_id, permissions, created_ms, name, key_type,
+                         public_key))
 
     def put_balances(self, rows: list[tuple[int, str, Decimal, Decimal]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO balances VALUES (?, ?, ?, ?)",
@@ -258,10 +270,15 @@ class Store:
     def accounts(self) -> list[tuple[int, int, int, str]]:
         return list(self.db.execute("SELECT id, created_ms, update_ms, label FROM accounts ORDER BY id"))
 
-    def keys(self) -> list[tuple[str, str, int, str, int, str]]:
-        return list(self.db.execute(
-            "SELECT api_key, secret, account_id, permissions, created_ms, name FROM api_keys"
-            " ORDER BY rowid"))
+    _KEY_COLUMNS = "api_key, secret, account_id, permissions, created_ms, name, key_type, public_key"
+
+    def keys(self) -> list[tuple[str, str, int, str, int, str, str, str]]:
+        return list(self.db.execute(f"SELECT {self._KEY_COLUMNS} FROM api_keys ORDER BY rowid"))
+
+    def key_row(self, api_key: str) -> tuple[str, str, int, str, int, str, str, str] | None:
+        """One key's row, read now (a key another process registered since we loaded)."""
+        return self.db.execute(f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE api_key = ?",
+                               (api_key,)).fetchone()
 
     def balances(self) -> Iterator[tuple[int, str, Decimal, Decimal]]:
         for a, s, f, l in self.db.execute("SELECT account_id, asset, free, locked FROM balances"):
