@@ -105,9 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Print where the config, data and log files live.")
     _add_common(path, suppress=True)
     setsec = cfg_sub.add_parser(
-        "set-secret", help="store the API secret in the OS keyring",
+        "set-secret", help="store the API secret (or a private key's passphrase) in the OS keyring",
         description="Store the API secret for the configured API key in the OS keyring. The secret "
-        "is read from a hidden prompt, or from standard input when it is not a terminal.")
+        "is read from a hidden prompt, or from standard input when it is not a terminal. With "
+        "--passphrase, store the passphrase of the encrypted private_key_file instead.")
+    setsec.add_argument("--passphrase", action="store_true",
+                        help="store the passphrase of the Ed25519/RSA private key file")
     _add_common(setsec, suppress=True)
     return parser
 
@@ -194,7 +197,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         loaded = load_config(args.config, flags=flags_from(args))
         if args.config_command == "show":
             return _config_show(loaded)
-        return _config_set_secret(loaded)
+        return _config_set_secret(loaded, passphrase=args.passphrase)
     loaded = load_config(args.config, flags=flags_from(args))
     from btx_tui.launch import run_dashboard
 
@@ -266,20 +269,21 @@ def _config_show(loaded: LoadedConfig) -> int:
     return 0
 
 
-def _config_set_secret(loaded: LoadedConfig) -> int:
+def _config_set_secret(loaded: LoadedConfig, *, passphrase: bool = False) -> int:
     api_key = loaded.settings.exchange.api_key
     if api_key is None:
         raise ConfigError(
             "No API key is configured: set [exchange] api_key in "
             f"{loaded.path} or BTX_API_KEY first; the secret is stored under that key."
         )
+    what = "private key passphrase" if passphrase else "API secret"
     if sys.stdin.isatty():
-        secret = getpass.getpass("API secret (input hidden): ")
+        secret = getpass.getpass(f"{what[0].upper()}{what[1:]} (input hidden): ")
     else:
         secret = sys.stdin.readline()
-    secret = secret.strip()
+    secret = secret.rstrip("\r\n") if passphrase else secret.strip()
     if not secret:
         raise ConfigError("No secret given; nothing stored.")
-    store_secret_in_keyring(api_key.get_secret_value(), secret)
-    print("Stored the API secret in the OS keyring for the configured API key.")
+    store_secret_in_keyring(api_key.get_secret_value(), secret, passphrase=passphrase)
+    print(f"Stored the {what} in the OS keyring for the configured API key.")
     return 0

@@ -48,11 +48,21 @@ from .errors import (
     BtxError,
     NetworkError,
     OutcomeUnknown,
+    ProxyFailure,
     RateLimited,
     TimestampError,
+    TlsError,
     error_from_response,
 )
-from .http import TRANSPORT_ERRORS, HttpSettings, is_timeout, maybe_sent, open_http_client
+from .http import (
+    TRANSPORT_ERRORS,
+    HttpSettings,
+    is_timeout,
+    maybe_sent,
+    open_http_client,
+    proxy_problem,
+    tls_problem,
+)
 from .ratebudget import RateBudget, request_weight
 from .signing import HmacSigner, Signer, encode_params
 
@@ -98,6 +108,15 @@ class Reply:
 
 
 def _network_error(exc: BaseException, timeout_s: float) -> NetworkError:
+    proxy = proxy_problem(exc)
+    if proxy is not None:
+        short, message, status = proxy
+        return ProxyFailure(message, short=short, http_status=status)
+    tls = tls_problem(exc)
+    if tls is not None:
+        reason, detail = tls
+        return TlsError(f"{reason} ({detail}); the request was not sent. Trust the exchange's CA "
+                        "with ca_bundle, or fix base_url's host name", reason=reason)
     if not maybe_sent(exc):
         if is_timeout(exc):
             return NetworkError(f"Could not connect to the exchange within {timeout_s:g} s", maybe_sent=False)
@@ -184,7 +203,10 @@ class RestSession:
             response = await self.http.send(request)
         except TRANSPORT_ERRORS as exc:
             log.debug("%s %s failed: %s", method, path, type(exc).__name__)
-            raise _network_error(exc, self.timeout_s) from exc
+            error = _network_error(exc, self.timeout_s)
+            if isinstance(error, TlsError | ProxyFailure):
+                log.warning("%s %s: %s", method, path, error)
+            raise error from exc
         self.last_latency_ms = (time.monotonic() - started) * 1000
         self.budget.observe(response.headers)
         if log.isEnabledFor(logging.DEBUG):

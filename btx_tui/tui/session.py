@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from btx_tui.api.errors import BtxError, NetworkError
 from btx_tui.api.models import ExchangeInfo, SymbolInfo
+from btx_tui.api.signing import Signer
 from btx_tui.tui.feeds import Feed
 
 
@@ -24,7 +25,8 @@ class Connection:
 
     base_url: str
     api_key: str | None
-    api_secret: SecretStr | None = field(repr=False, default=None)
+    api_secret: SecretStr | Signer | None = field(repr=False, default=None)
+    """The HMAC secret, or the Signer of an Ed25519/RSA private key."""
     paper: bool = False
 
     @property
@@ -55,7 +57,7 @@ class MarketRules:
 def short_error(exc: BaseException) -> str:
     """A few words for the status bar."""
     if isinstance(exc, NetworkError):
-        return "exchange unreachable"
+        return exc.short
     if isinstance(exc, BtxError):
         code = f" {exc.code}" if exc.code is not None else ""
         status = f"HTTP {exc.http_status}" if exc.http_status is not None else exc.title
