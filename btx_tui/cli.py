@@ -93,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated READ,TRADE,WITHDRAW (READ is always granted; default READ,TRADE)")
     add.add_argument("--account", type=int, default=None, metavar="ID", help="account id (default: the demo account)")
     add.add_argument("--name", default="", help="a label for the key")
+    dep = ex_sub.add_parser(
+        "deposit", help="credit a deposit (as if it arrived on chain)",
+        description="Credit a deposit on the paper exchange: to --address (one the exchange generated "
+        "for GET /sapi/v1/capital/deposit/address), or to --account's (default: the demo account's) "
+        "address for --coin on --network. Works whether or not an exchange runs on the data "
+        "directory. Prints the deposit-history entry as JSON.")
+    dep.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                     help=f"the exchange's data directory (default: {paths.paper_data_dir()})")
+    dep.add_argument("--amount", required=True, type=_positive_decimal, help="amount, e.g. 150.5")
+    dep.add_argument("--coin", type=str.upper, default=None, help="coin, e.g. USDT")
+    dep.add_argument("--network", type=str.upper, default=None, help="network (default: the coin's default)")
+    dep.add_argument("--address", default=None, help="a deposit address the exchange generated")
+    dep.add_argument("--account", type=int, default=None, metavar="ID", help="account id (default: demo)")
 
     cfg = sub.add_parser("config", help="inspect or edit the configuration",
                          description="Inspect or edit btx-tui's configuration.")
@@ -190,6 +203,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "exchange":
         if getattr(args, "exchange_command", None) == "keys":
             return _exchange_keys_add(args)
+        if getattr(args, "exchange_command", None) == "deposit":
+            return _exchange_deposit(args)
         return _run_exchange(args)
     if args.command == "config":
         if args.config_command == "path":
@@ -224,6 +239,36 @@ def _run_exchange(args: argparse.Namespace) -> int:
                faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token or _env_admin_token(),
                weight_limit=args.weight_limit, weight_window_s=args.weight_window,
                tls_cert=args.tls_cert, tls_key=args.tls_key)
+
+
+def _positive_decimal(text: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(0)
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive amount like 150.5, got {text!r}")
+    return value
+
+
+def _exchange_deposit(args: argparse.Namespace) -> int:
+    import json
+
+    from btx_tui.exchange.deposit_admin import DepositError, deposit
+
+    if args.address is None and args.coin is None:
+        print("btx-tui exchange deposit: give --address, or --coin", file=sys.stderr)
+        return 2
+    try:
+        entry = deposit(args.data_dir or paths.paper_data_dir(), args.amount, coin=args.coin,
+                        network=args.network, address=args.address, account=args.account)
+    except DepositError as exc:
+        print(f"btx-tui exchange deposit: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(entry))
+    return 0
 
 
 def _exchange_keys_add(args: argparse.Namespace) -> int:

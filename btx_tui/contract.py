@@ -58,3 +58,14 @@ def used_weight_header(seconds: int = 60) -> str:
     """
     interval, num = weight_interval(seconds)
     return f"x-mbx-used-weight-{num}{_INTERVAL_LETTER[interval]}"
+
+
+def per_symbol_ticker_weight(symbols: int) -> int:
+    """``GET /api/v3/ticker`` (rolling window) and ``/api/v3/ticker/tradingDay``: 4 per symbol,
+    capped at 200 once more than 50 symbols are asked for."""
+    return 200 if symbols > 50 else 4 * max(1, symbols)
+
+
+def prevented_matches_weight(by_prevented_match_id: bool) -> int:
+    """``GET /api/v3/myPreventedMatches``: 2 by ``preventedMatchId``, else 20."""
+    return 2 if by_prevented_match_id else 20

@@ -29,6 +29,8 @@ from .errors import (
 )
 from .models import *  # noqa: F403
 from .models import __all__ as _models_all
+from .models_account import *  # noqa: F403
+from .models_account import __all__ as _account_all
 from .models_trading import *  # noqa: F403
 from .models_trading import __all__ as _trading_all
 from .orders import (
@@ -83,4 +85,5 @@ __all__ = [
     "round_quantity",
     *_models_all,
     *_trading_all,
+    *_account_all,
 ]

@@ -22,7 +22,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from btx_tui.contract import depth_weight, ticker_24hr_weight, used_weight_header
+from btx_tui.contract import (
+    depth_weight,
+    per_symbol_ticker_weight,
+    prevented_matches_weight,
+    ticker_24hr_weight,
+    used_weight_header,
+)
 
 __all__ = ["BudgetSnapshot", "RateBudget", "request_weight"]
 
@@ -56,6 +62,12 @@ def request_weight(method: str, path: str, params: Sequence[tuple[str, str]] | M
         return 4 if method == "GET" else 1
     if path == "/api/v3/myTrades":
         return 5 if "orderId" in p else 20
+    if path in ("/api/v3/ticker", "/api/v3/ticker/tradingDay"):
+        return per_symbol_ticker_weight(1 if "symbol" in p else (_count_symbols(p) or 1))
+    if path == "/api/v3/myPreventedMatches":
+        return prevented_matches_weight("preventedMatchId" in p)
+    if path == "/api/v3/order/test" and p.get("computeCommissionRates") == "true":
+        return 20
     fixed = {
         "/api/v3/ping": 1,
         "/api/v3/time": 1,
@@ -68,6 +80,10 @@ def request_weight(method: str, path: str, params: Sequence[tuple[str, str]] | M
         "/api/v3/allOrders": 20,
         "/api/v3/account": 20,
         "/api/v3/rateLimit/order": 40,
+        "/api/v3/uiKlines": 2,
+        "/api/v3/historicalTrades": 25,
+        "/api/v3/account/commission": 20,
+        "/sapi/v1/capital/deposit/address": 10,
     }
     return fixed.get(path, 1)
 

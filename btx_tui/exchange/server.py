@@ -150,6 +150,21 @@ def write_demo_keys(data_dir: Path, keys: list[dict]) -> Path:
     return path
 
 
+def write_admin_token(data_dir: Path, token: str | None) -> Path:
+    """``DATA_DIR/admin-token`` (0600): the admin endpoints' token (``/admin/deposit``) for the
+    owner of the data directory — the given ``--admin-token``, else a fresh random one."""
+    import secrets
+
+    from btx_tui.exchange.state.deposits import ADMIN_TOKEN_FILE
+
+    path = data_dir / ADMIN_TOKEN_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write((token or secrets.token_urlsafe(32)) + "\n")
+    return path
+
+
 def demo_key_entries(data_dir: Path, exchange: Any) -> list[dict]:
     """The demo keys for ``demo-keys.json``: the HMAC keys and the Ed25519 key with the path
     of its private key file (made on first start, beside ``demo-keys.json``, 0600)."""
@@ -249,6 +264,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
     exchange = Exchange.open(data_dir)
     try:
         write_demo_keys(data_dir, demo_key_entries(data_dir, exchange))
+        write_admin_token(data_dir, admin_token)
         try:
             sock = bind_socket(host, port)
         except OSError as exc:

@@ -154,6 +154,7 @@ class ExchangeApp:
 
         api_key: bytes | None = None
         content_length: bytes | None = None
+        admin_token: bytes | None = None
         header_bytes = 0
         for name, value in scope["headers"]:
             header_bytes += len(value)
@@ -161,6 +162,8 @@ class ExchangeApp:
                 api_key = value
             elif name == b"content-length":
                 content_length = value
+            elif name == b"x-btx-admin-token":
+                admin_token = value
 
         query: bytes = scope.get("query_string", b"")
         try:
@@ -180,7 +183,8 @@ class ExchangeApp:
         if endpoint.security != NONE:
             signed_now = now if plan is None else now + plan.skew_ms
             key = authenticate(self.exchange.accounts, api_key, params, PERMISSION[endpoint.security], signed_now)
-        ctx = Context(self.exchange, params, key, now, limiter)
+        ctx = Context(self.exchange, params, key, now, limiter, client_ip=ip,
+                      headers={"x-btx-admin-token": admin_token.decode("latin-1")} if admin_token else {})
         if plan is not None:
             await plan.before_handler()
         if endpoint.places_order:

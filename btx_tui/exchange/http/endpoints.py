@@ -33,6 +33,8 @@ class Context:
     now_ms: int
     limiter: RateLimiter
     headers: dict[str, str] = field(default_factory=dict)
+    client_ip: str = ""
+    """The caller's address (the admin endpoints answer loopback only)."""
 
     @property
     def account_id(self) -> int:

@@ -12,6 +12,7 @@ from btx_tui.contract import depth_weight, ticker_24hr_weight
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.http.params import INTERVALS, Params
 from btx_tui.exchange.http.endpoints import NONE, Context, Endpoint, fixed, safe_int
+from btx_tui.exchange.state.market_data import mini_ticker
 
 
 def _symbol_count(params: Params) -> int | None:
@@ -106,7 +107,21 @@ def _interval_error() -> ApiError:
 
 def ticker_24hr(ctx: Context) -> Any:
     p = ctx.params
-    return _one_or_many(p, ctx.exchange.market_data.ticker_24hr(p.symbol_list()))
+    symbols = p.symbol_list()
+    rows = ctx.exchange.market_data.ticker_24hr(symbols)
+    if p.enum("type", frozenset({"FULL", "MINI"})) == "MINI":
+        rows = [mini_ticker(row) for row in rows]
+    return _one_or_many(p, rows)
+
+
+def historical_trades(ctx: Context) -> Any:
+    """Older trades from ``fromId`` on (oldest first), else the most recent; as ``trades``."""
+    p = ctx.params
+    p.require("symbol")
+    symbol = p.symbol()
+    limit = p.limit(500, 1000)
+    from_id = p.integer("fromId")
+    return ctx.exchange.market_data.historical_trades(symbol, limit, from_id)
 
 
 def ticker_price(ctx: Context) -> Any:
@@ -131,6 +146,9 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v3/trades", NONE, fixed(25), trades),
     Endpoint("GET", "/api/v3/aggTrades", NONE, fixed(2), agg_trades),
     Endpoint("GET", "/api/v3/klines", NONE, fixed(2), klines),
+    # uiKlines: the same candles "modified for presentation"; ours have no gaps already.
+    Endpoint("GET", "/api/v3/uiKlines", NONE, fixed(2), klines),
+    Endpoint("GET", "/api/v3/historicalTrades", NONE, fixed(25), historical_trades),
     Endpoint("GET", "/api/v3/ticker/24hr", NONE, _ticker24_weight, ticker_24hr),
     Endpoint("GET", "/api/v3/ticker/price", NONE, _price_weight, ticker_price),
     Endpoint("GET", "/api/v3/ticker/bookTicker", NONE, _price_weight, book_ticker),

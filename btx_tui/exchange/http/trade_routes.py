@@ -22,6 +22,7 @@ from btx_tui.exchange.http.params import (
     tif_error,
     type_error,
 )
+from btx_tui.exchange.http.account_routes import commission_rates_for_order
 from btx_tui.exchange.http.endpoints import TRADE, USER_DATA, Context, Endpoint, fixed
 
 
@@ -83,8 +84,17 @@ def new_order(ctx: Context) -> Any:
 
 
 def order_test(ctx: Context) -> Any:
-    ctx.exchange.trading.place_order(ctx.account_id, order_request(ctx.params), test=True)
-    return {}
+    """Validate and check the order without placing it: ``{}``, or with
+    ``computeCommissionRates=true`` the commission rates it would pay."""
+    request = order_request(ctx.params)
+    compute = ctx.params.boolean("computeCommissionRates")
+    ctx.exchange.trading.place_order(ctx.account_id, request, test=True)
+    return commission_rates_for_order() if compute else {}
+
+
+def _order_test_weight(params: Params) -> int:
+    """1, or 20 with ``computeCommissionRates=true`` (as the standard charges)."""
+    return 20 if (params.values.get("computeCommissionRates") or "").lower() == "true" else 1
 
 
 def _order_ref(p: Params) -> tuple[str, int | None, str | None]:
@@ -168,7 +178,7 @@ def _my_trades_weight(params: Params) -> int:
 
 ENDPOINTS = [
     Endpoint("POST", "/api/v3/order", TRADE, fixed(1), new_order, places_order=True),
-    Endpoint("POST", "/api/v3/order/test", TRADE, fixed(1), order_test),
+    Endpoint("POST", "/api/v3/order/test", TRADE, _order_test_weight, order_test),
     Endpoint("GET", "/api/v3/order", USER_DATA, fixed(4), get_order),
     Endpoint("DELETE", "/api/v3/order", TRADE, fixed(1), cancel_order),
     Endpoint("GET", "/api/v3/openOrders", USER_DATA, _open_orders_weight, open_orders),

@@ -38,6 +38,7 @@ from .store import Store
 from .symbols import MARKETS, SymbolSpec
 from .trading import Trading
 from .transaction import Transaction
+from .deposits import Deposits
 from .wallet import Wallet
 
 __all__ = ["Exchange"]
@@ -66,6 +67,7 @@ class Exchange:
                                self.books, self.market_data, now_ms, self.events)
         self.orders = OrderQueries(store, self.tx, self.symbols, self.trading)
         self.wallet = Wallet(store, self.tx, self.counters, self.accounts, now_ms)
+        self.deposits = Deposits(store, self.tx, self.counters, self.accounts, now_ms)
         # Reload order matters: the books are emptied before trading restores the open
         # orders into them.  Flush order sets the order of the events of one transaction:
         # trades (emitted while matching), then depth, order updates, balances - as an

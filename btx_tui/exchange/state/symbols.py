@@ -111,6 +111,11 @@ class SymbolSpec:
             "quoteOrderQtyMarketAllowed": True,
             "allowTrailingStop": False,
             "cancelReplaceAllowed": False,
+            # Order amend keeping priority, one-pays-the-other lists and pegged orders: the
+            # standard's newer capabilities; false until the paper exchange serves them.
+            "amendAllowed": False,
+            "opoAllowed": False,
+            "pegInstructionsAllowed": False,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "filters": [
