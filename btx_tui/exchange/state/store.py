@@ -51,11 +51,11 @@ CREATE INDEX IF NOT EXISTS orders_acct ON orders (account_id, symbol, order_id);
 CREATE INDEX IF NOT EXISTS orders_client ON orders (account_id, client_order_id);
 CREATE INDEX IF NOT EXISTS orders_open ON orders (is_open) WHERE is_open = 1;
 CREATE TABLE IF NOT EXISTS trades (
-    id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, agg_id INTEGER NOT NULL,
+    id INTEGER NOT NULL, symbol TEXT NOT NULL, agg_id INTEGER NOT NULL,
     price TEXT NOT NULL, qty TEXT NOT NULL, quote_qty TEXT NOT NULL, time INTEGER NOT NULL,
     buyer_order_id INTEGER NOT NULL, seller_order_id INTEGER NOT NULL,
     buyer_account INTEGER NOT NULL, seller_account INTEGER NOT NULL, taker_side TEXT NOT NULL,
-    buyer_fee TEXT NOT NULL, seller_fee TEXT NOT NULL);
+    buyer_fee TEXT NOT NULL, seller_fee TEXT NOT NULL, PRIMARY KEY (symbol, id));
 CREATE INDEX IF NOT EXISTS trades_sym_time ON trades (symbol, time);
 CREATE INDEX IF NOT EXISTS trades_sym_agg ON trades (symbol, agg_id);
 CREATE INDEX IF NOT EXISTS trades_buyer ON trades (buyer_account, symbol, id);
@@ -198,11 +198,52 @@ class Store:
 
     def _migrate(self) -> None:
         """Bring a database written by an older version up to this schema (idempotent)."""
+        trade_pk = [row[1] for row in sorted(self.db.execute("PRAGMA table_info(trades)"), key=lambda r: r[5])
+                    if row[5]]
+        if trade_pk == ["id"]:
+            self._migrate_trade_ids_per_symbol()
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(api_keys)")}
         if "key_type" not in columns:  # before Ed25519/RSA keys: every key was HMAC
             self.db.execute("ALTER TABLE api_keys ADD COLUMN key_type TEXT NOT NULL DEFAULT 'HMAC'")
         if "public_key" not in columns:
             self.db.execute("ALTER TABLE api_keys ADD COLUMN public_key TEXT NOT NULL DEFAULT ''")
+
+    def _migrate_trade_ids_per_symbol(self) -> None:
+        """Trade (and aggregate-trade) ids were one counter for all symbols; renumber each
+        symbol's trades 1, 2, 3… in their order, point the minute aggregates' first/last ids
+        at the new numbers and seed the per-symbol counters — in one transaction."""
+        db = self.db
+        columns = ", ".join(c for c in _COLS[TradeRow] if c not in ("id", "agg_id"))
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("CREATE TEMP TABLE trade_map AS SELECT id AS old_id, symbol,"
+                       " ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY id) AS new_id,"
+                       " DENSE_RANK() OVER (PARTITION BY symbol ORDER BY agg_id) AS new_agg FROM trades")
+            db.execute("CREATE UNIQUE INDEX temp.trade_map_old ON trade_map (old_id)")
+            db.execute("ALTER TABLE trades RENAME TO trades_global_ids")
+            for name in ("trades_sym_time", "trades_sym_agg", "trades_buyer", "trades_seller",
+                         "trades_buyer_order", "trades_seller_order"):
+                db.execute(f"DROP INDEX IF EXISTS {name}")
+            for stmt in _SCHEMA.split(";"):  # the new trades table and its indexes
+                if "ON trades" in stmt or "TABLE IF NOT EXISTS trades " in stmt:
+                    db.execute(stmt)  # (executescript would commit the transaction)
+            db.execute(f"INSERT INTO trades (id, agg_id, {columns}) SELECT m.new_id, m.new_agg, "
+                       + ", ".join(f"t.{c}" for c in columns.split(", "))
+                       + " FROM trades_global_ids t JOIN trade_map m ON m.old_id = t.id")
+            db.execute("UPDATE kline_1m SET"
+                       " first_id = COALESCE((SELECT new_id FROM trade_map WHERE old_id = kline_1m.first_id), first_id),"
+                       " last_id = COALESCE((SELECT new_id FROM trade_map WHERE old_id = kline_1m.last_id), last_id)")
+            db.execute("INSERT OR REPLACE INTO counters (name, value)"
+                       " SELECT 'trade_id:' || symbol, MAX(new_id) FROM trade_map GROUP BY symbol")
+            db.execute("INSERT OR REPLACE INTO counters (name, value)"
+                       " SELECT 'agg_id:' || symbol, MAX(new_agg) FROM trade_map GROUP BY symbol")
+            db.execute("DELETE FROM counters WHERE name IN ('trade_id', 'agg_id')")
+            db.execute("DROP TABLE trades_global_ids")
+            db.execute("DROP TABLE trade_map")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @classmethod
     def open(cls, data_dir: Path) -> "Store":

@@ -30,7 +30,7 @@ from ..numbers import ZERO, fmt
 from . import matching as E
 from .accounts import Accounts
 from .books import OrderBooks
-from .counters import Counters
+from .counters import Counters, agg_id_counter, trade_id_counter
 from .events import EventBus, OrderUpdated
 from .ledger import commission
 from .market_data import MarketData
@@ -327,8 +327,8 @@ class Trading:
             self._dirty_orders[maker.order_id] = maker
             if f.price != agg_price:
                 agg_price = f.price
-                agg_id = self._counters.next("agg_id")
-            tid = self._counters.next("trade_id")
+                agg_id = self._counters.next(agg_id_counter(spec.symbol))
+            tid = self._counters.next(trade_id_counter(spec.symbol))  # ids count per symbol
             trade = TradeRow(
                 id=tid, symbol=spec.symbol, agg_id=agg_id, price=price, qty=qty, quote_qty=quote,
                 time=now, buyer_order_id=buyer.order_id, seller_order_id=seller.order_id,
