@@ -29,6 +29,7 @@ from btx_tui.exchange.http.faults import FaultInjector, Plan
 from btx_tui.exchange.http.params import parse
 from btx_tui.exchange.http.ratelimit import Limits, RateLimiter
 from btx_tui.exchange.http.route_table import all_endpoints
+from btx_tui.exchange.http.time_unit import params_to_ms, parse_time_unit, result_to_us
 from btx_tui.exchange.numbers import fmt
 from btx_tui.exchange.state.exchange import Exchange
 
@@ -155,6 +156,7 @@ class ExchangeApp:
         api_key: bytes | None = None
         content_length: bytes | None = None
         admin_token: bytes | None = None
+        time_unit: bytes | None = None
         header_bytes = 0
         for name, value in scope["headers"]:
             header_bytes += len(value)
@@ -164,6 +166,8 @@ class ExchangeApp:
                 content_length = value
             elif name == b"x-btx-admin-token":
                 admin_token = value
+            elif name == b"x-mbx-time-unit":
+                time_unit = value
 
         query: bytes = scope.get("query_string", b"")
         try:
@@ -174,11 +178,14 @@ class ExchangeApp:
             # GET parameters travel in the query string only (contract section 2).
             body = b"" if method == "GET" else await self.read_body(receive, content_length)
             params = parse(query, body)
+            microseconds = parse_time_unit(time_unit)
         except ApiError:
             limiter.charge(ip, endpoint.weight(_EMPTY), now)
             raise
         limiter.charge(ip, endpoint.weight(params), now)
 
+        if microseconds:
+            params_to_ms(params)
         key = None
         if endpoint.security != NONE:
             signed_now = now if plan is None else now + plan.skew_ms
@@ -197,6 +204,8 @@ class ExchangeApp:
             result = endpoint.handler(ctx)
         if plan is not None:
             result = plan.after_handler(self.exchange.now_ms(), endpoint, result)
+        if microseconds:
+            result = result_to_us(result, path)
         return 200, _encode(result)
 
     def _too_large(self, what: str = "body", cap: int | None = None) -> ApiError:

@@ -39,6 +39,8 @@ _RECV_WINDOW_RE = re.compile(RECV_WINDOW_PATTERN)
 DEFAULT_RECV_WINDOW = 5000
 MAX_RECV_WINDOW = 60000
 FUTURE_TOLERANCE_MS = 1000
+#: A ``timestamp`` this large is in microseconds (10^15 µs is 2001; 10^15 ms is year 33658).
+MICROSECOND_TIMESTAMPS_FROM = 10**15
 
 KEY_FORMAT_INVALID = (401, -2014, "API-key format invalid.")
 KEY_REJECTED = (401, -2015, "Invalid API-key, IP, or permissions for action.")
@@ -74,10 +76,13 @@ def check_timing(params: Params, now_ms: int) -> None:
     if not _TIMESTAMP_RE.match(timestamp_text):
         raise illegal("timestamp", "^[0-9]{1,20}$")
     timestamp = int(timestamp_text)
+    # Milliseconds or microseconds, whatever X-MBX-TIME-UNIT says (as the standard allows).
+    timestamp_us = timestamp if timestamp >= MICROSECOND_TIMESTAMPS_FROM else timestamp * 1000
+    now_us = now_ms * 1000
     window_us = recv_window_us(params)
-    if timestamp >= now_ms + FUTURE_TOLERANCE_MS:
+    if timestamp_us >= now_us + FUTURE_TOLERANCE_MS * 1000:
         raise ApiError(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.")
-    if (now_ms - timestamp) * 1000 > window_us:
+    if now_us - timestamp_us > window_us:
         raise ApiError(400, -1021, "Timestamp for this request is outside of the recvWindow.")
 
 
