@@ -148,3 +148,23 @@ async def test_proxy_asking_for_authentication_is_reported(paper_exchange: Paper
         authed = proxy.url.replace("http://", "http://trader:s3cret@")
         async with BtxClient(paper_exchange.base_url, proxy=authed, trust_env=False) as client:
             assert (await client.server_time()).server_time > 0
+
+
+async def test_ed25519_trader_behind_a_proxy_on_a_private_ca_exchange(tls_exchange: PaperExchange, ca,  # type: ignore[no-untyped-def]
+                                                                       tmp_path: Path) -> None:
+    """The issue's "done": the dashboard's client, an Ed25519 key, a real proxy (CONNECT
+    tunnel), an exchange whose certificate only ``ca_bundle`` trusts — and an order round trip."""
+    from btx_tui.api.signing import load_private_key
+
+    api_key, pem = tls_exchange.private_key_file("ed25519")
+    with run_forward_proxy(tmp_path) as proxy:
+        settings = Settings(exchange=ExchangeSettings(ca_bundle=ca[1], proxy=proxy.url))
+        client = default_client(Connection(tls_exchange.base_url, api_key, load_private_key(pem)), settings)
+        async with client:
+            placed = await client.place_order(OrderRequest(SYMBOL, "BUY", "LIMIT", quantity=Decimal("0.010"),
+                                                           price=Decimal("5000.00")), resolver=FAST_RESOLVE)
+            assert placed.outcome is Outcome.ACCEPTED and placed.order is not None, placed.describe()
+            assert (await client.cancel_order(SYMBOL, order_id=placed.order.order_id)).status == "CANCELED"
+        # The proxy carried it: a CONNECT tunnel to the exchange's port.
+        authority = tls_exchange.base_url.split("://", 1)[1]
+        assert f"CONNECT {authority}" in proxy.wait_for(f"CONNECT {authority}")
