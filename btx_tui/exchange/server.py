@@ -35,6 +35,8 @@ from btx_tui.exchange.http.app import ExchangeApp, create_app
 from btx_tui.exchange.http.fault_specs import FaultSpec
 from btx_tui.exchange.http.faults import DROP_EXTENSION, FaultInjector
 from btx_tui.exchange.http.ratelimit import Limits
+from btx_tui.exchange.ws.connection import WsSettings
+from btx_tui.exchange.ws.surface import install as install_websockets
 
 log = logging.getLogger("btx_tui.exchange")
 
@@ -107,12 +109,21 @@ class JsonHttpToolsProtocol(HttpToolsProtocol):
 
 
 def make_config(app: Any) -> uvicorn.Config:
-    """The uvicorn configuration of the paper exchange (tests reuse it in-process)."""
+    """The uvicorn configuration of the paper exchange (tests reuse it in-process).
+
+    WebSockets are uvicorn's ``websockets-sansio`` implementation (the ``websockets`` library) (framing, ping/pong, close
+    handshake); its ping interval and pong timeout come from the installed surface's
+    settings (``ws/connection.py``: 20 s and 60 s by default)."""
+    settings = getattr(getattr(app, "websocket", None), "settings", None) or WsSettings()
     return uvicorn.Config(
         app,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http=JsonHttpToolsProtocol,
-        ws="none",
+        ws="websockets-sansio",  # uvicorn's successor of ws="websockets" (same library, sans-I/O core)
+        ws_ping_interval=settings.ping_interval_s,
+        ws_ping_timeout=settings.pong_timeout_s,
+        ws_max_size=65_536,
+        ws_per_message_deflate=False,  # fan-out: compressing each frame per connection costs more than it saves on loopback
         lifespan="on",
         proxy_headers=False,  # X-Forwarded-For must not let a client pick its rate-limit IP
         access_log=False,
@@ -245,6 +256,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         if limits != contract:
             log.warning("rate limit: %d weight per %s", limits.weight_per_minute, limits.weight_window_text())
         app = create_app(exchange, faults=injector, limits=limits)
+        install_websockets(app)
         config = make_config(app)
         server = _Server(config)
         if exit_with_parent:

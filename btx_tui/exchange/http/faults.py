@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.http.fault_specs import (  # KINDS/FaultSpec/make_spec/parse_fault re-exported for callers
-    BEFORE, KINDS, MODIFIER, FaultError, FaultSpec, make_spec, parse_fault,
+    BEFORE, KINDS, MODIFIER, STREAM, FaultError, FaultSpec, make_spec, parse_fault,
 )
 
 from btx_tui.exchange.http.endpoints import Endpoint
@@ -133,6 +133,11 @@ class FaultInjector:
     def clear(self) -> None:
         self.specs = ()
 
+    @property
+    def rng(self) -> random.Random:
+        """The seeded RNG every fault draws from (the stream faults too)."""
+        return self._rng
+
     def record(self, kind: str, key: str) -> None:
         """Count one injected fault and log it (kind and endpoint only: never parameters)."""
         self.injected[kind] += 1
@@ -149,10 +154,10 @@ class FaultInjector:
         key = f"{method} {path}"
         plan: Plan | None = None
         for spec in self.specs:
-            if not spec.matches(key) or not self._rng.random() < spec.probability:
+            stage = KINDS[spec.kind].stage
+            if stage == STREAM or not spec.matches(key) or not self._rng.random() < spec.probability:
                 continue
             plan = plan or Plan(self, key)
-            stage = KINDS[spec.kind].stage
             if stage != MODIFIER:
                 plan.response = plan.response or spec
             elif spec.kind == "delay":

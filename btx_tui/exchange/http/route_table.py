@@ -7,11 +7,12 @@ ASGI app (which imports the fault injector: that would be a circle).
 
 from __future__ import annotations
 
-from btx_tui.exchange.http import market_routes, trade_routes, wallet_routes
+from btx_tui.exchange.http import market_routes, trade_routes, user_stream_routes, wallet_routes
 from btx_tui.exchange.http.endpoints import Endpoint
 
 __all__ = ["all_endpoints"]
 
 
 def all_endpoints() -> list[Endpoint]:
-    return [*market_routes.ENDPOINTS, *trade_routes.ENDPOINTS, *wallet_routes.ENDPOINTS]
+    return [*market_routes.ENDPOINTS, *trade_routes.ENDPOINTS, *wallet_routes.ENDPOINTS,
+            *user_stream_routes.ENDPOINTS]
