@@ -80,7 +80,6 @@ class MarketHub:
             subs = self._subs[stream.name] = {}
             self._streams[stream.name] = stream
         subs[sink] = None
-        self.ensure_running()
 
     def unsubscribe(self, name: str, sink: Sink) -> None:
         subs = self._subs.get(name)
@@ -93,7 +92,6 @@ class MarketHub:
     def every_second(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the tick task once a second (listenKey expiry, connection life)."""
         self._every_second.append(callback)
-        self.ensure_running()
 
     def _has(self, name: str) -> bool:
         return name in self._subs
@@ -153,7 +151,7 @@ class MarketHub:
 
     # ---- throttled streams --------------------------------------------------------------
     def ensure_running(self) -> None:
-        """Start the tick task on the running loop (the first connection does)."""
+        """Start the tick task on the server's loop (each connection calls this)."""
         if self._task is None or self._task.done():
             try:
                 loop = asyncio.get_running_loop()
