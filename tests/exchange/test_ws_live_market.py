@@ -66,7 +66,7 @@ async def test_local_book_from_snapshot_and_diffs_equals_a_fresh_snapshot(market
             history[last] = (dict(book["b"]), dict(book["a"]))
         compared = 0
         for _ in range(60):  # fresh snapshots until one lands on an id we have applied
-            fresh_task = asyncio.create_task(http.get("/api/v3/depth", params={"symbol": "BTCUSDT", "limit": 5000}))
+            fresh_task = asyncio.create_task(http.get("/api/v3/depth", params={"symbol": "BTCUSDT", "limit": 1000}))
             while not fresh_task.done():
                 try:
                     event = json.loads(await asyncio.wait_for(ws.recv(), 0.05))
@@ -76,7 +76,9 @@ async def test_local_book_from_snapshot_and_diffs_equals_a_fresh_snapshot(market
                 _apply(book, event)
                 last = event["u"]
                 history[last] = (dict(book["b"]), dict(book["a"]))
-            fresh = fresh_task.result().json()
+            response = fresh_task.result()
+            assert response.status_code == 200, response.text  # weight 50 each: far under the limit
+            fresh = response.json()
             if fresh["lastUpdateId"] in history:
                 bids, asks = history[fresh["lastUpdateId"]]
                 assert sorted(bids.items(), reverse=True) == [(D(p), D(q)) for p, q in fresh["bids"]]

@@ -46,6 +46,11 @@ def _json_default(value: Any) -> Any:
 encode = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
 
+def combined_frame(stream: str, data: str) -> str:
+    """``{"stream":<name>,"data":<event>}`` around an already encoded event."""
+    return '{"stream":' + json.dumps(stream) + ',"data":' + data + "}"
+
+
 @dataclass(frozen=True, slots=True)
 class WsSettings:
     """The surface's limits and intervals; the defaults are the standard's, tests shorten them."""

@@ -30,7 +30,7 @@ from typing import Protocol
 from btx_tui.exchange.state.events import DepthChanged, Event, TradeExecuted
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.ws import streams as S
-from btx_tui.exchange.ws.connection import WsSettings, encode
+from btx_tui.exchange.ws.connection import Connection, WsSettings, combined_frame, encode
 from btx_tui.exchange.ws.stream_faults import StreamFaults
 
 __all__ = ["MarketHub", "Sink"]
@@ -40,6 +40,9 @@ log = logging.getLogger("btx_tui.exchange.ws")
 
 class Sink(Protocol):
     """Where a stream's events go (a market-stream connection)."""
+
+    combined: bool
+    conn: Connection
 
     def deliver(self, stream: str, data: str) -> None: ...
 
@@ -101,8 +104,14 @@ class MarketHub:
         if not subs:
             return
         data = encode(doc)
+        wrapped = None
         for sink in tuple(subs):
-            sink.deliver(name, data)
+            if sink.combined:  # encoded once per event, not once per connection
+                if wrapped is None:
+                    wrapped = combined_frame(name, data)
+                sink.conn.push(wrapped)
+            else:
+                sink.conn.push(data)
 
     # ---- engine events ------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from btx_tui.exchange.ws.connection import Connection
+from btx_tui.exchange.ws.connection import Connection, combined_frame
 from btx_tui.exchange.ws.hub import MarketHub
 from btx_tui.exchange.ws.streams import parse_stream
 
@@ -42,7 +42,7 @@ class MarketSocket:
     # ---- Sink ---------------------------------------------------------------------------
     def deliver(self, stream: str, data: str) -> None:
         if self.combined:
-            self.conn.push('{"stream":' + json.dumps(stream) + ',"data":' + data + "}")
+            self.conn.push(combined_frame(stream, data))
         else:
             self.conn.push(data)
 
