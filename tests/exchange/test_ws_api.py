@@ -47,6 +47,8 @@ async def test_public_methods_and_rate_limits(tmp_path: Path) -> None:
         bad = await c.request({"id": 8, "method": "ping", "params": [1, 2]})
         assert (bad["id"], bad["status"]) == (8, 400)
         assert (await c.request({"id": 9, "method": "ping"}))["status"] == 200
+        quiet = await c.request({"id": 10, "method": "ping", "params": {"returnRateLimits": False}})
+        assert quiet == {"id": 10, "status": 200, "result": {}}
         await c.close()
 
 

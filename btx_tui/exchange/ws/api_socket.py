@@ -5,7 +5,8 @@ Each request ``{"id","method","params"}`` runs the REST endpoint its method name
 per-IP limiter, the same order-count limits, the same authentication checks (``apiKey`` in
 ``params`` instead of the header) and the same handler, so errors carry REST's codes.  The
 answer is ``{"id","status":200,"result","rateLimits"}`` or ``{"id","status","error",
-"rateLimits"}``.
+"rateLimits"}`` (a success leaves ``rateLimits`` out when ``params.returnRateLimits`` is false,
+as the standard allows).
 
 Sessions: ``session.logon`` verifies a signed request once, then signed methods may omit
 ``apiKey``/``signature`` (a ``timestamp`` is still required).  Which signatures logon accepts
@@ -85,9 +86,12 @@ class ApiSession:
             method = request.get("method")
             if not isinstance(method, str):
                 raise _bad_request("Invalid 'method' in JSON request; expected a string.")
-            status, result, order_account = self._dispatch(method, request.get("params"), now)
-            self._answer({"id": request_id, "status": status, "result": result,
-                          "rateLimits": self._rate_limits(now, order_account)})
+            raw = request.get("params")
+            status, result, order_account = self._dispatch(method, raw, now)
+            answer = {"id": request_id, "status": status, "result": result}
+            if not (isinstance(raw, dict) and raw.get("returnRateLimits") in (False, "false")):
+                answer["rateLimits"] = self._rate_limits(now, order_account)
+            self._answer(answer)
         except ApiError as error:
             self._answer({"id": request_id, "status": error.http_status,
                           "error": {"code": error.code, "msg": error.msg},
