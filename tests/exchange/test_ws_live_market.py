@@ -125,9 +125,10 @@ async def test_ccxt_pro_streams_market_data(binance) -> None:  # type: ignore[no
 
 async def test_ccxt_pro_watches_its_orders_and_balance_and_trades_over_the_ws_api(binance) -> None:  # type: ignore[no-untyped-def]
     await binance.load_markets()
+    await binance.authenticate()  # ccxt's own spot user-data subscription (userDataStream.subscribe.signature)
     orders_task = asyncio.create_task(binance.watch_orders("BTC/USDT"))
     balance_task = asyncio.create_task(binance.watch_balance())
-    await asyncio.sleep(1.0)  # both subscriptions are in place before the order
+    await asyncio.sleep(0.5)  # let both watchers register before the order (ordering, not timing)
     ticker = await binance.fetch_ticker("BTC/USDT")
     price = round(ticker["last"] * 0.5, 2)  # far below the market: it rests
     placed = await binance.create_order("BTC/USDT", "limit", "buy", 0.001, price)

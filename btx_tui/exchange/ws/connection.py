@@ -8,7 +8,7 @@ connection sends.  A client that cannot keep up (queue over ``max_queue`` frames
 disconnected rather than allowed to grow the server's memory.
 
 The protocol itself (framing, masking, ping/pong, close handshake) is uvicorn's
-``websockets`` implementation; the ping interval and pong timeout are its
+``websockets-sansio`` implementation (the ``websockets`` library); the ping interval and pong timeout are its
 ``ws_ping_interval`` / ``ws_ping_timeout`` (``server.make_config``).  Here: the standard's
 5 incoming messages per second (more closes the connection: policy violation) and the
 24 h connection life.
