@@ -10,6 +10,7 @@ from pathlib import Path
 from btx_tui.exchange.http.ratelimit import Limits
 from btx_tui.exchange.ws.connection import WsSettings
 
+from .test_api_wallet import TRON_ADDRESS
 from .test_ws_support import Client, signed_params, ws_exchange
 
 FAST = WsSettings(tick_ms=50)
@@ -210,3 +211,26 @@ def _place(wx) -> None:  # type: ignore[no-untyped-def]
                                                     "price": "50000"}).status_code == 200
     finally:
         api.close()
+
+
+async def test_session_subscription_and_a_withdrawal_s_balance_update(tmp_path: Path) -> None:
+    with ws_exchange(tmp_path, FAST) as wx:
+        key, secret = wx.key("full")
+        c = await Client.connect(wx.ws_url + "/ws-api/v3")
+        refused = await c.request({"id": 1, "method": "userDataStream.subscribe"})
+        assert refused["status"] == 401  # needs a logon first
+        assert (await c.request({"id": 2, "method": "session.logon", "params": signed_params(key, secret, {})}))[
+            "status"] == 200
+        sid = (await c.request({"id": 3, "method": "userDataStream.subscribe"}))["result"]["subscriptionId"]
+        api = wx.api()
+        applied = await asyncio.to_thread(api.signed, "POST", "/sapi/v1/capital/withdraw/apply", {
+            "coin": "USDT", "address": TRON_ADDRESS, "amount": "25"})
+        assert applied.status_code == 200, applied.text
+        api.close()
+        locked = await c.recv_until(lambda m: m.get("event", {}).get("e") == "outboundAccountPosition")
+        assert locked["subscriptionId"] == sid
+        assert {b["a"]: b for b in locked["event"]["B"]}["USDT"]["l"] == "26.00000000"  # amount + fee
+        # The processor completes it within seconds: the funds leave -> balanceUpdate with the delta.
+        update = await c.recv_until(lambda m: m.get("event", {}).get("e") == "balanceUpdate", timeout=30)
+        assert (update["event"]["a"], update["event"]["d"]) == ("USDT", "-26.00000000")
+        await c.close()
