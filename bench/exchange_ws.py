@@ -29,45 +29,48 @@ from btx_tui.paper import start_paper_exchange
 SYMBOLS = ("btcusdt", "ethusdt", "trxusdt", "bttusdt", "btttrx")
 
 
-async def _reader(url: str, lags: list[float], breaks: list[int], stop: asyncio.Event,
+async def _reader(url: str, lags: list[float], breaks: list[int], measuring: list[bool],
                   ready: asyncio.Event, counter: list[int]) -> None:
+    """One connection: timestamps and checks every frame (a lean loop: no per-frame timeout
+    task, so the client's own cost per frame stays small; the run cancels it at the end)."""
     async with websockets.connect(url, open_timeout=30, max_queue=None) as ws:
         counter[0] += 1
         if counter[0] == counter[1]:
             ready.set()
         last: dict[str, int] = {}
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), 0.5)
-            except asyncio.TimeoutError:
-                continue
-            now_ms = time.time() * 1000
-            message = json.loads(raw)
+        loads, clock = json.loads, time.time
+        async for raw in ws:
+            now_ms = clock() * 1000
+            message = loads(raw)
             data = message["data"]
-            if ready.is_set() and not stop.is_set():
+            if measuring[0]:
                 lags.append(now_ms - data["E"])
-            previous = last.get(message["stream"])
+            stream = message["stream"]
+            previous = last.get(stream)
             if previous is not None and data["U"] != previous + 1:
                 breaks[0] += 1
-            last[message["stream"]] = data["u"]
+            last[stream] = data["u"]
 
 
 async def _run(ws_base: str, conns: int, seconds: float, pid: int) -> dict[str, Any]:
     url = ws_base + "/stream?streams=" + "/".join(f"{s}@depth@100ms" for s in SYMBOLS)
     lags: list[float] = []
     breaks = [0]
-    stop, ready = asyncio.Event(), asyncio.Event()
+    measuring = [False]
+    ready = asyncio.Event()
     counter = [0, conns]
-    tasks = [asyncio.create_task(_reader(url, lags, breaks, stop, ready, counter)) for _ in range(conns)]
+    tasks = [asyncio.create_task(_reader(url, lags, breaks, measuring, ready, counter)) for _ in range(conns)]
     await asyncio.wait_for(ready.wait(), 60)
     await asyncio.sleep(1.0)  # every subscription live before measuring
-    lags.clear()
+    measuring[0] = True
     cpu_server, cpu_client, wall = process_cpu_seconds(pid), time.process_time(), time.perf_counter()
     await asyncio.sleep(seconds)
     wall = time.perf_counter() - wall
     cpu_server = process_cpu_seconds(pid) - cpu_server
     cpu_client = time.process_time() - cpu_client
-    stop.set()
+    measuring[0] = False
+    for task in tasks:
+        task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     return {
         "ws_fanout_connections": conns,
