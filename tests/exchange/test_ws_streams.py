@@ -50,6 +50,15 @@ async def test_subscription_control_messages(tmp_path: Path) -> None:
         assert await c.request({"method": "SET_PROPERTY", "params": ["combined", True], "id": 6}) == {
             "result": None, "id": 6}
         assert (await c.request({"method": "GET_PROPERTY", "params": ["combined"], "id": 7}))["result"] is True
+        api = wx.api()
+        placed = await asyncio.to_thread(api.signed, "POST", "/api/v3/order", {
+            "symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+            "quantity": "0.01", "price": "1000"})
+        api.close()
+        assert placed.status_code == 200, placed.text
+        wrapped = await c.recv()  # combined now: the diff arrives as {"stream","data"}
+        assert wrapped["stream"] == "ethusdt@depth@100ms"
+        assert wrapped["data"]["b"] == [["1000.00000000", "0.01000000"]]
 
         # Bad requests: an error naming the request's id, and the connection stays open.
         bad = await c.request({"method": "SUBSCRIBE", "params": ["btcusdt@nonsense"], "id": 8})

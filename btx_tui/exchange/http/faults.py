@@ -8,9 +8,11 @@ touches the ``Exchange``'s state.  "Executes" always means the normal pipeline r
 Exchange committed before the fault decided what the client sees.
 
 Off by default: ``ExchangeApp.faults`` is ``None`` unless ``btx-tui exchange`` got
-``--fault`` or ``--admin-token``.  The kinds (``before``, ``after``, ``modifier``) and how a
-fault is written and validated live in :mod:`btx_tui.exchange.http.fault_specs`; this module is
-the runtime side: drawing faults per request, answering for them, the admin endpoint.
+``--fault`` or ``--admin-token``.  The kinds (``before``, ``after``, ``modifier``, and
+``stream`` - applied by ``ws/stream_faults.py`` from this injector's specs and RNG, skipped
+here) and how a fault is written and validated live in
+:mod:`btx_tui.exchange.http.fault_specs`; this module is the runtime side: drawing faults per
+request, answering for them, the admin endpoint.
 
 Each request to a matching endpoint draws once per matching fault from one seeded RNG, in
 the order the faults were given, so a run with the same seed and the same request sequence
