@@ -34,7 +34,10 @@ class OrderBooks:
         self._first: dict[str, int] = {}
         self._published: dict[str, tuple[_Levels, _Levels]] | None = None
         """Levels (ticks -> lots) as last published, while anyone listens: the diff baseline."""
+        self._staged: dict[str, tuple[_Levels, _Levels]] = {}
+        """Levels this transaction's events report; the baseline once they are published."""
         events.on_activate(self._take_baseline)
+        events.on_settled(self._settle)
         self.load()
 
     def _levels(self, symbol: str) -> tuple[_Levels, _Levels]:
@@ -45,11 +48,19 @@ class OrderBooks:
         """The first subscriber arrived (outside any mutation): the committed books are the baseline."""
         self._published = {s: self._levels(s) for s in self._symbols}
 
+    def _settle(self, committed: bool) -> None:
+        """The events were published (the staged levels are the new baseline) or discarded."""
+        if committed and self._staged and self._published is not None:
+            self._published.update(self._staged)
+        self._staged.clear()
+
     def _diff(self, symbol: str) -> tuple[tuple[tuple[Decimal, Decimal], ...], ...]:
-        """Levels that changed since the last publication (and make the current ones the baseline)."""
+        """Levels that changed since the last publication (staged as the next baseline)."""
         assert self._published is not None
-        old_bids, old_asks = self._published[symbol]
-        new_bids, new_asks = self._published[symbol] = self._levels(symbol)
+        # Against what this transaction already reported (a batch's read flushes early), else
+        # against the last published levels.
+        old_bids, old_asks = self._staged.get(symbol) or self._published[symbol]
+        new_bids, new_asks = self._staged[symbol] = self._levels(symbol)
         spec = self._specs[symbol]
         out = []
         for old, new, best_first in ((old_bids, new_bids, True), (old_asks, new_asks, False)):

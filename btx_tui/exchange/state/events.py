@@ -107,6 +107,7 @@ class EventBus:
         self._subscribers: list[Subscriber] = []
         self._pending: list[Event] = []
         self._on_activate: list[Callable[[], None]] = []
+        self._on_settled: list[Callable[[bool], None]] = []
         self.active = False
         """True while anyone listens: parts skip building events otherwise."""
 
@@ -116,6 +117,11 @@ class EventBus:
         A part whose events are differences (the depth levels) takes its baseline then: with
         nobody listening it keeps none, so the hot path pays nothing."""
         self._on_activate.append(callback)
+
+    def on_settled(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(committed)`` when a transaction's events are published (True) or
+        discarded (False): a part that staged "what it last reported" commits or drops it."""
+        self._on_settled.append(callback)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(event)`` for every committed event; returns the unsubscribe function."""
@@ -139,6 +145,8 @@ class EventBus:
     def publish(self) -> None:
         """The transaction committed: deliver what was queued, in order."""
         pending, self._pending = self._pending, []
+        for hook in self._on_settled:
+            hook(True)
         for event in pending:
             for callback in tuple(self._subscribers):
                 try:
@@ -149,3 +157,5 @@ class EventBus:
     def discard(self) -> None:
         """The transaction rolled back: what was queued never happened."""
         self._pending.clear()
+        for hook in self._on_settled:
+            hook(False)
