@@ -4,7 +4,8 @@ Run from the repository root::
 
     .venv/bin/python bench/exchange.py --engine-only
     .venv/bin/python bench/exchange.py            # engine + HTTP (~1 min)
-    .venv/bin/python bench/exchange.py --quick    # engine + shorter HTTP
+    .venv/bin/python bench/exchange.py --quick    # engine + shorter HTTP + shorter fan-out
+    .venv/bin/python bench/exchange.py --ws-only --quick   # WebSocket fan-out only (~15 s)
 
 Prints a readable table per section, then, as the LAST stdout line, one JSON object with
 every figure (so scripts can ``tail -1 | jq``).  Each section is one function returning a
@@ -22,6 +23,9 @@ Sections:
   lifted) over loopback with signed requests — LIMIT-order throughput with 8 keep-alive
   connections, placement latency p50/p99 at a paced 200 orders/s, and ``GET /api/v3/ping``
   measured the same ways in the same run as the floor; ``--quick`` shortens it.
+* ws (skipped with ``--engine-only``; alone with ``--ws-only``): WebSocket fan-out - 100
+  connections x 5 ``depth@100ms`` streams on the live synthetic market, delivery lag
+  p50/p99 (``bench/exchange_ws.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/exchange_http.py, bench/_common.py
 
 from exchange_http import bench_http, print_http_table  # noqa: E402
+from exchange_ws import bench_ws, print_ws_table  # noqa: E402
 
 from btx_tui.exchange.state.matching import (  # noqa: E402
     BUY, FOK, GTC, IOC, LIMIT, LIMIT_MAKER, MARKET, SELL, Order, OrderBook,
@@ -324,16 +329,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-paced-s", type=float, default=10.0, help="paced phase length (s)")
     parser.add_argument("--http-symbols", type=int, default=15,
                         help="symbols the orders rotate over (MAX_NUM_ORDERS is 200 per symbol and account)")
+    parser.add_argument("--ws-only", action="store_true", help="run only the WebSocket fan-out section")
+    parser.add_argument("--ws-conns", type=int, default=100, help="fan-out connections (default 100)")
+    parser.add_argument("--ws-seconds", type=float, default=20.0, help="fan-out measuring time (--quick: 6)")
     args = parser.parse_args(argv)
 
     figures: dict[str, Any] = {}
-    engine = bench_engine(args.ops, args.seed, args.repeat, min(args.naive_ops, args.ops))
-    print_engine_table(engine)
-    figures.update(engine)
-    if not args.engine_only:
+    if not args.ws_only:
+        engine = bench_engine(args.ops, args.seed, args.repeat, min(args.naive_ops, args.ops))
+        print_engine_table(engine)
+        figures.update(engine)
+    if not args.engine_only and not args.ws_only:
         http = bench_http(args)
         print_http_table(http)
         figures.update(http)
+    if not args.engine_only:
+        ws = bench_ws(args)
+        print_ws_table(ws)
+        figures.update(ws)
     print(json.dumps(figures, sort_keys=True))
     return 0
 

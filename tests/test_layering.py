@@ -19,7 +19,14 @@ FORBIDDEN = {
     "btx_tui.exchange": ("textual", "btx_tui.tui", "btx_tui.api"),
     # The exchange's state knows nothing of its HTTP surface, its process or its bots.
     "btx_tui.exchange.state": ("textual", "btx_tui.tui", "btx_tui.api", "btx_tui.exchange.http",
+                               "btx_tui.exchange.ws", "websockets",
                                "btx_tui.exchange.server", "btx_tui.exchange.synthetic_market"),
+    # The WebSocket surface talks to the parts and the REST endpoint table, never the process
+    # or the bots; the HTTP surface never needs it (it is installed on the app from outside).
+    "btx_tui.exchange.ws": ("textual", "btx_tui.tui", "btx_tui.api", "btx_tui.exchange.server",
+                            "btx_tui.exchange.synthetic_market"),
+    "btx_tui.exchange.http": ("btx_tui.exchange.ws", "btx_tui.exchange.server",
+                              "btx_tui.exchange.synthetic_market"),
 }
 
 

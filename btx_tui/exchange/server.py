@@ -35,6 +35,8 @@ from btx_tui.exchange.http.app import ExchangeApp, create_app
 from btx_tui.exchange.http.fault_specs import FaultSpec
 from btx_tui.exchange.http.faults import DROP_EXTENSION, FaultInjector
 from btx_tui.exchange.http.ratelimit import Limits
+from btx_tui.exchange.ws.connection import WsSettings
+from btx_tui.exchange.ws.surface import install as install_websockets
 
 log = logging.getLogger("btx_tui.exchange")
 
@@ -111,14 +113,22 @@ def make_config(app: Any, *, tls_cert: Path | None = None, tls_key: Path | None 
 
     ``tls_cert``/``tls_key`` (PEM files) make it serve HTTPS, and WSS on the same port:
     uvicorn's ssl options wrap the listening socket, whatever protocol runs on it.
+    WebSockets are uvicorn's ``websockets-sansio`` implementation (the ``websockets`` library:
+    framing, ping/pong, close handshake); its ping interval and pong timeout come from the
+    installed surface's settings (``ws/connection.py``: 20 s and 60 s by default).
     """
+    settings = getattr(getattr(app, "websocket", None), "settings", None) or WsSettings()
     return uvicorn.Config(
         app,
         ssl_certfile=os.fspath(tls_cert) if tls_cert else None,
         ssl_keyfile=os.fspath(tls_key) if tls_key else None,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http=JsonHttpToolsProtocol,
-        ws="none",
+        ws="websockets-sansio",  # uvicorn's successor of ws="websockets" (same library, sans-I/O core)
+        ws_ping_interval=settings.ping_interval_s,
+        ws_ping_timeout=settings.pong_timeout_s,
+        ws_max_size=65_536,
+        ws_per_message_deflate=False,  # fan-out: compressing each frame per connection costs more than it saves on loopback
         lifespan="on",
         proxy_headers=False,  # X-Forwarded-For must not let a client pick its rate-limit IP
         access_log=False,
@@ -282,6 +292,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         if limits != contract:
             log.warning("rate limit: %d weight per %s", limits.weight_per_minute, limits.weight_window_text())
         app = create_app(exchange, faults=injector, limits=limits)
+        install_websockets(app)
         config = make_config(app, tls_cert=tls_cert, tls_key=tls_key)
         server = _Server(config)
         if exit_with_parent:

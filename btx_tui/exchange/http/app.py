@@ -23,9 +23,10 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.http.auth import authenticate
-from btx_tui.exchange.http.endpoints import NONE, PERMISSION, Context, Endpoint
+from btx_tui.exchange.http.auth import authenticate, authenticate_key
+from btx_tui.exchange.http.endpoints import NONE, PERMISSION, USER_STREAM, Context, Endpoint
 from btx_tui.exchange.http.faults import FaultInjector, Plan
+from btx_tui.exchange.http.listen_keys import ListenKeys
 from btx_tui.exchange.http.params import parse
 from btx_tui.exchange.http.ratelimit import Limits, RateLimiter
 from btx_tui.exchange.http.route_table import all_endpoints
@@ -80,6 +81,11 @@ class ExchangeApp:
             self.routes.setdefault(endpoint.path, {})[endpoint.method] = endpoint
         self._allow = {path: ", ".join(sorted(methods)) for path, methods in self.routes.items()}
         self._background: asyncio.Task | None = None
+        self.listen_keys = ListenKeys()
+        """listenKeys of the user-data-stream flow (managed by REST, read by the WebSocket surface)."""
+        self.websocket: Any = None
+        """The WebSocket surface (``ws/``) once installed: an ASGI callable for websocket
+        scopes with an async ``stop()`` run at shutdown."""
 
     # ---- ASGI entry -----------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -88,8 +94,11 @@ class ExchangeApp:
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
-        elif kind == "websocket":  # not offered: refuse the handshake
-            await send({"type": "websocket.close", "code": 1008})
+        elif kind == "websocket":
+            if self.websocket is not None:
+                await self.websocket(scope, receive, send)
+            else:  # not offered: refuse the handshake
+                await send({"type": "websocket.close", "code": 1008})
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         faults = self.faults
@@ -187,10 +196,12 @@ class ExchangeApp:
         if microseconds:
             params_to_ms(params)
         key = None
-        if endpoint.security != NONE:
+        if endpoint.security == USER_STREAM:
+            key = authenticate_key(self.exchange.accounts, api_key, PERMISSION[USER_STREAM])
+        elif endpoint.security != NONE:
             signed_now = now if plan is None else now + plan.skew_ms
             key = authenticate(self.exchange.accounts, api_key, params, PERMISSION[endpoint.security], signed_now)
-        ctx = Context(self.exchange, params, key, now, limiter, client_ip=ip,
+        ctx = Context(self.exchange, params, key, now, limiter, client_ip=ip, listen_keys=self.listen_keys,
                       headers={"x-btx-admin-token": admin_token.decode("latin-1")} if admin_token else {})
         if plan is not None:
             await plan.before_handler()
@@ -245,6 +256,8 @@ class ExchangeApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.stop_background()
+                if self.websocket is not None:
+                    await self.websocket.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -100,15 +100,21 @@ def recv_window_us(params: Params) -> int:
     return micros
 
 
-def authenticate(
-    keys: _KeyStore, api_key_header: bytes | None, params: Params, permission: str, now_ms: int
-) -> _KeyLike:
-    """Run every check of a signed endpoint; return the caller's key or raise ApiError."""
+def authenticate_key(keys: _KeyStore, api_key_header: bytes | None, permission: str) -> _KeyLike:
+    """Checks 1-2 alone: the key exists and has ``permission`` (USER_STREAM endpoints)."""
     if api_key_header is None or not API_KEY_PATTERN.match(api_key_header):
         raise ApiError(*KEY_FORMAT_INVALID)
     key = keys.key(api_key_header.decode("ascii"))
     if key is None or permission not in key.permissions:
         raise ApiError(*KEY_REJECTED)
+    return key
+
+
+def authenticate(
+    keys: _KeyStore, api_key_header: bytes | None, params: Params, permission: str, now_ms: int
+) -> _KeyLike:
+    """Run every check of a signed endpoint; return the caller's key or raise ApiError."""
+    key = authenticate_key(keys, api_key_header, permission)
     signature = params.signature
     if not signature:
         raise missing("signature")

@@ -11,15 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from btx_tui.exchange.http.listen_keys import ListenKeys
 from btx_tui.exchange.http.params import Params
 from btx_tui.exchange.http.ratelimit import RateLimiter
 from btx_tui.exchange.state.accounts import ApiKey
 from btx_tui.exchange.state.exchange import Exchange
 
 NONE, USER_DATA, TRADE, WITHDRAW = "NONE", "USER_DATA", "TRADE", "WITHDRAW"
+USER_STREAM = "USER_STREAM"
+"""The API key only, no signature (the listenKey endpoints)."""
 
 #: The key permission each security type needs (contract section 2).
-PERMISSION = {USER_DATA: "READ", TRADE: "TRADE", WITHDRAW: "WITHDRAW"}
+PERMISSION = {USER_DATA: "READ", TRADE: "TRADE", WITHDRAW: "WITHDRAW", USER_STREAM: "READ"}
 
 
 @dataclass(slots=True)
@@ -35,6 +38,8 @@ class Context:
     headers: dict[str, str] = field(default_factory=dict)
     client_ip: str = ""
     """The caller's address (the admin endpoints answer loopback only)."""
+    listen_keys: ListenKeys | None = None
+    """The user-data-stream keys (only the listenKey endpoints use them)."""
 
     @property
     def account_id(self) -> int:

@@ -13,6 +13,7 @@ from btx_tui.exchange.http import (
     market_routes,
     ticker_window_routes,
     trade_routes,
+    user_stream_routes,
     wallet_routes,
 )
 from btx_tui.exchange.http.endpoints import Endpoint
@@ -22,4 +23,5 @@ __all__ = ["all_endpoints"]
 
 def all_endpoints() -> list[Endpoint]:
     return [*market_routes.ENDPOINTS, *trade_routes.ENDPOINTS, *wallet_routes.ENDPOINTS,
-            *ticker_window_routes.ENDPOINTS, *account_routes.ENDPOINTS, *deposit_routes.ENDPOINTS]
+            *ticker_window_routes.ENDPOINTS, *account_routes.ENDPOINTS, *deposit_routes.ENDPOINTS,
+            *user_stream_routes.ENDPOINTS]

@@ -158,7 +158,9 @@ class MarketData:
         self._new_trades.append(t)
         if self._events.active:
             self._events.emit(TradeExecuted(t.symbol, t.id, t.price, t.qty, t.quote_qty, t.time,
-                                            t.buyer_order_id, t.seller_order_id, t.taker_side))
+                                            t.buyer_order_id, t.seller_order_id, t.taker_side,
+                                            t.agg_id, t.buyer_account, t.seller_account,
+                                            t.buyer_fee, t.seller_fee))
         st = self._stats[spec.symbol]
         minute = align("1m", t.time)
         b = st.buckets.get(minute)

@@ -119,7 +119,8 @@ class Trading:
                 for r in rows:
                     self._events.emit(OrderUpdated(
                         r.account_id, r.symbol, r.order_id, r.client_order_id, r.side, r.type,
-                        r.status, r.price, r.orig_qty, r.executed_qty, r.cum_quote, r.update_time))
+                        r.status, r.price, r.orig_qty, r.executed_qty, r.cum_quote, r.update_time,
+                        r.time, r.tif, r.orig_quote_qty))
 
     # ---------------------------------------------------------------- lookups
 
