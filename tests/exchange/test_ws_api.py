@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from urllib.parse import unquote
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from btx_tui.exchange.http.ratelimit import Limits
 from btx_tui.exchange.ws.connection import WsSettings
@@ -233,4 +237,32 @@ async def test_session_subscription_and_a_withdrawal_s_balance_update(tmp_path: 
         # The processor completes it within seconds: the funds leave -> balanceUpdate with the delta.
         update = await c.recv_until(lambda m: m.get("event", {}).get("e") == "balanceUpdate", timeout=30)
         assert (update["event"]["a"], update["event"]["d"]) == ("USDT", "-26.00000000")
+        await c.close()
+
+
+async def test_session_logon_with_an_ed25519_key(tmp_path: Path) -> None:
+    """The standard's logon: an Ed25519 key signs once, then orders go unsigned on the session."""
+    from btx_tui.api.signing import Ed25519Signer
+    from btx_tui.exchange.key_admin import ensure_demo_ed25519
+
+    with ws_exchange(tmp_path, FAST) as wx:
+        entry = ensure_demo_ed25519(tmp_path / "ws-exchange", wx.exchange.accounts)
+        signer = Ed25519Signer(serialization.load_pem_private_key(
+            Path(entry["private_key_file"]).read_bytes(), None))
+        c = await Client.connect(wx.ws_url + "/ws-api/v3")
+        params = {"apiKey": entry["api_key"], "timestamp": time.time_ns() // 1_000_000}
+        payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+        forged = await c.request({"id": 1, "method": "session.logon", "params": {
+            **params, "signature": unquote(Ed25519Signer(ed25519.Ed25519PrivateKey.generate()).sign(payload))}})
+        assert forged["error"]["code"] == -1022
+        logon = await c.request({"id": 2, "method": "session.logon",
+                                 "params": {**params, "signature": unquote(signer.sign(payload))}})
+        assert logon["status"] == 200 and logon["result"]["apiKey"] == entry["api_key"]
+        placed = await c.request({"id": 3, "method": "order.place", "params": {
+            "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.001",
+            "price": "10000", "timestamp": time.time_ns() // 1_000_000}})
+        assert placed["status"] == 200 and placed["result"]["status"] == "NEW"
+        status = await c.request({"id": 4, "method": "order.status", "params": {
+            "symbol": "BTCUSDT", "orderId": placed["result"]["orderId"], "timestamp": time.time_ns() // 1_000_000}})
+        assert status["result"]["origQty"] == placed["result"]["origQty"]
         await c.close()
