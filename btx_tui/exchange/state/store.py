@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["Store", "OrderRow", "TradeRow", "WithdrawalRow", "KlineRow", "DB_NAME"]
+__all__ = ["Store", "OrderRow", "OrderListRow", "TradeRow", "WithdrawalRow", "KlineRow", "DB_NAME"]
 
 DB_NAME = "exchange.sqlite3"
 
@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS orders (
     time INTEGER NOT NULL, update_time INTEGER NOT NULL, working_time INTEGER NOT NULL,
     seq INTEGER NOT NULL, price_ticks INTEGER NOT NULL, qty_lots INTEGER NOT NULL,
     filled_lots INTEGER NOT NULL, quote_filled INTEGER NOT NULL, is_open INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS order_lists (
+    list_id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, symbol TEXT NOT NULL,
+    list_client_order_id TEXT NOT NULL, contingency_type TEXT NOT NULL,
+    list_status_type TEXT NOT NULL, list_order_status TEXT NOT NULL,
+    transaction_time INTEGER NOT NULL, order_ids TEXT NOT NULL, is_open INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS order_lists_acct ON order_lists (account_id, list_id);
+CREATE INDEX IF NOT EXISTS order_lists_open ON order_lists (is_open) WHERE is_open = 1;
 CREATE INDEX IF NOT EXISTS orders_acct ON orders (account_id, symbol, order_id);
 CREATE INDEX IF NOT EXISTS orders_client ON orders (account_id, client_order_id);
 CREATE INDEX IF NOT EXISTS orders_open ON orders (is_open) WHERE is_open = 1;
@@ -106,6 +113,37 @@ class OrderRow:
     filled_lots: int
     quote_filled: int
     is_open: int
+    # Stop orders and order lists (added columns: see _MIGRATIONS).  ``working_time`` is -1
+    # while an order is untriggered (or a list's pending order): it is then not in the book.
+    stop_price: Decimal = Decimal(0)
+    """``stopPrice`` (0 = none)."""
+    trailing_delta: int = 0
+    """``trailingDelta`` in basis points (0 = not a trailing stop)."""
+    trailing_time: int = -1
+    """When the trailing stop started tracking (-1 = not yet)."""
+    extreme_ticks: int = 0
+    """Trailing stop: best trade price (ticks) since tracking started (0 = not set)."""
+    reserved: Decimal = Decimal(0)
+    """What an untriggered order keeps locked (quote for a BUY, base for a SELL)."""
+    order_list_id: int = -1
+    """The order list this order belongs to (-1 = none)."""
+
+
+@dataclass(slots=True)
+class OrderListRow:
+    """An order list (OCO) as stored."""
+
+    list_id: int
+    account_id: int
+    symbol: str
+    list_client_order_id: str
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    transaction_time: int
+    order_ids: str
+    """Comma-separated order ids, in the list's order."""
+    is_open: int
 
 
 @dataclass(slots=True)
@@ -162,7 +200,21 @@ class KlineRow:
     last_id: int
 
 
-_DEC = {cls: _dec_fields(cls) for cls in (OrderRow, TradeRow, WithdrawalRow, KlineRow)}
+_DEC = {cls: _dec_fields(cls) for cls in (OrderRow, OrderListRow, TradeRow, WithdrawalRow, KlineRow)}
+
+# Columns added after the first release: an existing data dir gains them (with these
+# defaults) when it is opened, so an old database still opens and its orders read as
+# plain orders outside any list.
+_MIGRATIONS = {
+    "orders": (
+        ("stop_price", "TEXT NOT NULL DEFAULT '0'"),
+        ("trailing_delta", "INTEGER NOT NULL DEFAULT 0"),
+        ("trailing_time", "INTEGER NOT NULL DEFAULT -1"),
+        ("extreme_ticks", "INTEGER NOT NULL DEFAULT 0"),
+        ("reserved", "TEXT NOT NULL DEFAULT '0'"),
+        ("order_list_id", "INTEGER NOT NULL DEFAULT -1"),
+    ),
+}
 _COLS = {cls: [f.name for f in fields(cls)] for cls in _DEC}
 
 
@@ -187,12 +239,21 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._migrate()
         self._insert_sql = {
             cls: "INSERT OR REPLACE INTO {} ({}) VALUES ({})".format(
                 table, ", ".join(_COLS[cls]), ", ".join("?" * len(_COLS[cls])))
-            for cls, table in ((OrderRow, "orders"), (TradeRow, "trades"),
+            for cls, table in ((OrderRow, "orders"), (OrderListRow, "order_lists"), (TradeRow, "trades"),
                                (WithdrawalRow, "withdrawals"), (KlineRow, "kline_1m"))
         }
+
+    def _migrate(self) -> None:
+        """Add the columns a database created by an older version lacks."""
+        for table, columns in _MIGRATIONS.items():
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns:
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     @classmethod
     def open(cls, data_dir: Path) -> "Store":
@@ -220,7 +281,7 @@ class Store:
 
     # ---------------------------------------------------------------- writes
 
-    def put(self, row: OrderRow | TradeRow | WithdrawalRow | KlineRow) -> None:
+    def put(self, row: OrderRow | OrderListRow | TradeRow | WithdrawalRow | KlineRow) -> None:
         self.db.execute(self._insert_sql[type(row)], _to_db(row))
 
     def put_many(self, rows: list) -> None:
@@ -274,6 +335,11 @@ class Store:
     def orders(self, where: str = "1", args: tuple = (), tail: str = "ORDER BY order_id") -> list[OrderRow]:
         sql = f"SELECT {', '.join(_COLS[OrderRow])} FROM orders WHERE {where} {tail}"
         return [_from_db(OrderRow, r) for r in self.db.execute(sql, args)]
+
+    def order_lists(self, where: str = "1", args: tuple = (),
+                    tail: str = "ORDER BY list_id") -> list[OrderListRow]:
+        sql = f"SELECT {', '.join(_COLS[OrderListRow])} FROM order_lists WHERE {where} {tail}"
+        return [_from_db(OrderListRow, r) for r in self.db.execute(sql, args)]
 
     def trades(self, where: str = "1", args: tuple = (), tail: str = "ORDER BY id") -> list[TradeRow]:
         sql = f"SELECT {', '.join(_COLS[TradeRow])} FROM trades WHERE {where} {tail}"
