@@ -237,6 +237,13 @@ class OrderBook:
                 del keys[bisect_left(keys, key)]
         return order
 
+    def resume_seq(self, seq: int) -> None:
+        """After a restart: continue arrival numbering after ``seq`` (the highest sequence
+        any submission took, resting or not), so the next order gets the number it would
+        have got had the process never stopped."""
+        if seq > self._seq:
+            self._seq = seq
+
     def reduce(self, order_id: int, new_qty: int) -> bool:
         """Lower a resting order's quantity in place, keeping its queue position (amend
         keepPriority).  ``new_qty`` must stay above the filled lots; False if not resting."""

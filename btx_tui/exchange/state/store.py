@@ -336,6 +336,10 @@ class Store:
         sql = f"SELECT {', '.join(_COLS[OrderRow])} FROM orders WHERE {where} {tail}"
         return [_from_db(OrderRow, r) for r in self.db.execute(sql, args)]
 
+    def max_seq_by_symbol(self) -> dict[str, int]:
+        """The highest arrival sequence stored per symbol (every submission stores its seq)."""
+        return dict(self.db.execute("SELECT symbol, MAX(seq) FROM orders GROUP BY symbol"))
+
     def order_lists(self, where: str = "1", args: tuple = (),
                     tail: str = "ORDER BY list_id") -> list[OrderListRow]:
         sql = f"SELECT {', '.join(_COLS[OrderListRow])} FROM order_lists WHERE {where} {tail}"

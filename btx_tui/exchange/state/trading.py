@@ -38,7 +38,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_UP, Decimal
 
 from ..errors import (
@@ -203,6 +203,9 @@ class Trading:
                     row.order_id, row.account_id, row.side, row.price_ticks, row.qty_lots,
                     row.seq, row.filled_lots, row.quote_filled))
             self._track_open(row)
+        for symbol, seq in self._store.max_seq_by_symbol().items():
+            if symbol in self._symbols:
+                self._books[symbol].resume_seq(seq)
 
     def flush(self) -> None:
         """Write the order rows changed in this transaction (and report them to subscribers)."""
@@ -439,7 +442,7 @@ class Trading:
                 fills: list[dict] = []
             else:
                 budget = plan.budget if req.type == E.MARKET else None
-                fills = self._execute(spec, row, budget, plan.lock, now, was_open=False)
+                fills, row = self._execute(spec, row, budget, plan.lock, now, was_open=False)
         default = "ACK" if req.type in STOP_TYPES else "FULL"
         return self._new_order_report(row, req.resp_type or default, fills, now)
 
@@ -484,11 +487,16 @@ class Trading:
         self._dirty_orders[row.order_id] = row
 
     def _execute(self, spec: SymbolSpec, row: OrderRow, budget: int | None, lock: Decimal,
-                 now: int, *, was_open: bool) -> list[dict]:
-        """Submit a working order as a taker, settle, then run what its trades set off."""
+                 now: int, *, was_open: bool) -> tuple[list[dict], OrderRow]:
+        """Submit a working order as a taker, settle, then run what its trades set off.
+
+        Returns its fills and the order as it stood after its own match: orders fired by
+        its trades may trade against its resting remainder later in the same step, and the
+        placement response reports the order's own execution (fills == executedQty)."""
         fills_json, fills = self._match(spec, row, budget, lock, now, was_open)
+        as_matched = replace(row) if fills and self.triggers[spec.symbol] else row
         self._after_match(spec, fills, now)
-        return fills_json
+        return fills_json, as_matched
 
     def _match(self, spec: SymbolSpec, row: OrderRow, budget: int | None, lock: Decimal,
                now: int, was_open: bool) -> tuple[list[dict], list[E.Fill]]:
