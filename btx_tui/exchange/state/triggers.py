@@ -4,8 +4,9 @@ Why a structure of its own: a stop order (``STOP_LOSS``, ``STOP_LOSS_LIMIT``, ``
 ``TAKE_PROFIT_LIMIT``) is not in the book until the last trade price reaches its trigger, and
 every trade must be checked against every resting trigger.  With thousands resting that check
 must cost next to nothing: fixed triggers sit in two heaps (one per direction), so a price
-that fires nothing costs two comparisons; only *active* trailing stops are looked at one by
-one (their trigger moves with the price).
+that fires nothing costs two comparisons; only *tracking* trailing stops are looked at one
+by one (their trigger moves with the price), each with its trigger level precomputed when
+its extreme moves, so a price that neither moves nor fires one costs two comparisons.
 
 The standard's rules (Binance spot, "Trailing Stop FAQ"):
 
@@ -53,25 +54,33 @@ class Trigger:
     """Trailing: best price (ticks) since tracking started; 0 = not set yet."""
     tracking: bool = False
     """Trailing: tracking price changes (the stop-price condition was met, or none exists)."""
+    level: int = 0
+    """Trailing: the trigger price implied by ``extreme`` (a SELL fires at or below it, a BUY
+    at or above it); recomputed only when the extreme moves."""
 
-    def fires_trailing(self, price: int) -> bool:
-        """Trailing rule at ``price`` (after updating the extreme)."""
+    def set_extreme(self, price: int) -> None:
+        """A new best price: move the trailing trigger with it (exact integer arithmetic:
+        SELL fires when ``price * BPS <= extreme * (BPS - delta)``, BUY when
+        ``price * BPS >= extreme * (BPS + delta)``)."""
+        self.extreme = price
         if self.sell:
-            return price * BPS <= self.extreme * (BPS - self.delta)
-        return price * BPS >= self.extreme * (BPS + self.delta)
+            self.level = price * (BPS - self.delta) // BPS           # floor
+        else:
+            self.level = -(-price * (BPS + self.delta) // BPS)       # ceiling
 
 
 class TriggerBook:
     """The untriggered orders of one symbol."""
 
-    __slots__ = ("symbol", "_live", "_above", "_below", "_trailing", "moved")
+    __slots__ = ("symbol", "_live", "_above", "_below", "_trail_sell", "_trail_buy", "moved")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self._live: dict[int, Trigger] = {}
         self._above: list[tuple[int, int]] = []   # (stop, id): fire when price >= stop
         self._below: list[tuple[int, int]] = []   # (-stop, id): fire when price <= stop
-        self._trailing: dict[int, Trigger] = {}   # tracking trailing stops
+        self._trail_sell: dict[int, Trigger] = {}  # tracking trailing SELL stops
+        self._trail_buy: dict[int, Trigger] = {}   # tracking trailing BUY stops
         self.moved: set[int] = set()
         """Ids of trailing stops whose ``tracking``/``extreme`` changed since the caller cleared it."""
 
@@ -96,7 +105,9 @@ class TriggerBook:
         self._live[trig.order_id] = trig
         if trig.delta and (trig.tracking or not trig.stop):
             trig.tracking = True
-            self._trailing[trig.order_id] = trig
+            if trig.extreme:
+                trig.set_extreme(trig.extreme)
+            (self._trail_sell if trig.sell else self._trail_buy)[trig.order_id] = trig
         elif trig.direction == ABOVE:
             heappush(self._above, (trig.stop, trig.order_id))
         else:
@@ -106,7 +117,7 @@ class TriggerBook:
         """Take an order out (cancel, OCO sibling); heap entries are dropped lazily."""
         trig = self._live.pop(order_id, None)
         if trig is not None:
-            self._trailing.pop(order_id, None)
+            (self._trail_sell if trig.sell else self._trail_buy).pop(order_id, None)
             self.moved.discard(order_id)
         return trig
 
@@ -132,12 +143,21 @@ class TriggerBook:
             if fired is None:
                 fired = []
             self._condition_met(trig, price, fired)
-        if self._trailing:
-            for trig in tuple(self._trailing.values()):
-                if trig.extreme == 0 or (price > trig.extreme if trig.sell else price < trig.extreme):
-                    trig.extreme = price
+        if self._trail_sell:  # new high: the trigger follows; else at or below it: fire
+            for trig in self._trail_sell.values():
+                if price > trig.extreme:
+                    trig.set_extreme(price)
                     self.moved.add(trig.order_id)
-                elif trig.fires_trailing(price):
+                elif price <= trig.level:
+                    if fired is None:
+                        fired = []
+                    fired.append(trig)
+        if self._trail_buy:  # new low (or the first price): follows; at or above it: fire
+            for trig in self._trail_buy.values():
+                if price < trig.extreme or not trig.extreme:
+                    trig.set_extreme(price)
+                    self.moved.add(trig.order_id)
+                elif price >= trig.level:
                     if fired is None:
                         fired = []
                     fired.append(trig)
@@ -145,7 +165,7 @@ class TriggerBook:
             return []
         for trig in fired:
             del live[trig.order_id]
-            self._trailing.pop(trig.order_id, None)
+            (self._trail_sell if trig.sell else self._trail_buy).pop(trig.order_id, None)
             self.moved.discard(trig.order_id)
         fired.sort(key=lambda t: t.order_id)
         return fired
@@ -156,6 +176,6 @@ class TriggerBook:
             fired.append(trig)
             return
         trig.tracking = True
-        trig.extreme = price  # the first trade meeting the condition sets the extreme
-        self._trailing[trig.order_id] = trig
+        trig.set_extreme(price)  # the first trade meeting the condition sets the extreme
+        (self._trail_sell if trig.sell else self._trail_buy)[trig.order_id] = trig
         self.moved.add(trig.order_id)
