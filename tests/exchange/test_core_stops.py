@@ -305,3 +305,22 @@ def test_decimal_reservations_are_exact(ex, maker, trader):
     # 0.003 * 95,000 * 1.05 * 1.015, rounded up to the quote unit
     assert locked == (D("0.003") * D("95000") * D("1.05") * D("10150") / D("10000")).quantize(
         ex.symbols[SYM].quote_unit, rounding="ROUND_UP")
+
+
+def test_events_report_untriggered_then_triggered(ex, maker, trader):
+    trade_at(ex, maker, "95000")
+    seen: list = []
+    ex.events.subscribe(seen.append)
+    r = ex.trading.place_order(trader, stop("SELL", "STOP_LOSS_LIMIT", "0.5", stop="94000", price="94000"))
+    [placed] = [e for e in seen if isinstance(e, OrderUpdated)]
+    assert (placed.order_id, placed.status, placed.is_working, placed.working_time,
+            placed.stop_price, placed.order_list_id) == (r["orderId"], "NEW", False, -1, D("94000"), -1)
+    seen.clear()
+    ex.trading.place_order(maker, req(SYM, "SELL", "LIMIT", "0.01", "94000"))
+    ex.trading.place_order(maker, req(SYM, "BUY", "LIMIT", "0.01", "94000", tif="IOC"))
+    [fired] = [e for e in seen if isinstance(e, OrderUpdated) and e.order_id == r["orderId"]]
+    assert (fired.status, fired.is_working, fired.working_time) == ("NEW", True, ex.now_ms())
+    seen.clear()
+    ex.trading.cancel_order(trader, SYM, r["orderId"], None, None)
+    [gone] = [e for e in seen if isinstance(e, OrderUpdated)]
+    assert gone.status == "CANCELED"
