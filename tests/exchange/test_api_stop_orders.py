@@ -201,3 +201,37 @@ def test_cancel_replace(api):
     assert_json_error(api.signed("POST", "/api/v3/order/cancelReplace", {**params, "cancelReplaceMode": "X"}),
                       400, -1100)
     cancel_all(api)
+
+
+def test_oto_and_otoco_over_http(api):
+    oto = ok(api.signed("POST", "/api/v3/orderList/oto", {
+        "symbol": SYMBOL, "listClientOrderId": "entry",
+        "workingType": "LIMIT", "workingSide": "BUY", "workingPrice": "80000",
+        "workingQuantity": "0.01", "workingTimeInForce": "GTC",
+        "pendingType": "LIMIT", "pendingSide": "SELL", "pendingPrice": "99000",
+        "pendingQuantity": "0.01", "pendingTimeInForce": "GTC"}))
+    assert oto["contingencyType"] == "OTO"
+    assert [r["status"] for r in oto["orderReports"]] == ["NEW", "PENDING_NEW"]
+    pending = ok(api.signed("GET", "/api/v3/order", {"symbol": SYMBOL,
+                                                     "orderId": oto["orderReports"][1]["orderId"]}))
+    assert (pending["status"], pending["isWorking"], pending["orderListId"]) == \
+        ("PENDING_NEW", False, oto["orderListId"])
+    otoco = ok(api.signed("POST", "/api/v3/orderList/otoco", {
+        "symbol": SYMBOL, "workingType": "LIMIT_MAKER", "workingSide": "BUY",
+        "workingPrice": "80000", "workingQuantity": "0.01",
+        "pendingSide": "SELL", "pendingQuantity": "0.01",
+        "pendingAboveType": "LIMIT_MAKER", "pendingAbovePrice": "99000",
+        "pendingBelowType": "STOP_LOSS", "pendingBelowStopPrice": "79000"}))
+    assert [r["type"] for r in otoco["orderReports"]] == ["LIMIT_MAKER", "LIMIT_MAKER", "STOP_LOSS"]
+    assert {x["orderListId"] for x in ok(api.signed("GET", "/api/v3/openOrderList", {}))} == \
+        {oto["orderListId"], otoco["orderListId"]}
+    assert_json_error(api.signed("POST", "/api/v3/orderList/oto", {
+        "symbol": SYMBOL, "workingType": "MARKET", "workingSide": "BUY", "workingPrice": "80000",
+        "workingQuantity": "0.01", "pendingType": "LIMIT", "pendingSide": "SELL",
+        "pendingQuantity": "0.01"}), 400, -1100)
+    assert_json_error(api.signed("POST", "/api/v3/orderList/oto", {
+        "symbol": SYMBOL, "workingType": "LIMIT", "workingSide": "BUY", "workingPrice": "80000",
+        "workingQuantity": "0.01", "workingTimeInForce": "GTC", "pendingType": "LIMIT",
+        "pendingSide": "SELL", "pendingQuantity": "0.01"}), 400, -1102)
+    cancel_all(api)
+    assert ok(api.signed("GET", "/api/v3/openOrderList", {})) == []

@@ -22,7 +22,7 @@ from pathlib import Path
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.store import DB_NAME
-from btx_tui.exchange.state.trading import OcoRequest, OrderRequest
+from btx_tui.exchange.state.trading import OcoRequest, OrderRequest, OtoRequest
 
 from .test_core_support import D, FakeClock, open_exchange, req, snapshot
 
@@ -71,6 +71,13 @@ def step(ex: Exchange, clock: FakeClock, accts: list[int], rng: random.Random, i
                                 loss_at, rng.choice([None, 10]))
             above, below = (profit, loss) if side == "SELL" else (loss, profit)
             ex.trading.place_oco(a, OcoRequest(sym, side, D(qty), f"l{i}", above, below, None))
+        elif op < 0.66:  # an OTO: a limit entry, then a limit exit the other way
+            entry = center + tick_step * rng.randint(-8, 8)
+            exit_side = "SELL" if side == "BUY" else "BUY"
+            exit_at = entry + tick_step * (rng.randint(1, 5) * (1 if exit_side == "SELL" else -1))
+            work = OrderRequest(sym, side, "LIMIT", "GTC", D(qty), None, entry, f"w{i}", None)
+            pend = OrderRequest(sym, exit_side, "LIMIT", "GTC", D(qty), None, exit_at, f"p{i}", None)
+            ex.trading.place_oto(a, OtoRequest(sym, f"o{i}", work, (pend,), exit_side, None))
         elif op < 0.72:
             ex.trading.place_order(a, req(sym, side, "MARKET", qty, cid=f"s{i}"))
         elif op < 0.95:
@@ -152,6 +159,7 @@ def test_kill_9_mid_traffic_loses_nothing_acknowledged(tmp_path):
     got = snapshot(reopened)
     assert len(got["trades"]) > 20 and got["open"], "traffic too thin to prove anything"
     assert got["lists"] and any(t for t in got["triggers"].values()), "no stops or lists to prove"
+    assert any(lst[4] == "OTO" for lst in got["lists"]), "no OTO to prove"
     assert any(r[5].startswith(("STOP", "TAKE")) and r[15] != -1 for r in got["orders"]), \
         "no stop order ever triggered"
 
@@ -170,7 +178,7 @@ def test_kill_9_mid_traffic_loses_nothing_acknowledged(tmp_path):
 def test_crash_image_rebuilds_books_exactly(tmp_path):
     """Copy the database files of a live exchange (what a crash leaves: db + WAL, no
     checkpoint, no close) and open the copy: same state, same books, same next fills."""
-    live, clock, accts, _ = replay(tmp_path / "live", 300)
+    live, clock, accts, _ = replay(tmp_path / "live", 450)
     live.check_invariants()
     copy = tmp_path / "copy"
     copy.mkdir()

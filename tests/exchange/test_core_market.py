@@ -84,8 +84,8 @@ def test_exchange_info_fields(ex):
     [s] = ex.market_data.exchange_info(["BTTUSDT"])["symbols"]
     assert s["orderTypes"] == ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT",
                                "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"]
-    assert (s["ocoAllowed"], s["allowTrailingStop"], s["cancelReplaceAllowed"], s["amendAllowed"]) == \
-        (True, True, True, True)
+    assert (s["ocoAllowed"], s["otoAllowed"], s["allowTrailingStop"], s["cancelReplaceAllowed"],
+            s["amendAllowed"]) == (True, True, True, True, True)
     assert (s["permissions"], s["permissionSets"], s["defaultSelfTradePreventionMode"]) == \
         (["SPOT"], [["SPOT"]], "NONE")
     assert s["quoteOrderQtyMarketAllowed"] is True and s["isSpotTradingAllowed"] is True

@@ -9,7 +9,7 @@ import pytest
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.events import OrderListUpdated
 from btx_tui.exchange.state.exchange import Exchange
-from btx_tui.exchange.state.trading import OcoRequest, OrderRequest
+from btx_tui.exchange.state.trading import OcoRequest, OrderRequest, OtoRequest
 
 from .test_core_support import D, FakeClock, bal, open_exchange, req, snapshot
 
@@ -39,7 +39,7 @@ def trader(ex: Exchange) -> int:
 
 def leg(side: str, type_: str, qty: str, *, price: str | None = None, stop: str | None = None,
         delta: int | None = None, cid: str | None = None) -> OrderRequest:
-    tif = "GTC" if type_.endswith("_LIMIT") else None
+    tif = "GTC" if type_ == "LIMIT" or type_.endswith("_LIMIT") else None
     return OrderRequest(SYM, side, type_, tif, D(qty), None, D(price) if price else None, cid, None,
                         D(stop) if stop else None, delta)
 
@@ -199,5 +199,84 @@ def test_lists_survive_restart_and_queries(tmp_path):
     # After the restart the OCO still works: the limit leg fills, the stop leg goes.
     ex.trading.place_order(m, req(SYM, "BUY", "LIMIT", "0.3", "99000"))
     assert ex.trading.order_list(t, None, "two")["listOrderStatus"] == "ALL_DONE"
+    ex.check_invariants()
+    ex.close()
+
+
+def oto(working_price: str = "94000", pending: tuple = (), *, list_cid: str | None = "entry",
+        tif: str = "GTC") -> OtoRequest:
+    work = OrderRequest(SYM, "BUY", "LIMIT", tif, D("0.2"), None, D(working_price), "work", None)
+    return OtoRequest(SYM, list_cid, work, pending or (leg("SELL", "LIMIT", "0.2", price="99000"),),
+                      "SELL", "RESULT")
+
+
+def test_oto_pending_waits_unlocked_until_the_working_order_fills(ex, maker, trader):
+    out = ex.trading.place_oto(trader, oto())
+    assert out["contingencyType"] == "OTO"
+    work, pend = out["orderReports"]
+    assert (work["status"], pend["status"], pend["workingTime"]) == ("NEW", "PENDING_NEW", -1)
+    assert bal(ex, trader, "USDT") == (D("100000") - D("18800"), D("18800"))
+    assert bal(ex, trader, "BTC") == (D("1"), D("0"))       # the pending SELL locks nothing yet
+    assert ex.books[SYM].get(pend["orderId"]) is None
+    ex.trading.place_order(maker, req(SYM, "SELL", "LIMIT", "0.2", "94000"))
+    p = ex.orders.get_order(trader, SYM, pend["orderId"], None)
+    assert (p["status"], p["isWorking"]) == ("NEW", True)
+    assert ex.books[SYM].get(pend["orderId"]) is not None
+    assert bal(ex, trader, "BTC")[1] == D("0.2")
+    ex.trading.place_order(maker, req(SYM, "BUY", "LIMIT", "0.2", "99000"))
+    done = ex.trading.order_list(trader, out["orderListId"], None)
+    assert done["listOrderStatus"] == "ALL_DONE"
+
+
+def test_oto_working_filled_on_arrival_places_the_pending_order_in_the_same_step(ex, maker, trader):
+    ex.trading.place_order(maker, req(SYM, "SELL", "LIMIT", "0.2", "95000"))
+    out = ex.trading.place_oto(trader, oto("95000"))
+    work, pend = out["orderReports"]
+    assert (work["status"], pend["status"]) == ("FILLED", "PENDING_NEW")  # as placed
+    assert ex.orders.get_order(trader, SYM, pend["orderId"], None)["status"] == "NEW"
+
+
+def test_cancelling_the_working_order_cancels_the_pending_one(ex, maker, trader):
+    out = ex.trading.place_oto(trader, oto())
+    work, pend = (r["orderId"] for r in out["orderReports"])
+    ex.trading.cancel_order(trader, SYM, pend, None, None)
+    assert ex.orders.get_order(trader, SYM, work, None)["status"] == "CANCELED"
+    assert bal(ex, trader, "USDT") == (D("100000"), D("0"))
+    # an IOC working order that expires takes its pending order with it
+    out = ex.trading.place_oto(trader, oto(tif="IOC", list_cid="ioc"))
+    assert ex.orders.get_order(trader, SYM, out["orderReports"][1]["orderId"], None)["status"] == "EXPIRED"
+    assert ex.trading.order_list(trader, None, "ioc")["listOrderStatus"] == "ALL_DONE"
+
+
+def test_otoco_places_an_oco_pair_when_the_working_order_fills(ex, maker, trader):
+    pair = (leg("SELL", "LIMIT_MAKER", "0.2", price="99000"),
+            leg("SELL", "STOP_LOSS", "0.2", stop="90000"))
+    out = ex.trading.place_oto(trader, oto(pending=pair))
+    _, above, below = (r["orderId"] for r in out["orderReports"])
+    ex.trading.place_order(maker, req(SYM, "SELL", "LIMIT", "0.2", "94000"))
+    assert bal(ex, trader, "BTC") == (D("0.9998"), D("0.2"))  # bought 0.2 - fee; one lock for the pair
+    assert ex.books[SYM].get(above) is not None and ex.trading.triggers[SYM].get(below) is not None
+    # the stop leg triggers: the limit leg goes in the same step
+    ex.trading.place_order(maker, req(SYM, "BUY", "LIMIT", "1", "89000"))
+    ex.trading.place_order(maker, req(SYM, "SELL", "LIMIT", "0.01", "89500"))
+    ex.trading.place_order(maker, req(SYM, "BUY", "LIMIT", "0.01", "89500", tif="IOC"))
+    assert ex.orders.get_order(trader, SYM, above, None)["status"] == "CANCELED"
+    assert ex.orders.get_order(trader, SYM, below, None)["status"] == "FILLED"
+    assert ex.trading.order_list(trader, out["orderListId"], None)["listOrderStatus"] == "ALL_DONE"
+
+
+def test_oto_survives_restart_pending(tmp_path):
+    clock = FakeClock()
+    ex = open_exchange(tmp_path, clock)
+    m = ex.accounts.create_account({"USDT": D("10000000"), "BTC": D("100")})
+    t = ex.accounts.create_account({"USDT": D("100000"), "BTC": D("1")})
+    out = ex.trading.place_oto(t, oto())
+    before = snapshot(ex)
+    ex.close()
+    ex = open_exchange(tmp_path, clock)
+    assert snapshot(ex) == before
+    ex.check_invariants()
+    ex.trading.place_order(m, req(SYM, "SELL", "LIMIT", "0.2", "94000"))
+    assert ex.orders.get_order(t, SYM, out["orderReports"][1]["orderId"], None)["status"] == "NEW"
     ex.check_invariants()
     ex.close()

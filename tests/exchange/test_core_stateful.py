@@ -1,5 +1,5 @@
 """Hypothesis stateful test of the Exchange: random limit/maker/market orders, stop-loss /
-take-profit orders (fixed and trailing), OCO lists, amends, cancels and withdrawals across
+take-profit orders (fixed and trailing), OCO / OTO / OTOCO lists, amends, cancels and withdrawals across
 several accounts and symbols; after every step the ledger is conserved, no balance is
 negative, locked funds equal what open and untriggered orders (an OCO once) and pending
 withdrawals reserve, the books are never crossed, an OCO never executes both legs,
@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.symbols import MARKETS
-from btx_tui.exchange.state.trading import OcoRequest, OrderRequest
+from btx_tui.exchange.state.trading import OcoRequest, OrderRequest, OtoRequest
 
 from .test_core_support import D, FakeClock, open_exchange, req, snapshot
 
@@ -50,6 +50,8 @@ class ExchangeMachine(RuleBasedStateMachine):
         try:
             if isinstance(order, OcoRequest):
                 return self.ex.trading.place_oco(acct, order)
+            if isinstance(order, OtoRequest):
+                return self.ex.trading.place_oto(acct, order)
             return self.ex.trading.place_order(acct, order, test=test)
         except ApiError as err:
             assert err.code in (-1013, -2010), err
@@ -112,6 +114,30 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.clock.advance(5)
         if self._attempt(self.accts[0], req(sym, maker, "LIMIT", qty, price)) is not None:
             self._attempt(self.accts[1], req(sym, taker, "LIMIT", qty, price, tif="IOC"))
+
+    @rule(a=st.integers(0, 2), sym=st.sampled_from(sorted(SYMBOLS)), buy=st.booleans(),
+          off=st.integers(-5, 5), gap=st.integers(1, 6), size=st.integers(0, 1000),
+          pair=st.booleans(), tif=st.sampled_from(["GTC", "GTC", "IOC"]))
+    def oto(self, a, sym, buy, off, gap, size, pair, tif):
+        """A working LIMIT entry, then a take-profit (OTO) or a bracket (OTOCO) the other way."""
+        center, step, _, _ = SYMBOLS[sym]
+        side, exit_side = ("BUY", "SELL") if buy else ("SELL", "BUY")
+        qty = D(self._qty(sym, size))
+        entry = center + step * off
+        work = OrderRequest(sym, side, "LIMIT", tif, qty, None, entry, None, None)
+        up, down = entry + step * gap, entry - step * gap
+        profit_at, loss_at = (up, down) if exit_side == "SELL" else (down, up)
+        profit = OrderRequest(sym, exit_side, "LIMIT_MAKER", None, qty, None, profit_at, None, None)
+        if pair:
+            loss = OrderRequest(sym, exit_side, "STOP_LOSS", None, qty, None, None, None, None, loss_at)
+            pending = (profit, loss) if exit_side == "SELL" else (loss, profit)
+        else:
+            pending = (OrderRequest(sym, exit_side, "LIMIT", "GTC", qty, None, profit_at, None, None),)
+        self.clock.advance(7)
+        r = self._attempt(self.accts[a], OtoRequest(sym, None, work, pending, exit_side, None))
+        if r is not None:
+            assert len(r["orderReports"]) == 1 + len(pending)
+            assert {x["status"] for x in r["orderReports"][1:]} == {"PENDING_NEW"}
 
     @precondition(lambda self: bool(self.ex.trading.open_by_id))
     @rule(pick=st.integers(0, 10_000), frac=st.integers(1, 9))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from btx_tui.exchange.state.trading import OcoRequest, OrderRequest
+from btx_tui.exchange.state.trading import OcoRequest, OrderRequest, OtoRequest
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.http.params import (
     CANCEL_REPLACE_MODES,
@@ -101,31 +101,90 @@ def order_request(p: Params) -> OrderRequest:
     )
 
 
-def _oco_leg(p: Params, prefix: str, allowed: frozenset[str], symbol: str, side: str,
-             quantity: Decimal) -> OrderRequest:
-    """One OCO leg from ``above*`` / ``below*`` parameters (mandatory ones already checked)."""
+def _list_leg(p: Params, prefix: str, allowed: frozenset[str], symbol: str, side: str,
+              quantity: Decimal) -> OrderRequest:
+    """One order of a list from ``<prefix>Type`` / ``Price`` / ``StopPrice`` /
+    ``TrailingDelta`` / ``TimeInForce`` / ``ClientOrderId`` (``above``, ``pendingBelow``...),
+    with the mandatory parameters its type needs (-1102) and none it must not have (-1106)."""
     type_name = f"{prefix}Type"
     order_type = p.enum(type_name, allowed)
     assert order_type is not None
-    tif_name = f"{prefix}TimeInForce"
-    if order_type in _STOP_LIMITS:
-        p.require(f"{prefix}Price", tif_name)
-    if order_type == "LIMIT_MAKER":
-        p.require(f"{prefix}Price")
-        p.forbid(f"{prefix}StopPrice", f"{prefix}TrailingDelta")
+    price, tif = f"{prefix}Price", f"{prefix}TimeInForce"
+    stop, delta = f"{prefix}StopPrice", f"{prefix}TrailingDelta"
+    if order_type in ("LIMIT", *_STOP_LIMITS):
+        p.require(price, tif)
+    elif order_type == "LIMIT_MAKER":
+        p.require(price)
+    if order_type in (*_STOPS, *_STOP_LIMITS):
+        p.require_one_of(stop, delta)
     else:
-        p.require_one_of(f"{prefix}StopPrice", f"{prefix}TrailingDelta")
-    if order_type in _STOPS:
-        p.forbid(f"{prefix}Price")
-    if order_type not in _STOP_LIMITS:
-        p.forbid(tif_name)
+        p.forbid(stop, delta)
+    if order_type in ("MARKET", *_STOPS):
+        p.forbid(price)
+    if order_type not in ("LIMIT", *_STOP_LIMITS):
+        p.forbid(tif)
     return OrderRequest(
         symbol=symbol, side=side, type=order_type,
-        time_in_force=p.enum(tif_name, TIME_IN_FORCE, tif_error),
-        quantity=quantity, quote_order_qty=None, price=p.decimal(f"{prefix}Price"),
+        time_in_force=p.enum(tif, TIME_IN_FORCE, tif_error),
+        quantity=quantity, quote_order_qty=None, price=p.decimal(price),
         new_client_order_id=p.client_id(f"{prefix}ClientOrderId"), resp_type=None,
-        stop_price=p.decimal(f"{prefix}StopPrice"),
-        trailing_delta=p.integer(f"{prefix}TrailingDelta"))
+        stop_price=p.decimal(stop), trailing_delta=p.integer(delta))
+
+
+_WORKING_TYPES = frozenset({"LIMIT", "LIMIT_MAKER"})
+
+
+def _working(p: Params, symbol: str) -> OrderRequest:
+    p.require("workingType", "workingSide", "workingPrice", "workingQuantity")
+    quantity = p.decimal("workingQuantity")
+    side = p.enum("workingSide", SIDES, side_error)
+    assert side is not None and quantity is not None
+    return _list_leg(p, "working", _WORKING_TYPES, symbol, side, quantity)
+
+
+def oto_request(p: Params) -> OtoRequest:
+    """Validate the parameters of ``POST /api/v3/orderList/oto``."""
+    p.require("symbol", "workingType", "workingSide", "workingPrice", "workingQuantity",
+              "pendingType", "pendingSide", "pendingQuantity")
+    symbol = p.symbol()
+    assert symbol is not None
+    list_client_id = p.client_id("listClientOrderId")
+    resp_type = p.enum("newOrderRespType", RESP_TYPES)
+    working = _working(p, symbol)
+    quantity = p.decimal("pendingQuantity")
+    side = p.enum("pendingSide", SIDES, side_error)
+    assert side is not None and quantity is not None
+    pending = _list_leg(p, "pending", ORDER_TYPES, symbol, side, quantity)
+    return OtoRequest(symbol, list_client_id, working, (pending,), side, resp_type)
+
+
+def otoco_request(p: Params) -> OtoRequest:
+    """Validate the parameters of ``POST /api/v3/orderList/otoco``."""
+    p.require("symbol", "workingType", "workingSide", "workingPrice", "workingQuantity",
+              "pendingSide", "pendingQuantity", "pendingAboveType")
+    symbol = p.symbol()
+    assert symbol is not None
+    list_client_id = p.client_id("listClientOrderId")
+    resp_type = p.enum("newOrderRespType", RESP_TYPES)
+    working = _working(p, symbol)
+    quantity = p.decimal("pendingQuantity")
+    side = p.enum("pendingSide", SIDES, side_error)
+    assert side is not None and quantity is not None
+    above = _list_leg(p, "pendingAbove", OCO_ABOVE_TYPES, symbol, side, quantity)
+    if not p.has("pendingBelowType"):
+        return OtoRequest(symbol, list_client_id, working, (above,), side, resp_type)
+    below = _list_leg(p, "pendingBelow", OCO_BELOW_TYPES, symbol, side, quantity)
+    if above.type == "LIMIT_MAKER" and below.type == "LIMIT_MAKER":
+        raise ApiError(400, -1168, "At least one OCO order must be contingent.")
+    return OtoRequest(symbol, list_client_id, working, (above, below), side, resp_type)
+
+
+def new_oto(ctx: Context) -> Any:
+    return ctx.exchange.trading.place_oto(ctx.account_id, oto_request(ctx.params))
+
+
+def new_otoco(ctx: Context) -> Any:
+    return ctx.exchange.trading.place_oto(ctx.account_id, otoco_request(ctx.params))
 
 
 def oco_request(p: Params) -> OcoRequest:
@@ -137,8 +196,8 @@ def oco_request(p: Params) -> OcoRequest:
     side = p.enum("side", SIDES, side_error)
     resp_type = p.enum("newOrderRespType", RESP_TYPES)
     assert symbol is not None and side is not None and quantity is not None
-    above = _oco_leg(p, "above", OCO_ABOVE_TYPES, symbol, side, quantity)
-    below = _oco_leg(p, "below", OCO_BELOW_TYPES, symbol, side, quantity)
+    above = _list_leg(p, "above", OCO_ABOVE_TYPES, symbol, side, quantity)
+    below = _list_leg(p, "below", OCO_BELOW_TYPES, symbol, side, quantity)
     if above.type == "LIMIT_MAKER" and below.type == "LIMIT_MAKER":
         raise ApiError(400, -1168, "At least one OCO order must be contingent.")
     return OcoRequest(symbol=symbol, side=side, quantity=quantity,
@@ -321,6 +380,8 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v3/account", USER_DATA, fixed(20), account),
     Endpoint("GET", "/sapi/v1/account/apiRestrictions", USER_DATA, fixed(1), api_restrictions),
     Endpoint("POST", "/api/v3/orderList/oco", TRADE, fixed(1), new_oco, places_order=True),
+    Endpoint("POST", "/api/v3/orderList/oto", TRADE, fixed(1), new_oto, places_order=True),
+    Endpoint("POST", "/api/v3/orderList/otoco", TRADE, fixed(1), new_otoco, places_order=True),
     Endpoint("DELETE", "/api/v3/orderList", TRADE, fixed(1), cancel_order_list),
     Endpoint("GET", "/api/v3/orderList", USER_DATA, fixed(4), get_order_list),
     Endpoint("GET", "/api/v3/allOrderList", USER_DATA, fixed(20), all_order_lists),

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from .books import OrderBooks
 from .ledger import Ledger
+from .order_lists import PENDING_NEW, oco_group
 from .store import Store
 from .symbols import SymbolSpec
 from .trading import Trading, reservation
@@ -40,8 +41,13 @@ def check_invariants(symbols: dict[str, SymbolSpec], ledger: Ledger, books: Orde
     if set(resting) != working:
         raise AssertionError(f"book/open mismatch: {sorted(set(resting) ^ working)}")
     waiting = {t.order_id for tb in trading.triggers.values() for t in tb.triggers()}
-    if waiting != set(open_rows) - working:
-        raise AssertionError(f"trigger/open mismatch: {sorted(waiting ^ (set(open_rows) - working))}")
+    pending = {oid for oid, r in open_rows.items() if r.status == PENDING_NEW}
+    untriggered = set(open_rows) - working - pending
+    if waiting != untriggered:
+        raise AssertionError(f"trigger/open mismatch: {sorted(waiting ^ untriggered)}")
+    for oid in pending:
+        if open_rows[oid].reserved or open_rows[oid].working_time != -1:
+            raise AssertionError(f"pending order {oid} reserves funds or works")
     seen: set[tuple[int, str]] = set()
     list_need: dict[int, tuple[int, str, Decimal]] = {}
     for oid, row in open_rows.items():
@@ -91,9 +97,15 @@ def check_invariants(symbols: dict[str, SymbolSpec], ledger: Ledger, books: Orde
         if row.orig_qty and row.executed_qty > row.orig_qty:
             raise AssertionError(f"order {row.order_id} executedQty > origQty")
     for lst in store.order_lists():
-        legs = trading.list_legs(lst)
-        if lst.contingency_type == "OCO" and sum(1 for r in legs if r.executed_qty) > 1:
-            raise AssertionError(f"OCO {lst.list_id} executed on both legs")
+        group = set(oco_group(lst))
+        legs = [r for r in trading.list_legs(lst) if r.order_id in group]
+        if sum(1 for r in legs if r.executed_qty) > 1:
+            raise AssertionError(f"list {lst.list_id}: both orders of its OCO pair executed")
+        if lst.contingency_type == "OTO":
+            first, *rest = trading.list_legs(lst)
+            if any(r.executed_qty or r.status not in (PENDING_NEW, "CANCELED", "EXPIRED")
+                   for r in rest) and first.status != "FILLED":
+                raise AssertionError(f"OTO {lst.list_id}: a pending order went live unfilled")
     sums: dict[int, Decimal] = defaultdict(Decimal)
     for t in store.trades():
         sums[t.buyer_order_id] += t.qty

@@ -13,10 +13,12 @@ from .counters import Counters
 from .events import EventBus, OrderListUpdated
 from .store import OrderListRow, OrderRow, Store
 
-__all__ = ["OrderLists", "list_json", "new_list", "order_ids", "OCO", "EXEC_STARTED", "ALL_DONE", "EXECUTING",
+__all__ = ["OrderLists", "list_json", "new_list", "order_ids", "oco_group", "OCO", "OTO", "PENDING_NEW", "EXEC_STARTED", "ALL_DONE", "EXECUTING",
            "list_not_found"]
 
-OCO = "OCO"
+OCO, OTO = "OCO", "OTO"
+PENDING_NEW = "PENDING_NEW"
+"""Status of an OTO/OTOCO pending order until its working order fills."""
 EXEC_STARTED, ALL_DONE = "EXEC_STARTED", "ALL_DONE"   # listStatusType
 EXECUTING = "EXECUTING"                               # listOrderStatus (ALL_DONE when done)
 
@@ -40,6 +42,15 @@ def list_json(lst: OrderListRow, legs: list[OrderRow]) -> dict:
 
 def order_ids(lst: OrderListRow) -> list[int]:
     return [int(x) for x in lst.order_ids.split(",")]
+
+
+def oco_group(lst: OrderListRow) -> list[int]:
+    """The orders of a list of which only one may execute: both legs of an OCO, the two
+    pending orders of an OTOCO (the first order of an OTO list is its working order)."""
+    ids = order_ids(lst)
+    if lst.contingency_type == OCO:
+        return ids
+    return ids[1:] if len(ids) == 3 else []
 
 
 class OrderLists:

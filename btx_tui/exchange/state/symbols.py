@@ -113,7 +113,7 @@ class SymbolSpec:
             "orderTypes": list(ORDER_TYPES),
             "icebergAllowed": False,
             "ocoAllowed": True,
-            "otoAllowed": False,
+            "otoAllowed": True,
             "quoteOrderQtyMarketAllowed": True,
             "allowTrailingStop": True,
             "cancelReplaceAllowed": True,

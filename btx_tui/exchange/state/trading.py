@@ -31,6 +31,10 @@ OCO lists: both legs share ONE lock (the larger of the two legs' needs: only one
 ever execute).  When one leg fills (even partly) or triggers, the other is cancelled in the
 same step, and the lock shrinks to what the surviving leg needs; cancelling either leg
 cancels the list.  The list record itself lives in ``order_lists.py``.
+
+OTO / OTOCO lists: the working order trades like any order; the pending order(s) wait as
+``PENDING_NEW`` (open, locking nothing, in neither book) until the working order is FILLED,
+then go live in the same step (:meth:`Trading._activate`, queued like fired triggers).
 """
 
 from __future__ import annotations
@@ -54,13 +58,15 @@ from .events import EventBus, OrderUpdated
 from .ledger import commission
 from .market_data import MarketData
 from .order_json import order_json
-from .order_lists import OrderLists, list_json, list_not_found, new_list, order_ids
+from .order_lists import (
+    OTO, PENDING_NEW, OrderLists, list_json, list_not_found, new_list, oco_group, order_ids,
+)
 from .store import OrderListRow, OrderRow, Store, TradeRow
 from .symbols import STOP_TYPES, TRAILING_DELTA_MAX, TRAILING_DELTA_MIN, SymbolSpec, places, spec_for
 from .transaction import Transaction
 from .triggers import ABOVE, BELOW, BPS, Trigger, TriggerBook
 
-__all__ = ["Trading", "OrderRequest", "OcoRequest", "reservation", "new_client_id",
+__all__ = ["Trading", "OrderRequest", "OcoRequest", "OtoRequest", "reservation", "new_client_id",
            "stop_direction", "engine_kind", "MARKET_STOP_SLACK"]
 
 OPEN_STATUSES = (E.NEW, E.PARTIALLY_FILLED)
@@ -99,6 +105,20 @@ class OcoRequest:
     list_client_order_id: str | None
     above: OrderRequest
     below: OrderRequest
+    resp_type: str | None
+
+
+@dataclass(frozen=True)
+class OtoRequest:
+    """``POST /api/v3/orderList/oto`` / ``otoco`` after format validation: a working LIMIT or
+    LIMIT_MAKER order and one pending order (OTO) or a pending above/below pair (OTOCO)."""
+
+    symbol: str
+    list_client_order_id: str | None
+    working: OrderRequest
+    pending: tuple[OrderRequest, ...]
+    """One pending order, or (above, below) for an OTOCO."""
+    pending_side: str
     resp_type: str | None
 
 
@@ -193,10 +213,14 @@ class Trading:
         """Untriggered orders per symbol (read by the invariant check)."""
         self._fired: deque[OrderRow] = deque()
         self._cascading = False
+        self._activations: deque[int] = deque()
+        """OTO lists whose working order filled: their pending orders go live in this step."""
         self._list_pre: dict[int, list] = {}
         """List id -> [lock before the step, paid by its traded leg, account, asset]."""
         for row in self._store.orders("is_open = 1", (), "ORDER BY seq, order_id"):
-            if row.working_time == -1:
+            if row.status == PENDING_NEW:
+                pass  # an OTO's pending order: nowhere until its working order fills
+            elif row.working_time == -1:
                 self.triggers[row.symbol].add(self._trigger_of(self._symbols[row.symbol], row))
             else:
                 self._books[row.symbol].restore(E.Order(
@@ -281,17 +305,23 @@ class Trading:
                        stop, row.trailing_delta, row.extreme_ticks, row.trailing_time != -1)
 
     def _list_reserve(self, spec: SymbolSpec, lst: OrderListRow) -> Decimal:
-        """What an open OCO keeps locked: the larger need of its open legs (one lock)."""
-        most = ZERO
+        """What an open list keeps locked: the larger need of its open orders (one lock for
+        an OCO pair; an OTO's pending orders need nothing until they go live)."""
+        return self._list_need(spec, lst)[1]
+
+    def _list_asset(self, spec: SymbolSpec, lst: OrderListRow) -> str:
+        """The asset of that lock (an OTO's working and pending orders may differ in side)."""
+        return self._list_need(spec, lst)[0]
+
+    def _list_need(self, spec: SymbolSpec, lst: OrderListRow) -> tuple[str, Decimal]:
+        best: tuple[str, Decimal] | None = None
         for oid in order_ids(lst):
             row = self.open_by_id.get(oid)
             if row is not None:
-                most = max(most, reservation(spec, row)[1])
-        return most
-
-    def _list_asset(self, spec: SymbolSpec, lst: OrderListRow) -> str:
-        row = self.list_legs(lst)[0]
-        return spec.quote if row.side == E.BUY else spec.base
+                need = reservation(spec, row)
+                if best is None or need[1] > best[1]:
+                    best = need
+        return best if best is not None else (spec.quote, ZERO)
 
     # ---------------------------------------------------------- validation
 
@@ -473,7 +503,8 @@ class Trading:
             stop_price=req.stop_price or ZERO, trailing_delta=req.trailing_delta or 0,
             order_list_id=list_id)
 
-    def _rest_untriggered(self, spec: SymbolSpec, row: OrderRow, lock: Decimal, now: int) -> None:
+    def _rest_untriggered(self, spec: SymbolSpec, row: OrderRow, lock: Decimal, now: int, *,
+                          track: bool = True) -> None:
         """Put a stop order in the trigger book (its funds are already locked)."""
         row.reserved = lock
         row.is_open = 1
@@ -483,7 +514,8 @@ class Trading:
             row.extreme_ticks = int(last / spec.tick_size) if last is not None else 0
             row.trailing_time = now
         self.triggers[spec.symbol].add(self._trigger_of(spec, row))
-        self._track_open(row)
+        if track:
+            self._track_open(row)
         self._dirty_orders[row.order_id] = row
 
     def _execute(self, spec: SymbolSpec, row: OrderRow, budget: int | None, lock: Decimal,
@@ -505,6 +537,7 @@ class Trading:
         res = self._books[spec.symbol].submit(order, kind, tif, budget if kind == E.MARKET else None)
         row.status = res.status
         row.seq = order.seq
+        self._dirty_orders[row.order_id] = row
         fills = self._settle(spec, row, res.fills, now)
         # Release what the order no longer needs: its lock minus what it paid, minus what
         # its resting remainder still reserves.
@@ -516,6 +549,11 @@ class Trading:
             self._accounts.ledger.unlock(row.account_id, asset, release)
         if kind == E.MARKET and not row.orig_qty:
             row.orig_qty = row.executed_qty
+        if row.order_list_id != -1 and not res.rested:
+            if res.status == E.FILLED:
+                self._list_order_filled(row)
+            else:
+                self._working_order_ended(spec, row, now)
         if res.rested:
             row.is_open = 1
             if not was_open:
@@ -539,7 +577,8 @@ class Trading:
             qty = spec.lots_to_qty(f.qty)
             quote = price * qty
             maker = self.open_by_id[f.maker_order_id]
-            if maker.order_list_id != -1:
+            if maker.order_list_id != -1 and maker.order_id in oco_group(
+                    self.lists.open_by_id[maker.order_list_id]):
                 self._note_list_fill(spec, maker, quote if maker.side == E.BUY else qty)
             if f.taker_side == E.BUY:
                 buyer, seller = taker, maker
@@ -557,6 +596,8 @@ class Trading:
                 row.update_time = now
             if f.maker_done:
                 maker.status = E.FILLED
+                if maker.order_list_id != -1:
+                    self._list_order_filled(maker)
                 self._untrack(maker)
             else:
                 maker.status = E.PARTIALLY_FILLED
@@ -595,7 +636,7 @@ class Trading:
         as takers one after another (a cascade queues behind the running one)."""
         if self._list_pre:
             self._settle_list_fills(spec, now)
-        if not fills:
+        if not fills and not self._activations:
             return
         tb = self.triggers[spec.symbol]
         if tb:
@@ -616,17 +657,86 @@ class Trading:
                         trig_row.trailing_time = now
                     self._dirty_orders[oid] = trig_row
                 tb.moved.clear()
-        if self._cascading or not self._fired:
+        if self._cascading or not (self._fired or self._activations):
             return
         self._cascading = True
         try:
-            while self._fired:
+            while self._fired or self._activations:
+                if self._activations:  # what the last trade filled goes first
+                    lst = self.lists.open_by_id.get(self._activations.popleft())
+                    if lst is not None:
+                        self._activate(self._symbols[lst.symbol], lst, now)
+                    continue
                 row = self._fired.popleft()
-                if row.is_open and row.working_time == -1:
+                if row.is_open and row.working_time == -1 and row.status != PENDING_NEW:
                     self._fire(self._symbols[row.symbol], row, now)
         finally:
             self._cascading = False
             self._fired.clear()
+            self._activations.clear()
+
+    # ------------------------------------------------------------ OTO lists
+
+    def _list_order_filled(self, row: OrderRow) -> None:
+        """A list order is FILLED: an OTO's working order makes its pending orders go live."""
+        lst = self.lists.open_by_id.get(row.order_list_id)
+        if lst is not None and lst.contingency_type == OTO and order_ids(lst)[0] == row.order_id:
+            self._activations.append(lst.list_id)
+
+    def _working_order_ended(self, spec: SymbolSpec, row: OrderRow, now: int) -> None:
+        """An OTO's working order ended unfilled (IOC/FOK expired): its pending orders expire."""
+        lst = self.lists.open_by_id.get(row.order_list_id)
+        if lst is None or lst.contingency_type != OTO or order_ids(lst)[0] != row.order_id:
+            return
+        for leg in self.list_legs(lst):
+            if leg.is_open and leg.status == PENDING_NEW:
+                self._close_quietly(spec, leg, now, E.EXPIRED)
+
+    @staticmethod
+    def _request_of(row: OrderRow) -> OrderRequest:
+        has_price = row.type not in (E.MARKET, *_MARKET_STOPS)
+        return OrderRequest(row.symbol, row.side, row.type, row.tif, row.orig_qty, None,
+                            row.price if has_price else None, None, None,
+                            row.stop_price or None, row.trailing_delta or None)
+
+    def _activate(self, spec: SymbolSpec, lst: OrderListRow, now: int) -> None:
+        """The working order filled: the pending order(s) are placed as new orders now -
+        funds locked (an OTOCO pair once), stops to the trigger book, a LIMIT_MAKER to the
+        book, anything else matched at once.  A pending order that cannot be placed now
+        (balance, would take, would trigger) expires, with its pair."""
+        pending = [r for r in self.list_legs(lst) if r.is_open and r.status == PENDING_NEW]
+        if not pending:
+            return
+        plans = []
+        try:
+            for row in pending:
+                req = self._request_of(row)
+                plan = self._check_shape(req)
+                self._check_funds(row.account_id, req, plan)
+                plans.append(plan)
+        except ApiError:
+            for row in pending:
+                self._close_quietly(spec, row, now, E.EXPIRED)
+            return
+        lock = max(p.lock for p in plans)
+        if lock:
+            self._accounts.ledger.lock(lst.account_id, plans[0].asset, lock)
+        for row, plan in zip(pending, plans):
+            row.status = E.NEW
+            row.update_time = now
+            row.working_time = -1 if plan.untriggered else now
+            if plan.untriggered:
+                self._rest_untriggered(spec, row, plan.lock, now, track=False)
+            elif len(pending) == 2:  # the LIMIT_MAKER of an OTOCO pair: rests (checked)
+                order = E.Order(row.order_id, row.account_id, row.side, row.price_ticks, row.qty_lots)
+                res = self._books[spec.symbol].submit(order, E.LIMIT_MAKER, None)
+                assert res.rested, res
+                row.seq = order.seq
+                self._books.changed(spec.symbol)
+                self._dirty_orders[row.order_id] = row
+            else:
+                budget = plan.budget if row.type == E.MARKET else None
+                self._execute(spec, row, budget, plan.lock, now, was_open=True)
 
     def _settle_list_fills(self, spec: SymbolSpec, now: int) -> None:
         pre, self._list_pre = self._list_pre, {}
@@ -634,8 +744,9 @@ class Trading:
             lst = self.lists.open_by_id.get(list_id)
             after = ZERO
             if lst is not None:  # the legs that have not traded are cancelled
+                group = oco_group(lst)
                 for leg in self.list_legs(lst):
-                    if leg.is_open and not leg.filled_lots:
+                    if leg.is_open and not leg.filled_lots and leg.order_id in group:
                         self._close_quietly(spec, leg, now, CANCELED)
                 after = self._list_reserve(spec, lst)
             release = before - paid - after
@@ -649,8 +760,9 @@ class Trading:
             lst = self.lists.open_by_id.get(row.order_list_id)
             if lst is not None:
                 before = self._list_reserve(spec, lst)
+                group = oco_group(lst)
                 for leg in self.list_legs(lst):
-                    if leg.is_open and leg.order_id != row.order_id:
+                    if leg.is_open and leg.order_id != row.order_id and leg.order_id in group:
                         self._close_quietly(spec, leg, now, CANCELED)
                 if before - lock:
                     self._accounts.ledger.unlock(row.account_id, self._list_asset(spec, lst),
@@ -784,6 +896,52 @@ class Trading:
             self.lists.open(lst)
         return self._list_report(lst, now, resp_type=req.resp_type or "FULL")
 
+    def place_oto(self, account_id: int, req: OtoRequest) -> dict:
+        """``POST /api/v3/orderList/oto`` and ``otoco``: the working order is placed (and may
+        fill at once); the pending order(s) wait as PENDING_NEW, locking nothing, until it
+        fills.  Filters of every order are checked now; balance only for the working order
+        (the pending ones usually spend what it buys)."""
+        spec = spec_for(self._symbols, req.symbol)
+        if len(req.pending) == 2:
+            _check_oco_types(req.pending_side, req.pending[0].type, req.pending[1].type)
+        working = self._check(account_id, req.working, adding=1 + len(req.pending))
+        pending_plans = [self._check_shape(p) for p in req.pending]
+        cids = [c for c in (req.working.new_client_order_id,
+                            *(p.new_client_order_id for p in req.pending)) if c]
+        if len(set(cids)) != len(cids) or any((account_id, c) in self._client_ids for c in cids):
+            raise duplicate_order()
+        if req.list_client_order_id is not None and self.lists.client_id_taken(
+                account_id, req.list_client_order_id):
+            raise duplicate_order()
+        with self._tx.mutation():
+            now = self._now_ms()
+            list_id = self.lists.next_id()
+            work_row = self._new_row(account_id, req.working, working, now, list_id)
+            rows = [work_row]
+            for p_req, plan in zip(req.pending, pending_plans):
+                row = self._new_row(account_id, p_req, plan, now, list_id)
+                row.status, row.working_time, row.is_open = PENDING_NEW, -1, 1
+                self._track_open(row)
+                self._dirty_orders[row.order_id] = row
+                rows.append(row)
+            lst = new_list(list_id, account_id, spec.symbol,
+                           req.list_client_order_id or new_client_id(),
+                           [r.order_id for r in rows], now, contingency=OTO)
+            self.lists.open(lst)
+            if working.lock:
+                self._accounts.ledger.lock(account_id, working.asset, working.lock)
+            fills, as_matched = self._execute(spec, work_row, None, working.lock, now, was_open=False)
+        out = list_json(lst, rows)
+        resp_type = req.resp_type or "FULL"
+        reports = [self._new_order_report(as_matched, resp_type, fills, now)]
+        # The pending orders as placed (the standard: query them again for later states).
+        reports += [self._new_order_report(replace(r, status=PENDING_NEW, working_time=-1,
+                                                   executed_qty=ZERO, cum_quote=ZERO),
+                                           resp_type, [], now) for r in rows[1:]]
+        out["orderReports"] = reports
+        out["listStatusType"], out["listOrderStatus"] = "EXEC_STARTED", "EXECUTING"
+        return out
+
     def _check_oco_prices(self, spec: SymbolSpec, req: OcoRequest) -> None:
         """above's price > last price > below's price (stop price for contingent legs,
         limit price for LIMIT_MAKER); a trailing leg without a stop price has none."""
@@ -864,7 +1022,9 @@ class Trading:
         if new_qty > row.orig_qty:
             raise amend_rejected("Order amend (quantity increase) is not supported.")
         lst = self.lists.open_by_id.get(row.order_list_id) if row.order_list_id != -1 else None
-        legs = [r for r in self.list_legs(lst) if r.is_open] if lst is not None else [row]
+        group = oco_group(lst) if lst is not None else []
+        legs = [r for r in self.list_legs(lst) if r.is_open and r.order_id in group] \
+            if row.order_id in group else [row]
         if any(lots <= leg.filled_lots for leg in legs):
             raise amend_rejected("newQty must be above the executed quantity.")
         new_cid = new_client_order_id or new_client_id()
@@ -878,7 +1038,9 @@ class Trading:
                 old_lots = leg.qty_lots
                 leg.qty_lots = lots
                 leg.orig_qty = new_qty
-                if leg.working_time == -1:
+                if leg.status == PENDING_NEW:
+                    pass  # locks nothing until its working order fills
+                elif leg.working_time == -1:
                     if leg.side == E.SELL:
                         leg.reserved = new_qty
                     elif leg.type in _LIMIT_STOPS:
