@@ -280,3 +280,13 @@ def test_oto_survives_restart_pending(tmp_path):
     assert ex.orders.get_order(t, SYM, out["orderReports"][1]["orderId"], None)["status"] == "NEW"
     ex.check_invariants()
     ex.close()
+
+
+def test_my_trades_carry_the_order_list_id(ex, maker, trader):
+    out = ex.trading.place_oco(trader, sell_oco())
+    ex.trading.place_order(maker, req(SYM, "BUY", "LIMIT", "0.1", "99000"))
+    ex.trading.place_order(trader, req(SYM, "BUY", "LIMIT", "0.01", "99000"))  # plain, self-trade
+    mine = ex.orders.my_trades(trader, SYM, None, None, None, None, 500)
+    assert {t["orderListId"] for t in mine if t["price"] == "99000.00000000" and not t["isBuyer"]} == \
+        {out["orderListId"]}
+    assert {t["orderListId"] for t in mine if t["isBuyer"]} == {-1}

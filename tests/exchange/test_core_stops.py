@@ -245,6 +245,7 @@ def test_amend_rejections_leave_no_trace(ex, maker, trader):
         ("0.5", -2038, "The requested action would change no state; rejecting"),
         ("0.6", -2038, "Order amend (quantity increase) is not supported."),
         ("0.123456", -1013, "Filter failure: LOT_SIZE"),
+        ("0.00005", -1013, "Filter failure: NOTIONAL"),   # 0.00005 * 90,000 = 4.5 < 5
     ):
         e = api_error(ex.trading.amend_keep_priority, trader, SYM, r["orderId"], None, None, D(qty))
         assert (e.code, e.msg) == (code, msg)

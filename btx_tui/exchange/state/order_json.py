@@ -50,12 +50,13 @@ def _trailing(row: OrderRow, out: dict) -> None:
         out["trailingTime"] = row.trailing_time
 
 
-def trade_json(spec: SymbolSpec, t: TradeRow, is_buyer: bool) -> dict:
-    """One ``myTrades`` entry seen from the buyer's or the seller's side."""
+def trade_json(spec: SymbolSpec, t: TradeRow, is_buyer: bool, order_list_id: int = -1) -> dict:
+    """One ``myTrades`` entry seen from the buyer's or the seller's side (``order_list_id``:
+    the list of that side's order, -1 outside lists)."""
     is_maker = (t.taker_side == "SELL") if is_buyer else (t.taker_side == "BUY")
     return {
         "symbol": t.symbol, "id": t.id,
-        "orderId": t.buyer_order_id if is_buyer else t.seller_order_id, "orderListId": -1,
+        "orderId": t.buyer_order_id if is_buyer else t.seller_order_id, "orderListId": order_list_id,
         "price": fmt(t.price), "qty": fmt(t.qty), "quoteQty": fmt(t.quote_qty),
         "commission": fmt(t.buyer_fee if is_buyer else t.seller_fee),
         "commissionAsset": spec.base if is_buyer else spec.quote,

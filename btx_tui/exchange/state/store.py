@@ -336,6 +336,17 @@ class Store:
         sql = f"SELECT {', '.join(_COLS[OrderRow])} FROM orders WHERE {where} {tail}"
         return [_from_db(OrderRow, r) for r in self.db.execute(sql, args)]
 
+    def order_list_ids(self, order_ids: set[int]) -> dict[int, int]:
+        """order id -> its order list id, for the given orders that belong to a list."""
+        ids = sorted(order_ids)
+        out: dict[int, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            sql = ("SELECT order_id, order_list_id FROM orders WHERE order_list_id != -1 AND "
+                   f"order_id IN ({', '.join('?' * len(chunk))})")
+            out.update(self.db.execute(sql, chunk))
+        return out
+
     def max_seq_by_symbol(self) -> dict[str, int]:
         """The highest arrival sequence stored per symbol (every submission stores its seq)."""
         return dict(self.db.execute("SELECT symbol, MAX(seq) FROM orders GROUP BY symbol"))

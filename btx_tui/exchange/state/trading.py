@@ -1017,6 +1017,8 @@ class Trading:
             raise ApiError(400, -1111, "Parameter 'newQty' has too much precision.")
         market_type = row.type in _MARKET_STOPS
         lots = spec.qty_to_lots(new_qty, market=market_type)
+        if row.price and new_qty * row.price < spec.min_notional:
+            raise filter_failure("NOTIONAL")
         if new_qty == row.orig_qty:
             raise amend_rejected("The requested action would change no state; rejecting")
         if new_qty > row.orig_qty:
