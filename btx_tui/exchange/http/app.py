@@ -126,7 +126,7 @@ class ExchangeApp:
                 status, body = await self._handle(scope, receive, ip, now, extra, plan)
             except ApiError as error:
                 status = error.http_status
-                body = _encode({"code": error.code, "msg": error.msg})
+                body = _encode(error.body())
                 for name, value in (error.headers or {}).items():
                     extra.append((name.encode("latin-1"), str(value).encode("latin-1")))
         except _Disconnected:

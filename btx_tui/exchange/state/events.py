@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["EventBus", "Event", "TradeExecuted", "DepthChanged", "OrderUpdated", "BalanceChanged"]
+__all__ = ["EventBus", "Event", "TradeExecuted", "DepthChanged", "OrderUpdated", "BalanceChanged",
+           "OrderListUpdated"]
 
 log = logging.getLogger("btx_tui.exchange.events")
 
@@ -84,6 +85,28 @@ class OrderUpdated:
     """When the order was created (an execution report's ``O``)."""
     time_in_force: str | None = None
     orig_quote_qty: Decimal = Decimal(0)
+    # Stop orders and order lists (defaults: a plain, working order outside any list).
+    stop_price: Decimal = Decimal(0)
+    trailing_delta: int = 0
+    working_time: int = 0
+    """-1 while the order is untriggered (not in the book); else when it started working."""
+    is_working: bool = True
+    order_list_id: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class OrderListUpdated:
+    """An order list's state after a change (a ``listStatus`` report)."""
+
+    account_id: int
+    symbol: str
+    order_list_id: int
+    list_client_order_id: str
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    order_ids: tuple[int, ...]
+    transaction_time: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +119,7 @@ class BalanceChanged:
     locked: Decimal
 
 
-Event = TradeExecuted | DepthChanged | OrderUpdated | BalanceChanged
+Event = TradeExecuted | DepthChanged | OrderUpdated | BalanceChanged | OrderListUpdated
 Subscriber = Callable[[Event], None]
 
 

@@ -188,6 +188,10 @@ class MarketData:
         self._dirty_klines[(spec.symbol, minute)] = b
         st.last_price, st.last_qty, st.last_time = t.price, t.qty, t.time
 
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The symbol's last trade price (None before its first trade): stop orders' reference."""
+        return self._stats[symbol].last_price
+
     def avg_price_value(self, spec: SymbolSpec) -> Decimal:
         """Volume-weighted price of the last 5 minutes; else the last price; else the
         reference price.  Used for avgPrice and the NOTIONAL check of MARKET orders."""

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["Store", "OrderRow", "TradeRow", "WithdrawalRow", "KlineRow", "DB_NAME"]
+__all__ = ["Store", "OrderRow", "OrderListRow", "TradeRow", "WithdrawalRow", "KlineRow", "DB_NAME"]
 
 DB_NAME = "exchange.sqlite3"
 
@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS orders (
     time INTEGER NOT NULL, update_time INTEGER NOT NULL, working_time INTEGER NOT NULL,
     seq INTEGER NOT NULL, price_ticks INTEGER NOT NULL, qty_lots INTEGER NOT NULL,
     filled_lots INTEGER NOT NULL, quote_filled INTEGER NOT NULL, is_open INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS order_lists (
+    list_id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, symbol TEXT NOT NULL,
+    list_client_order_id TEXT NOT NULL, contingency_type TEXT NOT NULL,
+    list_status_type TEXT NOT NULL, list_order_status TEXT NOT NULL,
+    transaction_time INTEGER NOT NULL, order_ids TEXT NOT NULL, is_open INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS order_lists_acct ON order_lists (account_id, list_id);
+CREATE INDEX IF NOT EXISTS order_lists_open ON order_lists (is_open) WHERE is_open = 1;
 CREATE INDEX IF NOT EXISTS orders_acct ON orders (account_id, symbol, order_id);
 CREATE INDEX IF NOT EXISTS orders_client ON orders (account_id, client_order_id);
 CREATE INDEX IF NOT EXISTS orders_open ON orders (is_open) WHERE is_open = 1;
@@ -107,6 +114,37 @@ class OrderRow:
     filled_lots: int
     quote_filled: int
     is_open: int
+    # Stop orders and order lists (added columns: see _MIGRATIONS).  ``working_time`` is -1
+    # while an order is untriggered (or a list's pending order): it is then not in the book.
+    stop_price: Decimal = Decimal(0)
+    """``stopPrice`` (0 = none)."""
+    trailing_delta: int = 0
+    """``trailingDelta`` in basis points (0 = not a trailing stop)."""
+    trailing_time: int = -1
+    """When the trailing stop started tracking (-1 = not yet)."""
+    extreme_ticks: int = 0
+    """Trailing stop: best trade price (ticks) since tracking started (0 = not set)."""
+    reserved: Decimal = Decimal(0)
+    """What an untriggered order keeps locked (quote for a BUY, base for a SELL)."""
+    order_list_id: int = -1
+    """The order list this order belongs to (-1 = none)."""
+
+
+@dataclass(slots=True)
+class OrderListRow:
+    """An order list (OCO) as stored."""
+
+    list_id: int
+    account_id: int
+    symbol: str
+    list_client_order_id: str
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    transaction_time: int
+    order_ids: str
+    """Comma-separated order ids, in the list's order."""
+    is_open: int
 
 
 @dataclass(slots=True)
@@ -163,7 +201,21 @@ class KlineRow:
     last_id: int
 
 
-_DEC = {cls: _dec_fields(cls) for cls in (OrderRow, TradeRow, WithdrawalRow, KlineRow)}
+_DEC = {cls: _dec_fields(cls) for cls in (OrderRow, OrderListRow, TradeRow, WithdrawalRow, KlineRow)}
+
+# Columns added after the first release: an existing data dir gains them (with these
+# defaults) when it is opened, so an old database still opens and its orders read as
+# plain orders outside any list.
+_MIGRATIONS = {
+    "orders": (
+        ("stop_price", "TEXT NOT NULL DEFAULT '0'"),
+        ("trailing_delta", "INTEGER NOT NULL DEFAULT 0"),
+        ("trailing_time", "INTEGER NOT NULL DEFAULT -1"),
+        ("extreme_ticks", "INTEGER NOT NULL DEFAULT 0"),
+        ("reserved", "TEXT NOT NULL DEFAULT '0'"),
+        ("order_list_id", "INTEGER NOT NULL DEFAULT -1"),
+    ),
+}
 _COLS = {cls: [f.name for f in fields(cls)] for cls in _DEC}
 
 
@@ -192,12 +244,13 @@ class Store:
         self._insert_sql = {
             cls: "INSERT OR REPLACE INTO {} ({}) VALUES ({})".format(
                 table, ", ".join(_COLS[cls]), ", ".join("?" * len(_COLS[cls])))
-            for cls, table in ((OrderRow, "orders"), (TradeRow, "trades"),
+            for cls, table in ((OrderRow, "orders"), (OrderListRow, "order_lists"), (TradeRow, "trades"),
                                (WithdrawalRow, "withdrawals"), (KlineRow, "kline_1m"))
         }
 
     def _migrate(self) -> None:
-        """Bring a database written by an older version up to this schema (idempotent)."""
+        """Bring a database written by an older version up to this schema (idempotent):
+        trade ids per symbol, key types, and the columns of stop orders and order lists."""
         trade_pk = [row[1] for row in sorted(self.db.execute("PRAGMA table_info(trades)"), key=lambda r: r[5])
                     if row[5]]
         if trade_pk == ["id"]:
@@ -207,6 +260,11 @@ class Store:
             self.db.execute("ALTER TABLE api_keys ADD COLUMN key_type TEXT NOT NULL DEFAULT 'HMAC'")
         if "public_key" not in columns:
             self.db.execute("ALTER TABLE api_keys ADD COLUMN public_key TEXT NOT NULL DEFAULT ''")
+        for table, added in _MIGRATIONS.items():
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in added:
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def _migrate_trade_ids_per_symbol(self) -> None:
         """Trade (and aggregate-trade) ids were one counter for all symbols; renumber each
@@ -271,7 +329,7 @@ class Store:
 
     # ---------------------------------------------------------------- writes
 
-    def put(self, row: OrderRow | TradeRow | WithdrawalRow | KlineRow) -> None:
+    def put(self, row: OrderRow | OrderListRow | TradeRow | WithdrawalRow | KlineRow) -> None:
         self.db.execute(self._insert_sql[type(row)], _to_db(row))
 
     def put_many(self, rows: list) -> None:
@@ -332,6 +390,26 @@ class Store:
     def orders(self, where: str = "1", args: tuple = (), tail: str = "ORDER BY order_id") -> list[OrderRow]:
         sql = f"SELECT {', '.join(_COLS[OrderRow])} FROM orders WHERE {where} {tail}"
         return [_from_db(OrderRow, r) for r in self.db.execute(sql, args)]
+
+    def order_list_ids(self, order_ids: set[int]) -> dict[int, int]:
+        """order id -> its order list id, for the given orders that belong to a list."""
+        ids = sorted(order_ids)
+        out: dict[int, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            sql = ("SELECT order_id, order_list_id FROM orders WHERE order_list_id != -1 AND "
+                   f"order_id IN ({', '.join('?' * len(chunk))})")
+            out.update(self.db.execute(sql, chunk))
+        return out
+
+    def max_seq_by_symbol(self) -> dict[str, int]:
+        """The highest arrival sequence stored per symbol (every submission stores its seq)."""
+        return dict(self.db.execute("SELECT symbol, MAX(seq) FROM orders GROUP BY symbol"))
+
+    def order_lists(self, where: str = "1", args: tuple = (),
+                    tail: str = "ORDER BY list_id") -> list[OrderListRow]:
+        sql = f"SELECT {', '.join(_COLS[OrderListRow])} FROM order_lists WHERE {where} {tail}"
+        return [_from_db(OrderListRow, r) for r in self.db.execute(sql, args)]
 
     def trades(self, where: str = "1", args: tuple = (), tail: str = "ORDER BY id") -> list[TradeRow]:
         sql = f"SELECT {', '.join(_COLS[TradeRow])} FROM trades WHERE {where} {tail}"
