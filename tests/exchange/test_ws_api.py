@@ -266,3 +266,40 @@ async def test_session_logon_with_an_ed25519_key(tmp_path: Path) -> None:
             "symbol": "BTCUSDT", "orderId": placed["result"]["orderId"], "timestamp": time.time_ns() // 1_000_000}})
         assert status["result"]["origQty"] == placed["result"]["origQty"]
         await c.close()
+
+
+async def test_order_list_and_stop_fields_in_account_events(tmp_path: Path) -> None:
+    """An OCO's legs report their list id and stop price, untriggered legs are not working,
+    and the list itself arrives as a ``listStatus`` naming both legs by client id."""
+    with ws_exchange(tmp_path, FAST) as wx:
+        key, secret = wx.key("full")
+        c = await Client.connect(wx.ws_url + "/ws-api/v3")
+        sub = await c.request({"id": 1, "method": "userDataStream.subscribe.signature",
+                               "params": signed_params(key, secret, {})})
+        assert sub["status"] == 200
+        api = wx.api()
+        placed = (await asyncio.to_thread(api.signed, "POST", "/api/v3/orderList/oco", {
+            "symbol": "BTCUSDT", "side": "SELL", "quantity": "0.02", "listClientOrderId": "bracket",
+            "aboveType": "LIMIT_MAKER", "abovePrice": "99000", "aboveClientOrderId": "tp",
+            "belowType": "STOP_LOSS_LIMIT", "belowStopPrice": "90000", "belowPrice": "89000",
+            "belowTimeInForce": "GTC", "belowClientOrderId": "sl"})).json()
+        assert placed["listOrderStatus"] == "EXECUTING", placed
+        reports: dict[str, dict] = {}
+        status: dict | None = None
+        while len(reports) < 2 or status is None:
+            m = await c.recv()
+            if "event" not in m:
+                continue
+            event = m["event"]
+            if event["e"] == "executionReport":
+                reports[event["c"]] = event
+            elif event["e"] == "listStatus":
+                status = event
+        assert {r["g"] for r in reports.values()} == {placed["orderListId"]}
+        assert reports["sl"]["P"] == "90000.00000000" and reports["sl"]["w"] is False and "W" not in reports["sl"]
+        assert reports["tp"]["w"] is True and "W" in reports["tp"]
+        assert (status["g"], status["c"], status["l"], status["L"], status["C"]) == (
+            placed["orderListId"], "OCO", "EXEC_STARTED", "EXECUTING", "bracket")
+        assert sorted(leg["c"] for leg in status["O"]) == ["sl", "tp"]
+        api.close()
+        await c.close()

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from btx_tui.exchange.numbers import fmt
-from btx_tui.exchange.state.events import BalanceChanged, Event, OrderUpdated, TradeExecuted
+from btx_tui.exchange.state.events import BalanceChanged, Event, OrderListUpdated, OrderUpdated, TradeExecuted
 from btx_tui.exchange.state.exchange import Exchange
 
 __all__ = ["UserDataHub"]
@@ -46,7 +46,8 @@ class UserDataHub:
         self._balances: dict[int, dict[str, BalanceChanged]] = {}
         self._active_accounts: set[int] = set()
         self._totals: dict[tuple[int, str], Decimal] = {}
-        self._announced: OrderedDict[int, None] = OrderedDict()
+        self._announced: OrderedDict[int, str] = OrderedDict()
+        """Orders already reported NEW, with their client ids (the legs of a listStatus)."""
         self._flush_scheduled = False
         self._unsubscribe = exchange.events.subscribe(self._on_event)
 
@@ -89,6 +90,10 @@ class UserDataHub:
                 self._active_accounts.add(event.account_id)
                 for report in self._reports(event, fills):
                     self._send(event.account_id, report)
+        elif kind is OrderListUpdated:
+            assert isinstance(event, OrderListUpdated)
+            if event.account_id in self._listeners:
+                self._send(event.account_id, self._list_status(event))
         elif kind is BalanceChanged:
             assert isinstance(event, BalanceChanged)
             if event.account_id in self._listeners:
@@ -136,7 +141,7 @@ class UserDataHub:
         cum, cum_quote = u.executed_qty - filled, u.cum_quote - quote_filled
         created = u.time == u.update_time and u.order_id not in self._announced
         if created:
-            self._remember(u.order_id)
+            self._remember(u.order_id, u.client_order_id)
             out.append(self._report(u, now, "NEW", "NEW", _ZERO, _ZERO, _ZERO, _ZERO, None))
         ended = _ENDED.get(u.status)
         for index, (t, is_buyer) in enumerate(fills):
@@ -154,8 +159,17 @@ class UserDataHub:
                                     u.status, u.executed_qty, u.cum_quote, _ZERO, _ZERO, None))
         return out
 
-    def _remember(self, order_id: int) -> None:
-        self._announced[order_id] = None
+    def _list_status(self, e: OrderListUpdated) -> dict[str, Any]:
+        """A ``listStatus`` event: an order list's state after a change (its legs by id and client id)."""
+        return {
+            "e": "listStatus", "E": self._ex.now_ms(), "s": e.symbol, "g": e.order_list_id,
+            "c": e.contingency_type, "l": e.list_status_type, "L": e.list_order_status, "r": "NONE",
+            "C": e.list_client_order_id, "T": e.transaction_time,
+            "O": [{"s": e.symbol, "i": oid, "c": self._announced.get(oid) or ""} for oid in e.order_ids],
+        }
+
+    def _remember(self, order_id: int, client_order_id: str) -> None:
+        self._announced[order_id] = client_order_id
         if len(self._announced) > 100_000:
             self._announced.popitem(last=False)
 
@@ -170,14 +184,18 @@ class UserDataHub:
             trade_id, trade_time, commission = t.trade_id, t.time, fmt(fee)
         else:
             fee_asset, maker, trade_id, trade_time, commission = None, False, -1, u.update_time, "0"
-        working = status in ("NEW", "PARTIALLY_FILLED") and u.type != "MARKET"
-        return {
+        working = status in ("NEW", "PARTIALLY_FILLED") and u.type != "MARKET" and u.is_working
+        report = {
             "e": "executionReport", "E": now, "s": u.symbol, "c": u.client_order_id, "S": u.side,
             "o": u.type, "f": u.time_in_force or "GTC", "q": fmt(u.orig_qty), "p": fmt(u.price),
-            "P": "0.00000000", "F": "0.00000000", "g": -1, "C": "", "x": execution, "X": status,
+            "P": fmt(u.stop_price), "F": "0.00000000", "g": u.order_list_id, "C": "", "x": execution, "X": status,
             "r": "NONE", "i": u.order_id, "l": fmt(last_qty), "z": fmt(cum), "L": fmt(last_price),
             "n": commission, "N": fee_asset, "T": trade_time, "t": trade_id, "v": 0, "I": 0,
             "w": working, "m": maker, "M": False, "O": u.time, "Z": fmt(cum_quote),
-            "Y": fmt(last_qty * last_price), "Q": fmt(u.orig_quote_qty), "W": u.time,
-            "V": "NONE",
+            "Y": fmt(last_qty * last_price), "Q": fmt(u.orig_quote_qty), "V": "NONE",
         }
+        if u.is_working:  # the standard sends the working time only once the order is in the book
+            report["W"] = u.working_time if u.working_time > 0 else u.time
+        if u.trailing_delta:
+            report["d"] = u.trailing_delta
+        return report
