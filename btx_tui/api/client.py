@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
+from . import order_changes as _changes
+from . import order_lists as _lists
 from . import orders as _orders
 from .clock import ServerClock
 from .errors import BadResponse, UnknownOrder
@@ -48,6 +50,7 @@ from .models_trading import (
     Withdrawal,
     WithdrawApplyResult,
 )
+from .models_orderlists import AmendResult, CancelReplaceResult, OrderList
 from .ratebudget import BudgetSnapshot, RateBudget
 from .rest import Op, RestSession, RetryPolicy
 from .models_account import (
@@ -342,6 +345,81 @@ class BtxClient:
         p = params(("symbol", symbol), ("orderId", order_id), ("startTime", start_time),
                    ("endTime", end_time), ("fromId", from_id), ("limit", limit))
         return _many(MyTrade, await self._get("/api/v3/myTrades", p, signed=True))
+
+    # --- order lists (OCO / OTO / OTOCO) ---------------------------------------------------------
+
+    async def place_order_list(self, request: _lists.OrderListRequest, *,
+                               journal: _lists.ListJournal | None = None,
+                               resolver: _orders.ResolvePolicy | None = None) -> _lists.ListPlacementResult:
+        """Place an OCO / OTO / OTOCO safely: ACCEPTED, REJECTED or UNKNOWN→resolved by
+        ``listClientOrderId``. See :mod:`.order_lists`."""
+        return await _lists.submit_order_list(self, request, journal=journal, resolver=resolver)
+
+    async def post_order_list(self, request: _lists.OrderListRequest) -> OrderList:
+        """One raw ``POST /api/v3/orderList/oco|oto|otoco`` — no retry, no resolution."""
+        data = (await self._rest.call("POST", request.path, request.to_params(), signed=True, op=Op.ONCE)).data
+        return _one(OrderList, data)
+
+    async def get_order_list(self, *, order_list_id: int | None = None,
+                             orig_client_order_id: str | None = None) -> OrderList:
+        """``GET /api/v3/orderList`` by id or ``listClientOrderId``; UnknownOrder (-2013) if none."""
+        if order_list_id is None and orig_client_order_id is None:
+            raise ValueError("give order_list_id or orig_client_order_id")
+        p = params(("orderListId", order_list_id), ("origClientOrderId", orig_client_order_id))
+        return _one(OrderList, await self._get("/api/v3/orderList", p, signed=True))
+
+    async def cancel_order_list(self, symbol: str, *, order_list_id: int | None = None,
+                                list_client_order_id: str | None = None) -> OrderList:
+        """Cancel a whole list (``DELETE /api/v3/orderList``); retried like a cancel.
+
+        A -2011 on a *retried* attempt means an earlier one may have done it: the list is
+        queried and returned as it stands (``list_order_status`` ALL_DONE, no reports).
+        """
+        if order_list_id is None and list_client_order_id is None:
+            raise ValueError("give order_list_id or list_client_order_id")
+        p = params(("symbol", symbol), ("orderListId", order_list_id), ("listClientOrderId", list_client_order_id))
+        try:
+            reply = await self._rest.call("DELETE", "/api/v3/orderList", p, signed=True, op=Op.CANCEL)
+        except UnknownOrder as exc:
+            if not exc.after_ambiguous_retry:
+                raise
+            return await self.get_order_list(order_list_id=order_list_id, orig_client_order_id=list_client_order_id)
+        return _one(OrderList, reply.data)
+
+    async def all_order_lists(self, *, from_id: int | None = None, start_time: int | None = None,
+                              end_time: int | None = None, limit: int | None = None) -> tuple[OrderList, ...]:
+        p = params(("fromId", from_id), ("startTime", start_time), ("endTime", end_time), ("limit", limit))
+        return _many(OrderList, await self._get("/api/v3/allOrderList", p, signed=True))
+
+    async def open_order_lists(self) -> tuple[OrderList, ...]:
+        return _many(OrderList, await self._get("/api/v3/openOrderList", signed=True))
+
+    # --- changing an order: amend keepPriority, cancel-replace ----------------------------------
+
+    async def amend_order(self, request: _changes.AmendRequest, *,
+                          journal: _changes.AmendJournal | None = None,
+                          resolver: _orders.ResolvePolicy | None = None) -> _changes.AmendOutcome:
+        """Reduce an order's quantity keeping its priority; three outcomes (see :mod:`.order_changes`)."""
+        return await _changes.submit_amend(self, request, journal=journal, resolver=resolver)
+
+    async def put_amend(self, request: _changes.AmendRequest) -> AmendResult:
+        """One raw ``PUT /api/v3/order/amend/keepPriority`` — no retry, no resolution."""
+        data = (await self._rest.call("PUT", "/api/v3/order/amend/keepPriority", request.to_params(),
+                                      signed=True, op=Op.ONCE)).data
+        return _one(AmendResult, data)
+
+    async def cancel_replace(self, request: _changes.CancelReplaceRequest, *,
+                             journal: _changes.CancelReplaceJournal | None = None,
+                             resolver: _orders.ResolvePolicy | None = None) -> _changes.CancelReplaceOutcome:
+        """Cancel an order and place its replacement in one request; the replacement ends
+        ACCEPTED / REJECTED / UNKNOWN (see :mod:`.order_changes`)."""
+        return await _changes.submit_cancel_replace(self, request, journal=journal, resolver=resolver)
+
+    async def post_cancel_replace(self, request: _changes.CancelReplaceRequest) -> CancelReplaceResult:
+        """One raw ``POST /api/v3/order/cancelReplace``; -2021/-2022 raise CancelReplaceFailed (``data``)."""
+        data = (await self._rest.call("POST", "/api/v3/order/cancelReplace", request.to_params(),
+                                      signed=True, op=Op.ONCE)).data
+        return _one(CancelReplaceResult, data)
 
     # --- withdrawals ---------------------------------------------------------------------------
 

@@ -17,11 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "AmendRejected",
     "AuthError",
     "BadRequest",
     "BadResponse",
     "Banned",
     "BtxError",
+    "CancelReplaceFailed",
     "FilterFailure",
     "InsufficientBalance",
     "NetworkError",
@@ -59,6 +61,9 @@ class BtxError(Exception):
         #: Set by the client: an earlier attempt of this same request may have taken effect
         #: (it failed ambiguously and was retried). A -2011 on a retried cancel means "query it".
         self.after_ambiguous_retry = False
+        #: The error body's ``data`` object when it has one (cancelReplace's -2021/-2022 carry
+        #: what happened to each half there), else None.
+        self.data: Any = None
 
     def __str__(self) -> str:
         details = []
@@ -194,6 +199,27 @@ class UnknownOrder(BadRequest):
     title = "Order not found"
 
 
+class CancelReplaceFailed(BadRequest):
+    """-2021 (one half failed, HTTP 409) / -2022 (the cancel failed, nothing replaced, HTTP 400).
+
+    ``data`` holds the standard's ``{cancelResult, newOrderResult, cancelResponse,
+    newOrderResponse}``: which half succeeded is there, not in the message.
+    """
+
+    title = "Cancel-replace failed"
+
+    @property
+    def partial(self) -> bool:
+        """-2021: one half took effect (the cancel, or the new order)."""
+        return self.code == -2021
+
+
+class AmendRejected(BadRequest):
+    """-2038: the amend was refused (quantity increase, same quantity, unknown order)."""
+
+    title = "Amend refused"
+
+
 class WithdrawalRejected(BadRequest):
     """-4xxx: the withdrawal was refused; the message names the cause."""
 
@@ -225,6 +251,16 @@ class BadResponse(OutcomeUnknown):
 _UNKNOWN_CODES = {-1006, -1007}
 _AUTH_CODES = {-1022, -2014, -2015}
 _UNKNOWN_ORDER_CODES = {-2011, -2013}
+_CANCEL_REPLACE_CODES = {-2021, -2022}
+
+
+def _parse_error_data(body: bytes) -> Any:
+    """The ``data`` member of a JSON error body, None when there is none."""
+    try:
+        parsed: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return parsed.get("data") if isinstance(parsed, dict) else None
 
 
 def parse_retry_after(headers: Mapping[str, str], default: float) -> float:
@@ -270,6 +306,14 @@ TLS_REASONS = ("untrusted certificate", "wrong host name", "certificate expired"
 
 
 def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> BtxError:
+    """Turn a non-2xx response into the matching typed error, with the body's ``data`` attached."""
+    error = _error_from_response(status, body, headers)
+    if error.code in _CANCEL_REPLACE_CODES:
+        error.data = _parse_error_data(body)
+    return error
+
+
+def _error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> BtxError:
     """Turn a non-2xx response into the matching typed error.
 
     ``headers`` must be case-insensitive (an ``httpx.Headers``) or have lower-case keys.
@@ -298,6 +342,10 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) ->
         return AuthError(msg, **kw)
     if code == -1013:
         return FilterFailure(msg, **kw)
+    if code in _CANCEL_REPLACE_CODES and 400 <= status < 500:
+        return CancelReplaceFailed(msg, **kw)
+    if code == -2038:
+        return AmendRejected(msg, **kw)
     if code == -2010:
         if "insufficient balance" in msg.lower():
             return InsufficientBalance(msg, **kw)

@@ -72,6 +72,10 @@ class OrderStatus(StrEnum):
         return self in (OrderStatus.NEW, OrderStatus.PENDING_NEW, OrderStatus.PARTIALLY_FILLED)
 
 
+_STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT,
+                         OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT})
+
+
 class OrderFill(Frozen):
     """One execution in a FULL order response."""
 
@@ -105,6 +109,9 @@ class Order(Frozen):
     type: OrderType | None = None
     side: OrderSide | None = None
     stop_price: Decimal | None = None
+    trailing_delta: int | None = None
+    """Trailing stop distance in basis points (None for a non-trailing order)."""
+    trailing_time: int | None = None
     iceberg_qty: Decimal | None = None
     time: int | None = None
     update_time: int | None = None
@@ -117,6 +124,22 @@ class Order(Frozen):
     def order_client_id(self) -> str:
         """The order's own client id, whether this is an order or a cancel report."""
         return self.orig_client_order_id or self.client_order_id
+
+    @property
+    def is_stop(self) -> bool:
+        """A stop-loss / take-profit order (market or limit), triggered or not."""
+        return self.type in _STOP_TYPES
+
+    @property
+    def is_untriggered(self) -> bool:
+        """A stop order still waiting for its trigger (open, not in the book: ``workingTime`` -1)."""
+        return (self.is_stop and self.status is OrderStatus.NEW
+                and (self.working_time == -1 or self.is_working is False))
+
+    @property
+    def in_list(self) -> bool:
+        """The order belongs to an order list (OCO / OTO / OTOCO)."""
+        return self.order_list_id != -1
 
     @property
     def avg_price(self) -> Decimal | None:

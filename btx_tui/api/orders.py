@@ -69,6 +69,10 @@ def is_btx_client_order_id(client_order_id: str | None) -> bool:
     return bool(client_order_id) and client_order_id.startswith(CLIENT_ORDER_ID_PREFIX)  # type: ignore[union-attr]
 
 
+#: Order types that take a ``timeInForce`` (GTC when not given).
+_TIF_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """What to place. Values must already be rounded to the symbol's tick/step (see preflight).
@@ -85,6 +89,10 @@ class OrderRequest:
     time_in_force: TimeInForce | None = None
     client_order_id: str = field(default_factory=new_client_order_id)
     resp_type: str = "FULL"
+    stop_price: Decimal | None = None
+    """Trigger price of a STOP_LOSS / TAKE_PROFIT (limit) order."""
+    trailing_delta: int | None = None
+    """Trailing distance in basis points of a trailing stop (with or without ``stop_price``)."""
 
     def __post_init__(self) -> None:
         # Accept plain strings ("BUY") as well as the enums.
@@ -94,20 +102,24 @@ class OrderRequest:
             object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
         if not CLIENT_ORDER_ID_RE.match(self.client_order_id):
             raise ValueError("client_order_id must match ^[a-zA-Z0-9-_]{1,36}$")
-        for name in ("quantity", "price", "quote_order_qty"):
+        for name in ("quantity", "price", "quote_order_qty", "stop_price"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Decimal):
                 raise TypeError(f"{name} must be a Decimal")
-        if self.type is OrderType.LIMIT and self.time_in_force is None:
+        if self.trailing_delta is not None and (
+                isinstance(self.trailing_delta, bool) or not isinstance(self.trailing_delta, int)):
+            raise TypeError("trailing_delta must be an int (basis points)")
+        if self.type in _TIF_TYPES and self.time_in_force is None:
             object.__setattr__(self, "time_in_force", TimeInForce.GTC)
 
     def to_params(self) -> list[tuple[str, str]]:
         """The ordered wire parameters (without recvWindow/timestamp/signature)."""
         return params(
             ("symbol", self.symbol), ("side", self.side), ("type", self.type),
-            ("timeInForce", self.time_in_force if self.type is OrderType.LIMIT else None),
+            ("timeInForce", self.time_in_force if self.type in _TIF_TYPES else None),
             ("quantity", self.quantity), ("quoteOrderQty", self.quote_order_qty),
-            ("price", self.price), ("newClientOrderId", self.client_order_id),
+            ("price", self.price), ("stopPrice", self.stop_price), ("trailingDelta", self.trailing_delta),
+            ("newClientOrderId", self.client_order_id),
             ("newOrderRespType", self.resp_type),
         )
 

@@ -83,6 +83,12 @@ def request_weight(method: str, path: str, params: Sequence[tuple[str, str]] | M
         "/api/v3/uiKlines": 2,
         "/api/v3/historicalTrades": 25,
         "/api/v3/account/commission": 20,
+        # Order lists, amend (weights as the standard and the paper exchange charge them;
+        # POST orderList/* and DELETE orderList, cancelReplace: 1, the default).
+        "/api/v3/orderList": 4 if method == "GET" else 1,
+        "/api/v3/allOrderList": 20,
+        "/api/v3/openOrderList": 6,
+        "/api/v3/order/amend/keepPriority": 4,
         "/sapi/v1/capital/deposit/address": 10,
     }
     return fixed.get(path, 1)
