@@ -35,19 +35,26 @@ from pathlib import Path
 
 from .journal_entries import (
     FINAL_STATES,
+    AmendEntry,
     JournalEntry,
     JournalState,
+    ListEntry,
     account_fingerprint,
     journal_file,
     state_of,
 )
+from .models_orderlists import OrderList
 from .models_trading import MyTrade, Order, OrderFill
+from .order_changes import AmendOutcome, AmendRequest
+from .order_lists import ListPlacementResult, OrderListRequest, contingency_of
 from .orders import OrderRequest, Outcome, PlacementResult
 
 __all__ = [
     "KEEP_FINAL_S",
+    "AmendEntry",
     "JournalEntry",
     "JournalState",
+    "ListEntry",
     "SqliteJournal",
     "account_fingerprint",
     "journal_file",
@@ -96,11 +103,41 @@ CREATE TABLE IF NOT EXISTS fills (
     time_ms INTEGER,
     PRIMARY KEY (symbol, trade_id, order_id)
 );
+CREATE TABLE IF NOT EXISTS order_lists (
+    list_client_order_id TEXT PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    contingency TEXT NOT NULL,
+    state TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    order_list_id INTEGER,
+    list_order_status TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS amends (
+    new_client_order_id TEXT PRIMARY KEY,
+    old_client_order_id TEXT,
+    symbol TEXT NOT NULL,
+    new_qty TEXT NOT NULL,
+    state TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
 """
+
+#: Columns added to ``intents`` after version 1; an older file gets them when it is opened.
+_ADDED_INTENT_COLUMNS = (("stop_price", "TEXT"), ("trailing_delta", "INTEGER"),
+                         ("list_client_order_id", "TEXT"))
 
 _COLUMNS = ("client_order_id", "symbol", "side", "type", "quantity", "price", "quote_order_qty",
             "time_in_force", "state", "origin", "order_id", "exchange_status", "executed_qty", "note",
-            "created_ms", "updated_ms")
+            "created_ms", "updated_ms", "stop_price", "trailing_delta", "list_client_order_id")
+_LIST_COLUMNS = ("list_client_order_id", "symbol", "contingency", "state", "origin", "order_list_id",
+                 "list_order_status", "note", "created_ms", "updated_ms")
+_AMEND_COLUMNS = ("new_client_order_id", "old_client_order_id", "symbol", "new_qty", "state", "note",
+                  "created_ms", "updated_ms")
 
 
 def _dec(text: str | None) -> Decimal | None:
@@ -141,6 +178,10 @@ class SqliteJournal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(intents)")}
+        for name, kind in _ADDED_INTENT_COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE intents ADD COLUMN {name} {kind}")
         with self._tx():
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             if fingerprint is not None:
@@ -160,17 +201,211 @@ class SqliteJournal:
 
     # -- the OrderJournal protocol ---------------------------------------------------------
 
-    def record_intent(self, request: OrderRequest) -> None:
+    def record_intent(self, request: OrderRequest, *, list_client_order_id: str | None = None) -> None:
         """Write the intent *before* the request is sent; raises if it cannot be written."""
         now = _now_ms()
         with self._tx():
             self._db.execute(
                 "INSERT INTO intents (client_order_id, symbol, side, type, quantity, price, quote_order_qty,"
-                " time_in_force, state, origin, created_ms, updated_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 'local', ?, ?)",
+                " time_in_force, state, origin, created_ms, updated_ms, stop_price, trailing_delta,"
+                " list_client_order_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 'local', ?, ?, ?, ?, ?)",
                 (request.client_order_id, request.symbol, _txt(request.side), _txt(request.type),
                  _txt(request.quantity), _txt(request.price), _txt(request.quote_order_qty),
-                 _txt(request.time_in_force), now, now))
+                 _txt(request.time_in_force), now, now, _txt(request.stop_price), request.trailing_delta,
+                 list_client_order_id))
+
+    # -- order lists (the ListJournal protocol) ----------------------------------------------
+
+    def record_list_intent(self, request: OrderListRequest) -> None:
+        """Write the list and every leg as pending, in ONE transaction, before sending."""
+        now = _now_ms()
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO order_lists (list_client_order_id, symbol, contingency, state, origin,"
+                " created_ms, updated_ms) VALUES (?, ?, ?, 'pending', 'local', ?, ?)",
+                (request.list_client_order_id, request.symbol, contingency_of(request), now, now))
+            for leg in request.leg_requests():
+                self.record_intent(leg, list_client_order_id=request.list_client_order_id)
+
+    def record_list_outcome(self, result: ListPlacementResult) -> None:
+        """Bring the list and its legs up to date with how the placement ended."""
+        lcid = result.list_client_order_id
+        legs = [leg.client_order_id for leg in result.request.leg_requests()]
+        if result.outcome is Outcome.ACCEPTED and result.order_list is not None:
+            self.record_order_list(result.order_list)
+        elif result.outcome is Outcome.REJECTED:
+            state = JournalState.ABSENT if result.proven_absent else JournalState.REJECTED
+            note = "" if result.error is None else str(result.error)
+            with self._tx():
+                self._set_list_state(lcid, state, note)
+                for cid in legs:
+                    self._set_state(cid, state, note)
+        else:
+            note = f"outcome unknown: {result.error}" if result.error else ""
+            with self._tx():
+                self._set_list_state(lcid, JournalState.PENDING, note)
+                for cid in legs:
+                    self._set_state(cid, JournalState.PENDING, note)
+
+    def record_order_list(self, order_list: OrderList, *, adopt: bool = False) -> bool:
+        """Update from an exchange report of a list (place, cancel, query). Its order reports
+        update the legs; legs named without a report are known to exist (accepted) and keep
+        their state otherwise. An unknown list is recorded only with ``adopt``. True if the
+        list's row changed."""
+        lcid = order_list.list_client_order_id
+        state = JournalState.ACCEPTED if order_list.is_open else JournalState.DONE
+        known = self.get_list(lcid)
+        now = _now_ms()
+        with self._tx():
+            if known is None:
+                if not adopt:
+                    return False
+                contingency = order_list.contingency_type
+                if contingency == "OTO" and len(order_list.orders) == 3:
+                    contingency = "OTOCO"
+                self._db.execute(
+                    "INSERT INTO order_lists (list_client_order_id, symbol, contingency, state, origin,"
+                    " order_list_id, list_order_status, note, created_ms, updated_ms)"
+                    " VALUES (?, ?, ?, ?, 'adopted', ?, ?, 'found on the exchange', ?, ?)",
+                    (lcid, order_list.symbol, contingency, state.value, order_list.order_list_id,
+                     _txt(order_list.list_order_status), order_list.transaction_time or now, now))
+                changed = True
+            else:
+                changed = (known.state, known.order_list_id, known.list_order_status) != (
+                    state, order_list.order_list_id, _txt(order_list.list_order_status))
+                if known.state is JournalState.DONE and state is not JournalState.DONE:
+                    changed = False  # an older snapshot of a finished list
+                elif changed:
+                    self._db.execute(
+                        "UPDATE order_lists SET state = ?, order_list_id = ?, list_order_status = ?, note = '',"
+                        " updated_ms = ? WHERE list_client_order_id = ?",
+                        (state.value, order_list.order_list_id, _txt(order_list.list_order_status), now, lcid))
+            for report in order_list.order_reports:
+                self.record_order(report)
+            reported = {r.order_client_id for r in order_list.order_reports}
+            for ref in order_list.orders:
+                self._db.execute("UPDATE intents SET list_client_order_id = ? WHERE client_order_id = ?"
+                                 " AND list_client_order_id IS NULL", (lcid, ref.client_order_id))
+                if ref.client_order_id in reported:
+                    continue
+                entry = self.get(ref.client_order_id)
+                if entry is not None and entry.state in (JournalState.PENDING, JournalState.ABSENT):
+                    self._db.execute(
+                        "UPDATE intents SET state = 'accepted', order_id = ?, note = 'its list exists',"
+                        " updated_ms = ? WHERE client_order_id = ?", (ref.order_id, now, ref.client_order_id))
+        return changed
+
+    def _set_list_state(self, lcid: str, state: JournalState, note: str = "") -> None:
+        with self._tx():
+            self._db.execute("UPDATE order_lists SET state = ?, note = ?, updated_ms = ?"
+                             " WHERE list_client_order_id = ?", (state.value, note, _now_ms(), lcid))
+
+    def mark_list_absent(self, lcid: str, note: str = "") -> None:
+        """Reconciliation proved the list (and so its legs) never existed."""
+        note = note or "the exchange has no list with this id"
+        with self._tx():
+            self._set_list_state(lcid, JournalState.ABSENT, note)
+            for leg in self.list_legs(lcid):
+                if leg.state is JournalState.PENDING:
+                    self._set_state(leg.client_order_id, JournalState.ABSENT, note)
+
+    def get_list(self, list_client_order_id: str) -> ListEntry | None:
+        return next(self._lists("WHERE list_client_order_id = ?", (list_client_order_id,)), None)
+
+    def lists(self, *states: JournalState) -> list[ListEntry]:
+        """Every list (or those in ``states``), oldest first."""
+        if not states:
+            return list(self._lists())
+        marks = ", ".join("?" for _ in states)
+        return list(self._lists(f"WHERE state IN ({marks})", tuple(s.value for s in states)))
+
+    def list_legs(self, list_client_order_id: str) -> list[JournalEntry]:
+        """The order entries placed in one list."""
+        return list(self._entries("WHERE list_client_order_id = ?", (list_client_order_id,)))
+
+    def _lists(self, where: str = "", args: tuple[object, ...] = ()) -> Iterator[ListEntry]:
+        sql = f"SELECT {', '.join(_LIST_COLUMNS)} FROM order_lists {where} ORDER BY created_ms, list_client_order_id"
+        for row in self._db.execute(sql, args):
+            d = dict(zip(_LIST_COLUMNS, row, strict=True))
+            yield ListEntry(list_client_order_id=d["list_client_order_id"], symbol=d["symbol"],
+                            contingency=d["contingency"], state=JournalState(d["state"]), origin=d["origin"],
+                            order_list_id=d["order_list_id"], list_order_status=d["list_order_status"],
+                            note=d["note"], created_ms=d["created_ms"], updated_ms=d["updated_ms"])
+
+    # -- amends (the AmendJournal protocol) --------------------------------------------------
+
+    def record_amend_intent(self, request: AmendRequest) -> None:
+        """Write the amend (old id → new id, new quantity) as pending before sending."""
+        now = _now_ms()
+        old = request.orig_client_order_id
+        if old is None and request.order_id is not None:
+            row = self._db.execute("SELECT client_order_id FROM intents WHERE symbol = ? AND order_id = ?",
+                                   (request.symbol, request.order_id)).fetchone()
+            old = row[0] if row else None
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO amends (new_client_order_id, old_client_order_id, symbol, new_qty, state,"
+                " created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                (request.new_client_order_id, old, request.symbol, _txt(request.new_qty), now, now))
+
+    def record_amend_outcome(self, outcome: AmendOutcome) -> None:
+        """Done → the order's entry takes its new id and quantity; refused/absent → noted."""
+        new = outcome.request.new_client_order_id
+        if outcome.outcome is Outcome.ACCEPTED:
+            self.apply_amend(new)
+            order = outcome.order
+            if order is not None:
+                self.record_order(order)
+        elif outcome.outcome is Outcome.REJECTED:
+            state = JournalState.ABSENT if outcome.proven_absent else JournalState.REJECTED
+            self._set_amend_state(new, state, "" if outcome.error is None else str(outcome.error))
+        else:
+            self._set_amend_state(new, JournalState.PENDING,
+                                  f"outcome unknown: {outcome.error}" if outcome.error else "")
+
+    def apply_amend(self, new_client_order_id: str) -> bool:
+        """The amend happened: rename the order's entry (and its fills) to the new id, with
+        the new quantity. True if an entry was renamed."""
+        amend = self.get_amend(new_client_order_id)
+        if amend is None:
+            return False
+        with self._tx():
+            self._set_amend_state(new_client_order_id, JournalState.ACCEPTED)
+            if amend.old_client_order_id is None or self.get(amend.old_client_order_id) is None:
+                return False
+            if self.get(new_client_order_id) is not None:
+                return False  # already renamed (or adopted under the new id)
+            now = _now_ms()
+            self._db.execute("UPDATE intents SET client_order_id = ?, quantity = ?, updated_ms = ?"
+                             " WHERE client_order_id = ?",
+                             (new_client_order_id, _txt(amend.new_qty), now, amend.old_client_order_id))
+            self._db.execute("UPDATE fills SET client_order_id = ? WHERE client_order_id = ?",
+                             (new_client_order_id, amend.old_client_order_id))
+        return True
+
+    def mark_amend_absent(self, new_client_order_id: str) -> None:
+        self._set_amend_state(new_client_order_id, JournalState.ABSENT, "no order carries the new id")
+
+    def _set_amend_state(self, new_cid: str, state: JournalState, note: str = "") -> None:
+        with self._tx():
+            self._db.execute("UPDATE amends SET state = ?, note = ?, updated_ms = ? WHERE new_client_order_id = ?",
+                             (state.value, note, _now_ms(), new_cid))
+
+    def get_amend(self, new_client_order_id: str) -> AmendEntry | None:
+        return next(self._amends("WHERE new_client_order_id = ?", (new_client_order_id,)), None)
+
+    def pending_amends(self) -> list[AmendEntry]:
+        return list(self._amends("WHERE state = 'pending'"))
+
+    def _amends(self, where: str = "", args: tuple[object, ...] = ()) -> Iterator[AmendEntry]:
+        sql = f"SELECT {', '.join(_AMEND_COLUMNS)} FROM amends {where} ORDER BY created_ms"
+        for row in self._db.execute(sql, args):
+            d = dict(zip(_AMEND_COLUMNS, row, strict=True))
+            yield AmendEntry(new_client_order_id=d["new_client_order_id"],
+                             old_client_order_id=d["old_client_order_id"], symbol=d["symbol"],
+                             new_qty=Decimal(d["new_qty"]), state=JournalState(d["state"]), note=d["note"],
+                             created_ms=d["created_ms"], updated_ms=d["updated_ms"])
 
     def record_outcome(self, result: PlacementResult) -> None:
         """Bring the intent up to date with how the placement ended (UNKNOWN stays pending)."""
@@ -213,11 +448,13 @@ class SqliteJournal:
                 self._db.execute(
                     "INSERT INTO intents (client_order_id, symbol, side, type, quantity, price, quote_order_qty,"
                     " time_in_force, state, origin, order_id, exchange_status, executed_qty, note,"
-                    " created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'adopted', ?, ?, ?, ?, ?, ?)",
+                    " created_ms, updated_ms, stop_price, trailing_delta)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'adopted', ?, ?, ?, ?, ?, ?, ?, ?)",
                     (cid, order.symbol, _txt(order.side) or "", _txt(order.type) or "", _txt(order.orig_qty),
                      _txt(order.price), _txt(order.orig_quote_order_qty), _txt(order.time_in_force),
                      state.value, order.order_id, _txt(order.status), _txt(order.executed_qty),
-                     "found on the exchange", order.time or now, now))
+                     "found on the exchange", order.time or now, now,
+                     _txt(order.stop_price) if order.is_stop else None, order.trailing_delta or None))
                 self._record_fills(cid, order.symbol, order.order_id, order.fills)
             return True
         if known.state.is_final and known.state is not JournalState.ABSENT and not state.is_final:
@@ -251,6 +488,8 @@ class SqliteJournal:
         with self._tx():
             self._db.execute(f"DELETE FROM fills WHERE client_order_id IN ({doomed})", args)
             gone = self._db.execute(f"DELETE FROM intents WHERE client_order_id IN ({doomed})", args).rowcount
+            self._db.execute(f"DELETE FROM order_lists WHERE state IN ({marks}) AND updated_ms < ?", args)
+            self._db.execute(f"DELETE FROM amends WHERE state IN ({marks}) AND updated_ms < ?", args)
             if cutoff > self.pruned_before_ms():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('pruned_before_ms', ?)", (str(cutoff),))
         return gone
@@ -296,7 +535,8 @@ class SqliteJournal:
                 price=_dec(d["price"]), quote_order_qty=_dec(d["quote_order_qty"]),
                 time_in_force=d["time_in_force"], order_id=d["order_id"], exchange_status=d["exchange_status"],
                 executed_qty=_dec(d["executed_qty"]), note=d["note"], created_ms=d["created_ms"],
-                updated_ms=d["updated_ms"])
+                updated_ms=d["updated_ms"], stop_price=_dec(d["stop_price"]), trailing_delta=d["trailing_delta"],
+                list_client_order_id=d["list_client_order_id"])
 
     def get(self, client_order_id: str) -> JournalEntry | None:
         return next(self._entries("WHERE client_order_id = ?", (client_order_id,)), None)

@@ -14,7 +14,16 @@ from pathlib import Path
 
 from .models_trading import Order, OrderStatus
 
-__all__ = ["FINAL_STATES", "JournalEntry", "JournalState", "account_fingerprint", "journal_file", "state_of"]
+__all__ = [
+    "FINAL_STATES",
+    "AmendEntry",
+    "JournalEntry",
+    "JournalState",
+    "ListEntry",
+    "account_fingerprint",
+    "journal_file",
+    "state_of",
+]
 
 
 class JournalState(StrEnum):
@@ -25,6 +34,8 @@ class JournalState(StrEnum):
     EXPIRED = "expired"
     REJECTED = "rejected"
     ABSENT = "absent"
+    DONE = "done"
+    """Order lists only: every order of the list has finished (``listOrderStatus`` ALL_DONE)."""
 
     @property
     def is_final(self) -> bool:
@@ -90,7 +101,53 @@ class JournalEntry:
     """Last change of state or exchange fields, client clock, ms: for an ``absent`` entry, when
     it was proven absent (nothing else touches an absent entry). Drives pruning and rechecks."""
 
+    stop_price: Decimal | None = None
+    """Trigger price of a stop / take-profit order."""
+    trailing_delta: int | None = None
+    """Trailing distance (bps) of a trailing stop."""
+    list_client_order_id: str | None = None
+    """The ``listClientOrderId`` of the list this order was placed in (None: a single order)."""
+
     @property
     def description(self) -> str:
         """``symbol|side|type``: what the open-orders table shows for an unresolved intent."""
         return f"{self.symbol}|{self.side}|{self.type}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One named order list (OCO / OTO / OTOCO) as the journal knows it; its legs are
+    :class:`JournalEntry` rows carrying its ``list_client_order_id``.
+
+    ``state``: ``pending`` (outcome unknown), ``accepted`` (some leg can still execute),
+    ``done`` (the exchange says ALL_DONE; each leg's own entry tells how it ended),
+    ``rejected`` / ``absent`` (it never existed).
+    """
+
+    list_client_order_id: str
+    symbol: str
+    contingency: str
+    """``OCO``, ``OTO`` or ``OTOCO``."""
+    state: JournalState
+    origin: str
+    order_list_id: int | None = None
+    list_order_status: str | None = None
+    note: str = ""
+    created_ms: int = 0
+    updated_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AmendEntry:
+    """One amend keepPriority: the order called ``old_client_order_id`` becomes
+    ``new_client_order_id`` with ``new_qty``. ``pending`` until known; ``accepted`` (done),
+    ``rejected`` or ``absent`` (proven not to have happened)."""
+
+    new_client_order_id: str
+    old_client_order_id: str | None
+    symbol: str
+    new_qty: Decimal
+    state: JournalState
+    note: str = ""
+    created_ms: int = 0
+    updated_ms: int = 0

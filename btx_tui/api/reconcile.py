@@ -18,7 +18,13 @@ after every reconnect, :func:`reconcile`:
 3. adopts orders the journal does not know that carry this app's ``btx-`` prefix (another
    btx-tui instance, or an order whose intent was lost) and reports them; other orders are
    none of our business and are ignored;
-4. compares the account's locked balances with what the open orders reserve.
+4. compares the account's locked balances with what the open orders reserve — an order
+   list's live orders as ONE lock (its largest need), an OTO's ``PENDING_NEW`` orders as
+   nothing, an untriggered market BUY stop as its reservation;
+5. order lists: pending lists (outcome unknown) are resolved by ``listClientOrderId`` (found,
+   or proven absent together with their legs), ``btx-`` lists the journal does not know are
+   adopted, and known lists that finished are recorded as done; amends whose answer was lost
+   are resolved by the order's new client id (found → the journal entry is renamed).
 
 Nothing here sends an order. Returns a :class:`ReconcileReport` the UI can show.
 """
@@ -34,8 +40,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .errors import BtxError, UnknownOrder
-from .journal import JournalEntry, JournalState, SqliteJournal
-from .models_trading import Order, OrderSide
+from .journal import JournalEntry, JournalState, ListEntry, SqliteJournal
+from .models_orderlists import OrderList
+from .models_trading import Order, OrderSide, OrderStatus, OrderType
 from .orders import ResolvePolicy, is_btx_client_order_id
 
 if TYPE_CHECKING:
@@ -72,6 +79,9 @@ class ReconcilePolicy:
     history_limit: int = 100
     check_balances: bool = True
     absent_recheck_s: float = 24 * 3600.0
+    market_buy_stop_slack: Decimal = Decimal("1.05")
+    """An untriggered market BUY stop locks quantity × stop price × (1 + trailing delta) ×
+    this (the paper exchange's rule, docs/exchange-internals.md: it may fill above its stop)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +115,26 @@ class ReconcileReport:
     mismatches: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     new_fills: int = 0
+    lists_resolved: tuple[str, ...] = ()
+    """``listClientOrderId`` of pending lists found on the exchange."""
+    lists_absent: tuple[str, ...] = ()
+    """Pending lists proven never placed (their legs are absent too)."""
+    lists_adopted: tuple[str, ...] = ()
+    """``btx-`` lists the journal did not know, now recorded."""
+    lists_updated: tuple[str, ...] = ()
+    """Known lists whose state changed (finished while away)."""
+    lists_still_unknown: tuple[str, ...] = ()
+    amends_resolved: tuple[str, ...] = ()
+    """New client ids of amends whose outcome was unknown and that did happen."""
+    amends_absent: tuple[str, ...] = ()
+    """New client ids of amends proven not to have happened."""
 
     @property
     def changed(self) -> bool:
         """Did reconciliation learn anything the trader should hear about?"""
-        return bool(self.resolved or self.adopted or self.absent or self.mismatches or self.updated)
+        return bool(self.resolved or self.adopted or self.absent or self.mismatches or self.updated
+                    or self.lists_resolved or self.lists_absent or self.lists_adopted or self.lists_updated
+                    or self.amends_resolved or self.amends_absent)
 
     def summary(self) -> str:
         """One line for a notification."""
@@ -123,8 +148,21 @@ class ReconcileReport:
             parts.append(f"{len(self.adopted)} btx-tui order(s) from elsewhere adopted")
         if self.updated:
             parts.append(f"{len(self.updated)} order(s) changed while away")
-        if self.still_unknown:
-            parts.append(f"{len(self.still_unknown)} still unknown — checking again on reconnect")
+        if self.lists_resolved:
+            parts.append(f"{len(self.lists_resolved)} unclear order list(s) found on the exchange")
+        if self.lists_absent:
+            parts.append(f"{len(self.lists_absent)} unclear order list(s) were never placed")
+        if self.lists_adopted:
+            parts.append(f"{len(self.lists_adopted)} btx-tui order list(s) from elsewhere adopted")
+        if self.lists_updated:
+            parts.append(f"{len(self.lists_updated)} order list(s) changed while away")
+        if self.amends_resolved:
+            parts.append(f"{len(self.amends_resolved)} unclear amend(s) took effect")
+        if self.amends_absent:
+            parts.append(f"{len(self.amends_absent)} unclear amend(s) did not happen")
+        if self.still_unknown or self.lists_still_unknown:
+            n = len(self.still_unknown) + len(self.lists_still_unknown)
+            parts.append(f"{n} still unknown — checking again on reconnect")
         parts.extend(self.mismatches)
         return "; ".join(parts) if parts else "journal and exchange agree"
 
@@ -141,17 +179,31 @@ class _Run:
     updated: list[str] = field(default_factory=list)
     new_fills: int = 0
     skip: Collection[str] = ()
+    lists_resolved: list[str] = field(default_factory=list)
+    lists_absent: list[str] = field(default_factory=list)
+    lists_adopted: list[str] = field(default_factory=list)
+    lists_updated: list[str] = field(default_factory=list)
+    lists_still_unknown: list[str] = field(default_factory=list)
+    amends_resolved: list[str] = field(default_factory=list)
+    amends_absent: list[str] = field(default_factory=list)
 
     def report(self) -> ReconcileReport:
         return ReconcileReport(tuple(self.resolved), tuple(self.adopted), tuple(self.absent),
                                tuple(self.still_unknown), tuple(self.mismatches), tuple(dict.fromkeys(self.updated)),
-                               self.new_fills)
+                               self.new_fills, tuple(self.lists_resolved), tuple(self.lists_absent),
+                               tuple(self.lists_adopted), tuple(dict.fromkeys(self.lists_updated)),
+                               tuple(self.lists_still_unknown), tuple(self.amends_resolved),
+                               tuple(self.amends_absent))
 
 
 def _observe(journal: SqliteJournal, order: Order, run: _Run, *, queries: int = 0) -> None:
     """Fold one exchange report of an order into the journal and the run's findings."""
     cid = order.order_client_id
     known = journal.get(cid)
+    if known is None and journal.apply_amend(cid):
+        # An amend whose answer was lost: the order now carries the amend's new id.
+        run.amends_resolved.append(cid)
+        known = journal.get(cid)
     if known is None:
         if _forgotten(journal, order):
             return  # finished before the journal's retention horizon: pruned on purpose, not news
@@ -228,9 +280,38 @@ async def _scan_history(client: BtxClient, journal: SqliteJournal, symbol: str, 
     run.new_fills += journal.record_fills(trades)
 
 
-async def _check_locks(client: BtxClient, journal: SqliteJournal, open_orders: Iterable[Order], run: _Run) -> None:
-    """Each asset's locked balance must cover what the open orders reserve (not less)."""
-    ours = [o for o in open_orders if o.price and o.orig_qty is not None]
+def _reservation(o: Order, base: str, quote: str, policy: ReconcilePolicy) -> tuple[str, Decimal] | None:
+    """(asset, amount) one open order keeps locked, per the exchange's rules; None for nothing
+    (or nothing this client can know). A ``PENDING_NEW`` order of an OTO list locks nothing
+    until its working order fills. An untriggered market BUY stop locks its reservation
+    (see :attr:`ReconcilePolicy.market_buy_stop_slack`); a trailing one without a stop price
+    is referenced to the last price at placement, which the client cannot know: not counted."""
+    if o.status is OrderStatus.PENDING_NEW or o.orig_qty is None:
+        return None
+    remaining = o.orig_qty - (o.executed_qty or Decimal(0))
+    if o.side is OrderSide.SELL:
+        return base, remaining
+    if o.type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT):
+        if not o.stop_price:
+            return None
+        amount = o.orig_qty * o.stop_price * policy.market_buy_stop_slack
+        if o.trailing_delta:
+            amount = amount * (10_000 + o.trailing_delta) / 10_000
+        return quote, amount
+    if not o.price:
+        return None
+    return quote, remaining * o.price
+
+
+async def _check_locks(client: BtxClient, journal: SqliteJournal, open_orders: Iterable[Order], run: _Run,
+                       policy: ReconcilePolicy | None = None) -> None:
+    """Each asset's locked balance must cover what the open orders reserve (not less).
+
+    The orders of one list share ONE lock, the largest need among its live orders (an OCO's
+    two legs; an OTOCO's pair once live) — the exchange locks the larger leg's need once.
+    """
+    policy = policy or ReconcilePolicy()
+    ours = [o for o in open_orders if o.orig_qty is not None]
     if not ours:
         return
     try:
@@ -239,20 +320,116 @@ async def _check_locks(client: BtxClient, journal: SqliteJournal, open_orders: I
     except BtxError as exc:
         log.info("reconcile: balances unavailable (%s)", type(exc).__name__)
         return
-    need: dict[str, Decimal] = {}
+    per_lock: dict[tuple[object, str], Decimal] = {}
     for o in ours:
         try:
             spec = info.symbol(o.symbol)
         except KeyError:
             continue
-        remaining = o.orig_qty - (o.executed_qty or Decimal(0))  # type: ignore[operator]
-        asset, amount = ((spec.quote_asset, remaining * o.price) if o.side is OrderSide.BUY
-                         else (spec.base_asset, remaining))
-        need[asset] = need.get(asset, Decimal(0)) + amount
-    for asset, amount in sorted(need.items()):
+        need = _reservation(o, spec.base_asset, spec.quote_asset, policy)
+        if need is None:
+            continue
+        asset, amount = need
+        lock = (("list", o.symbol, o.order_list_id) if o.in_list else ("order", o.symbol, o.order_id), asset)
+        per_lock[lock] = max(per_lock.get(lock, Decimal(0)), amount)
+    need_by_asset: dict[str, Decimal] = {}
+    for (_, asset), amount in per_lock.items():
+        need_by_asset[asset] = need_by_asset.get(asset, Decimal(0)) + amount
+    for asset, amount in sorted(need_by_asset.items()):
         locked = account.balance(asset).locked
         if locked < amount:
             run.mismatches.append(f"{asset}: {locked:f} locked but open orders reserve {amount:f}")
+
+
+async def _resolve_amends(client: BtxClient, journal: SqliteJournal, policy: ReconcilePolicy, run: _Run) -> None:
+    """Amends whose answer was lost: did the order take the new id? (queried by the new id)."""
+    for amend in journal.pending_amends():
+        if amend.new_client_order_id in run.skip:
+            continue
+        probe = JournalEntry(client_order_id=amend.new_client_order_id, symbol=amend.symbol, side="", type="",
+                             state=JournalState.PENDING, origin="local", created_ms=amend.created_ms)
+        order, absent, _ = await _query(client, probe, policy)
+        if order is not None:
+            if journal.apply_amend(amend.new_client_order_id):
+                run.amends_resolved.append(amend.new_client_order_id)
+            journal.record_order(order)
+        elif absent:
+            journal.mark_amend_absent(amend.new_client_order_id)
+            run.amends_absent.append(amend.new_client_order_id)
+
+
+async def _query_list(client: BtxClient, entry: ListEntry,
+                      policy: ReconcilePolicy) -> tuple[OrderList | None, bool]:
+    """Look for one pending list by ``listClientOrderId``: (list or None, proven absent)."""
+    rp = policy.resolve
+    streak = queries = 0
+    while queries < rp.max_queries:
+        queries += 1
+        try:
+            return await client.get_order_list(orig_client_order_id=entry.list_client_order_id), False
+        except UnknownOrder:
+            young_for = entry.created_ms / 1000 + policy.settle_s - time.time()
+            if young_for > 0:
+                queries -= 1
+                await asyncio.sleep(young_for)
+                continue
+            streak += 1
+            if streak >= rp.absent_after:
+                return None, True
+        except BtxError as exc:
+            streak = 0
+            log.info("reconcile list %s: query failed (%s)", entry.list_client_order_id, type(exc).__name__)
+        await asyncio.sleep(rp.delay(queries))
+    return None, False
+
+
+async def _reconcile_lists(client: BtxClient, journal: SqliteJournal, policy: ReconcilePolicy, run: _Run) -> None:
+    """Resolve pending lists, adopt ``btx-`` lists, and learn how open lists ended.
+
+    Best effort: if the open lists cannot be read, the legs are still settled one by one
+    (each leg is a named order) and the lists wait for the next reconciliation.
+    """
+    try:
+        open_lists = await client.open_order_lists()
+    except BtxError as exc:
+        log.info("reconcile: open order lists unavailable (%s)", type(exc).__name__)
+        return
+    open_ids = set()
+    for lst in open_lists:
+        open_ids.add(lst.list_client_order_id)
+        known = journal.get_list(lst.list_client_order_id)
+        if known is None:
+            if is_btx_client_order_id(lst.list_client_order_id) and journal.record_order_list(lst, adopt=True):
+                run.lists_adopted.append(lst.list_client_order_id)
+        elif known.state is JournalState.PENDING:
+            if lst.list_client_order_id not in run.skip:
+                journal.record_order_list(lst)
+                run.lists_resolved.append(lst.list_client_order_id)
+        elif journal.record_order_list(lst):
+            run.lists_updated.append(lst.list_client_order_id)
+    pending = [e for e in journal.lists(JournalState.PENDING)
+               if e.list_client_order_id not in run.skip and e.list_client_order_id not in open_ids]
+    results = await asyncio.gather(*(_query_list(client, e, policy) for e in pending))
+    for entry, (found, absent) in zip(pending, results, strict=True):
+        if found is not None:
+            journal.record_order_list(found)
+            run.lists_resolved.append(entry.list_client_order_id)
+        elif absent:
+            journal.mark_list_absent(entry.list_client_order_id)
+            run.lists_absent.append(entry.list_client_order_id)
+        else:
+            run.lists_still_unknown.append(entry.list_client_order_id)
+    for entry in journal.lists(JournalState.ACCEPTED):
+        if entry.list_client_order_id in open_ids or entry.list_client_order_id in run.skip:
+            continue
+        try:
+            found = await client.get_order_list(order_list_id=entry.order_list_id,
+                                                orig_client_order_id=None if entry.order_list_id is not None
+                                                else entry.list_client_order_id)
+        except BtxError:
+            continue  # next time
+        if journal.record_order_list(found):
+            run.lists_updated.append(entry.list_client_order_id)
 
 
 async def reconcile(client: BtxClient, journal: SqliteJournal, *, policy: ReconcilePolicy | None = None,
@@ -272,9 +449,11 @@ async def reconcile(client: BtxClient, journal: SqliteJournal, *, policy: Reconc
     """
     policy = policy or ReconcilePolicy()
     run = _Run(skip=skip)
+    await _resolve_amends(client, journal, policy, run)
     open_orders = await client.open_orders()
     for order in open_orders:
         _observe(journal, order, run)
+    await _reconcile_lists(client, journal, policy, run)
 
     unsettled = journal.entries(JournalState.PENDING, JournalState.ACCEPTED)
     recent_absent = journal.entries(JournalState.ABSENT,
@@ -302,7 +481,7 @@ async def reconcile(client: BtxClient, journal: SqliteJournal, *, policy: Reconc
             await _settle_closed(client, journal, entry, run)
 
     if policy.check_balances:
-        await _check_locks(client, journal, open_orders, run)
+        await _check_locks(client, journal, open_orders, run, policy)
     report = run.report()
     log.info("reconciliation: %s", report.summary())
     return report
