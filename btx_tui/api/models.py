@@ -47,6 +47,7 @@ __all__ = [
     "Ticker24h",
     "TickerPrice",
     "Trade",
+    "TrailingDeltaFilter",
     "parse_levels",
 ]
 
@@ -137,13 +138,25 @@ class MaxNumOrdersFilter(Frozen):
     max_num_orders: int
 
 
+class TrailingDeltaFilter(Frozen):
+    """``TRAILING_DELTA``: allowed trailing distances in basis points. "Above" bounds apply to
+    orders that trigger on a rise (STOP_LOSS BUY, TAKE_PROFIT SELL), "below" to the others."""
+
+    filter_type: Literal["TRAILING_DELTA"] = "TRAILING_DELTA"
+    min_trailing_above_delta: int
+    max_trailing_above_delta: int
+    min_trailing_below_delta: int
+    max_trailing_below_delta: int
+
+
 class OtherFilter(Frozen):
     """A filter type this client does not interpret; kept by name only."""
 
     filter_type: str
 
 
-SymbolFilter = PriceFilter | LotSizeFilter | NotionalFilter | MaxNumOrdersFilter | OtherFilter
+SymbolFilter = (PriceFilter | LotSizeFilter | NotionalFilter | MaxNumOrdersFilter | TrailingDeltaFilter
+                | OtherFilter)
 
 
 def _parse_filter(raw: Any) -> SymbolFilter:
@@ -166,6 +179,8 @@ def _parse_filter(raw: Any) -> SymbolFilter:
         )
     if kind == "MAX_NUM_ORDERS":
         return MaxNumOrdersFilter.model_validate(raw)
+    if kind == "TRAILING_DELTA":
+        return TrailingDeltaFilter.model_validate(raw)
     return OtherFilter(filter_type=str(kind))
 
 
@@ -182,6 +197,11 @@ class SymbolInfo(Frozen):
     order_types: tuple[str, ...] = ()
     quote_order_qty_market_allowed: bool = False
     is_spot_trading_allowed: bool = True
+    oco_allowed: bool = False
+    oto_allowed: bool = False
+    allow_trailing_stop: bool = False
+    cancel_replace_allowed: bool = False
+    amend_allowed: bool = False
     permissions: tuple[str, ...] = ()
     filters: tuple[SymbolFilter, ...] = ()
 
@@ -214,6 +234,10 @@ class SymbolInfo(Frozen):
     @property
     def max_num_orders(self) -> MaxNumOrdersFilter | None:
         return self._find("MAX_NUM_ORDERS")
+
+    @property
+    def trailing_delta(self) -> TrailingDeltaFilter | None:
+        return self._find("TRAILING_DELTA")
 
 
 class ExchangeInfo(Frozen):

@@ -44,6 +44,7 @@ from .journal import JournalEntry, JournalState, ListEntry, SqliteJournal
 from .models_orderlists import OrderList
 from .models_trading import Order, OrderSide, OrderStatus, OrderType
 from .orders import ResolvePolicy, is_btx_client_order_id
+from .preflight import MARKET_BUY_STOP_SLACK
 
 if TYPE_CHECKING:
     from .client import BtxClient
@@ -79,7 +80,7 @@ class ReconcilePolicy:
     history_limit: int = 100
     check_balances: bool = True
     absent_recheck_s: float = 24 * 3600.0
-    market_buy_stop_slack: Decimal = Decimal("1.05")
+    market_buy_stop_slack: Decimal = MARKET_BUY_STOP_SLACK
     """An untriggered market BUY stop locks quantity × stop price × (1 + trailing delta) ×
     this (the paper exchange's rule, docs/exchange-internals.md: it may fill above its stop)."""
 
