@@ -98,6 +98,20 @@ def _many(model: type[M], data: Any) -> tuple[M, ...]:
                           f"({model.__name__}: {exc.error_count()} problem(s))") from None
 
 
+def _cancel_reports(data: Any) -> tuple[Order, ...]:
+    """``DELETE openOrders`` answers orders and, for order lists, list objects with their
+    ``orderReports``: every cancelled order, in the exchange's order."""
+    if not isinstance(data, list):
+        raise BadResponse("Expected a list of cancel reports from the exchange")
+    out: list[Order] = []
+    for item in data:
+        if isinstance(item, dict) and "contingencyType" in item:
+            out.extend(_one(OrderList, item).order_reports)
+        else:
+            out.append(_one(Order, item))
+    return tuple(out)
+
+
 def _symbols_param(symbols: Iterable[str] | None) -> tuple[str, str] | None:
     if symbols is None:
         return None
@@ -320,7 +334,8 @@ class BtxClient:
         return _one(Order, reply.data)
 
     async def cancel_open_orders(self, symbol: str) -> tuple[Order, ...]:
-        """Cancel every open order on ``symbol``; returns the cancel reports."""
+        """Cancel every open order on ``symbol``; returns the cancel reports (an order list's
+        legs included: the exchange answers a list object for them, flattened here)."""
         try:
             reply = await self._rest.call("DELETE", "/api/v3/openOrders", params(("symbol", symbol)),
                                           signed=True, op=Op.CANCEL)
@@ -328,7 +343,7 @@ class BtxClient:
             if not exc.after_ambiguous_retry:
                 raise
             return ()  # an earlier attempt cancelled them; nothing is left open
-        return _many(Order, reply.data)
+        return _cancel_reports(reply.data)
 
     async def open_orders(self, symbol: str | None = None) -> tuple[Order, ...]:
         return _many(Order, await self._get("/api/v3/openOrders", params(("symbol", symbol)), signed=True))
