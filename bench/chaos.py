@@ -3,7 +3,8 @@
 Why: "never lose an order" is a claim about the whole service layer — ``BtxClient`` retries,
 ``place_order``'s three outcomes, the ``SqliteJournal`` and ``reconcile`` — under the failures
 a real exchange produces.  This drives them together: a seeded mix of limit/market placements,
-cancels, cancel-alls and queries on the demo "full" account of a real paper exchange
+untriggered stop-limit orders, OCO lists, amends (keepPriority), cancels (a list leg's cancel
+cancels its list), cancel-alls and queries on the demo "full" account of a real paper exchange
 (``--no-market``) whose fault injector hits ~5 % of requests with every answer-losing kind
 (executed-then-dropped, 5xx with and without executing, -1006/-1007, HTML, truncated JSON,
 429, hidden fresh orders, delays past the client's timeout).  Every ``restart_every``
@@ -49,6 +50,8 @@ from btx_tui.api.client import BtxClient  # noqa: E402
 from btx_tui.api.errors import BtxError  # noqa: E402
 from btx_tui.api.journal import JournalState, SqliteJournal, journal_file, state_of  # noqa: E402
 from btx_tui.api.models_trading import Order  # noqa: E402
+from btx_tui.api.order_changes import AmendRequest  # noqa: E402
+from btx_tui.api.order_lists import ListLeg, OcoRequest  # noqa: E402
 from btx_tui.api.orders import OrderRequest, Outcome, is_btx_client_order_id  # noqa: E402
 from btx_tui.api.reconcile import ReconcilePolicy, reconcile  # noqa: E402
 from btx_tui.api.rest import RetryPolicy  # noqa: E402
@@ -75,10 +78,11 @@ REFS = {"BTCUSDT": Decimal("95000"), "ETHUSDT": Decimal("3400"), "TRXUSDT": Deci
 
 #: (operation, weight) of the seeded mix.
 MIX: tuple[tuple[str, int], ...] = (
-    ("place_limit", 26), ("place_cross", 3), ("place_market", 4), ("cancel", 18), ("cancel_all", 2),
+    ("place_limit", 22), ("place_cross", 3), ("place_market", 4), ("place_stop", 5), ("place_oco", 4),
+    ("amend", 4), ("cancel", 18), ("cancel_all", 2),
     ("q_open_orders", 12), ("q_order", 15), ("q_account", 6), ("q_my_trades", 7), ("q_all_orders", 7),
 )
-PLACEMENTS = {"place_limit", "place_cross", "place_market"}
+PLACEMENTS = {"place_limit", "place_cross", "place_market", "place_stop", "place_oco"}
 
 
 @dataclass
@@ -107,6 +111,8 @@ class ChaosFigures:
     requests_faulted: int = 0
     faults_by_kind: dict[str, int] = field(default_factory=dict)
     placements: int = 0
+    list_placements: int = 0
+    amends: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     unknown_seen: int = 0
     resolved_inline: int = 0
@@ -121,6 +127,10 @@ class ChaosFigures:
     exchange_orders: int = 0
     duplicates: int = 0
     orphans: int = 0
+    exchange_lists: int = 0
+    list_duplicates: int = 0
+    list_orphans: int = 0
+    list_state_mismatches: int = 0
     state_mismatches: int = 0
     open_orders_equal: bool = False
     fills_equal: bool = False
@@ -137,12 +147,15 @@ class ChaosFigures:
     def ok(self) -> bool:
         return (self.duplicates == 0 and self.orphans == 0 and self.unhandled == 0 and self.all_resolved
                 and self.state_mismatches == 0 and self.open_orders_equal and self.fills_equal
+                and self.list_duplicates == 0 and self.list_orphans == 0 and self.list_state_mismatches == 0
                 and not self.problems)
 
     def summary(self) -> dict[str, Any]:
         """The last-line JSON of bench/chaos.py."""
         return {"ops": self.ops, "seed": self.seed, "faults": self.requests_faulted,
                 "duplicates": self.duplicates, "orphans": self.orphans, "unknown": self.unknown_seen,
+                "lists": self.exchange_lists, "list_duplicates": self.list_duplicates,
+                "list_orphans": self.list_orphans, "amends": self.amends,
                 "resolved": self.all_resolved, "wrong_absent": self.wrong_absent,
                 "unhandled": self.unhandled, "seconds": round(self.seconds, 1), "restarts": self.restarts,
                 "ok": self.ok}
@@ -216,8 +229,11 @@ class _Driver:
                 continue
             self.figs.reconcile_resolved += len(report.resolved) + len(report.absent)
             self.figs.reconcile_mismatches.extend(report.mismatches)
+            self.figs.reconcile_resolved += len(report.lists_resolved) + len(report.lists_absent)
             if final:
-                self.figs.still_unknown_at_end = len(self.journal.pending())
+                self.figs.still_unknown_at_end = (len(self.journal.pending())
+                                                  + len(self.journal.lists(JournalState.PENDING))
+                                                  + len(self.journal.pending_amends()))
             return
         self.figs.problems.append("reconcile never managed to read the open orders")
 
@@ -283,6 +299,32 @@ class _Driver:
                                            price=price, time_in_force="IOC"))
         elif op == "place_market":
             await self._place(OrderRequest(m.symbol, side, "MARKET", quantity=self._qty(m, REFS[m.symbol])))
+        elif op == "place_stop":
+            # Untriggered stop-limits far beyond any price the run trades at: they rest, lock
+            # funds, and are cancelled, amended or queried like the others.
+            ref = REFS[m.symbol]
+            off = Decimal(self.rng.randint(0, 15)) / 100
+            stop = self._tick(m, ref * ((Decimal("0.2") + off) if side == "SELL" else (Decimal("1.6") + off)))
+            price = self._tick(m, stop * (Decimal("0.99") if side == "SELL" else Decimal("1.01")))
+            kind = "STOP_LOSS_LIMIT"
+            await self._place(OrderRequest(m.symbol, side, kind, quantity=self._qty(m, price), price=price,
+                                           stop_price=stop))
+        elif op == "place_oco":
+            await self._place_oco(m, side)
+        elif op == "amend":
+            entries = [e for e in self._open_entries() if e.type in ("LIMIT", "STOP_LOSS_LIMIT")
+                       and e.quantity is not None and not e.executed_qty]
+            if entries:
+                e = self.rng.choice(entries)
+                mk = self.markets[e.symbol]
+                assert e.quantity is not None
+                new_qty = (e.quantity * Decimal("0.8") / mk.step).to_integral_value(ROUND_DOWN) * mk.step
+                if e.price and new_qty * e.price >= mk.min_notional and new_qty > 0:
+                    await self._pace_order()
+                    self.figs.amends += 1
+                    await self.client.amend_order(AmendRequest(e.symbol, new_qty,
+                                                               orig_client_order_id=e.client_order_id),
+                                                  journal=self.journal)
         elif op == "cancel":
             entries = self._open_entries()
             if entries:
@@ -304,6 +346,42 @@ class _Driver:
             self.journal.record_fills(await self.client.my_trades(m.symbol, limit=50))
         elif op == "q_all_orders":
             self._record(await self.client.all_orders(m.symbol, limit=50))
+
+    def _tick(self, m: _Market, price: Decimal) -> Decimal:
+        return (price / m.tick).to_integral_value(ROUND_DOWN) * m.tick
+
+    async def _place_oco(self, m: _Market, side: str) -> None:
+        """A bracket far from the traded range: a limit-maker on the profit side (a market
+        order may take it, which cancels the stop in the same step), a stop-limit beyond."""
+        assert self.client is not None
+        ref = REFS[m.symbol]
+        off = Decimal(self.rng.randint(0, 10)) / 100
+        if side == "SELL":
+            maker = ListLeg("LIMIT_MAKER", price=self._tick(m, ref * (Decimal("1.55") + off)))
+            stop = self._tick(m, ref * (Decimal("0.25") + off))
+            stopper = ListLeg("STOP_LOSS_LIMIT", price=self._tick(m, stop * Decimal("0.99")), stop_price=stop)
+            above, below, low = maker, stopper, stopper.price
+        else:
+            maker = ListLeg("LIMIT_MAKER", price=self._tick(m, ref * (Decimal("0.45") - off)))
+            stop = self._tick(m, ref * (Decimal("1.65") + off))
+            stopper = ListLeg("STOP_LOSS_LIMIT", price=self._tick(m, stop * Decimal("1.01")), stop_price=stop)
+            above, below, low = stopper, maker, maker.price
+        assert low is not None
+        req = OcoRequest(m.symbol, side, self._qty(m, low), above=above, below=below)
+        await self._pace_order()
+        await self._pace_order()  # two orders
+        res = await self.client.place_order_list(req, journal=self.journal)
+        self.figs.placements += 1
+        self.figs.list_placements += 1
+        self.results[req.list_client_order_id] = res
+        key = "list " + res.outcome.value + (" (after unknown)" if res.initial_outcome is Outcome.UNKNOWN else "")
+        self.figs.outcomes[key] = self.figs.outcomes.get(key, 0) + 1
+        if res.initial_outcome is Outcome.UNKNOWN:
+            self.figs.unknown_seen += 1
+            if res.resolved:
+                self.figs.resolved_inline += 1
+            else:
+                self.figs.left_pending += 1
 
     async def _place(self, req: OrderRequest) -> None:
         assert self.client is not None
@@ -390,11 +468,39 @@ async def _verify(drv: _Driver, figs: ChaosFigures) -> None:
             figs.problems.append(f"{cid}: journal {e.state.value}/{e.executed_qty}, exchange "
                                  f"{o.status}/{o.executed_qty}")
     for cid, res in drv.results.items():
-        if res.outcome is Outcome.REJECTED and cid in exchange:
+        if res.outcome is Outcome.REJECTED and cid in exchange and hasattr(res, "order"):
             figs.wrong_absent += 1  # reported "not placed" although it exists (reconcile healed it)
             figs.wrong_absent_samples.append(
                 f"{cid}: {type(res.error).__name__} then proven_absent={res.proven_absent} after "
                 f"{res.resolution_attempts} queries; exchange {exchange[cid].status}")
+    lists: Counter[str] = Counter()
+    list_status: dict[str, str] = {}
+    from_id = 0
+    while True:
+        page = await client.all_order_lists(from_id=from_id, limit=1000)
+        for lst in page:
+            lists[lst.list_client_order_id] += 1
+            list_status[lst.list_client_order_id] = str(lst.list_order_status)
+        if len(page) < 1000:
+            break
+        from_id = page[-1].order_list_id + 1
+    figs.exchange_lists = sum(lists.values())
+    figs.list_duplicates = sum(n - 1 for n in lists.values() if n > 1)
+    for lcid, res in drv.results.items():
+        if getattr(res, "order_list", False) is not False and res.outcome is Outcome.REJECTED and lcid in lists:
+            figs.wrong_absent += 1
+            figs.wrong_absent_samples.append(f"list {lcid}: {type(res.error).__name__} then "
+                                             f"proven_absent={res.proven_absent}; the exchange has it")
+    journal_lists = {e.list_client_order_id: e for e in journal.lists()}
+    figs.list_orphans = sum(1 for lcid in lists if lcid not in journal_lists)
+    for lcid, le in journal_lists.items():
+        status = list_status.get(lcid)
+        expected = (None if status is None else JournalState.ACCEPTED if status == "EXECUTING"
+                    else JournalState.DONE)
+        if (expected is None and le.state not in (JournalState.ABSENT, JournalState.REJECTED)) or (
+                expected is not None and le.state is not expected):
+            figs.list_state_mismatches += 1
+            figs.problems.append(f"list {lcid}: journal {le.state.value}, exchange {status}")
     open_exchange = {o.order_client_id for o in await client.open_orders()}
     open_journal = {e.client_order_id for e in journal.entries(JournalState.ACCEPTED)}
     figs.open_orders_equal = open_exchange == open_journal
@@ -455,6 +561,9 @@ def _table(figs: ChaosFigures) -> str:
         *((f"typed error {k}", v) for k, v in sorted(figs.typed_errors.items())),
         ("unhandled exceptions", figs.unhandled), ("exchange orders", figs.exchange_orders),
         ("duplicate orders", figs.duplicates), ("orphan orders", figs.orphans),
+        ("list placements", figs.list_placements), ("exchange order lists", figs.exchange_lists),
+        ("duplicate lists", figs.list_duplicates), ("orphan lists", figs.list_orphans),
+        ("journal/exchange list mismatches", figs.list_state_mismatches), ("amends sent", figs.amends),
         ("journal/exchange state mismatches", figs.state_mismatches),
         ("open orders equal", figs.open_orders_equal),
         (f"fills equal ({figs.journal_fills} journal / {figs.exchange_trades} myTrades)", figs.fills_equal),

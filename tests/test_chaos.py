@@ -40,6 +40,11 @@ def _assert_never_lost(figs: object, ops: int) -> None:
     assert f.state_mismatches == 0, detail
     assert f.open_orders_equal, detail
     assert f.exchange_trades > 0 and f.fills_equal, detail
+    # Stop orders, OCO lists and amends were in the mix, and lists obey the same rules:
+    # no list placed twice, none on the exchange the journal does not know, same states.
+    assert f.list_placements > 0 and f.exchange_lists > 0 and f.amends > 0, detail
+    assert f.list_duplicates == 0 and f.list_orphans == 0, detail
+    assert f.list_state_mismatches == 0, detail
     assert f.problems == [], detail
 
 

@@ -2,6 +2,8 @@
 
 - :class:`BtxClient` — one typed async method per endpoint, frozen pydantic models, Decimal money;
 - :mod:`.orders` — safe order submission with three outcomes (accepted / rejected / unknown);
+- :mod:`.order_lists` — the same for OCO / OTO / OTOCO lists (resolved by ``listClientOrderId``);
+- :mod:`.order_changes` — amend keepPriority and cancel-replace, with the same three outcomes;
 - :mod:`.preflight` — local rounding and checks before an order is sent;
 - :mod:`.market` — pure views of market data for the dashboard;
 - :mod:`.errors` — the typed error hierarchy.
@@ -13,7 +15,9 @@ from .errors import (
     BadRequest,
     BadResponse,
     Banned,
+    AmendRejected,
     BtxError,
+    CancelReplaceFailed,
     FilterFailure,
     InsufficientBalance,
     NetworkError,
@@ -31,6 +35,8 @@ from .models import *  # noqa: F403
 from .models import __all__ as _models_all
 from .models_account import *  # noqa: F403
 from .models_account import __all__ as _account_all
+from .models_orderlists import *  # noqa: F403
+from .models_orderlists import __all__ as _orderlists_all
 from .models_trading import *  # noqa: F403
 from .models_trading import __all__ as _trading_all
 from .orders import (
@@ -43,12 +49,36 @@ from .orders import (
     is_btx_client_order_id,
     new_client_order_id,
 )
-from .preflight import PreflightResult, Problem, SymbolRules, check_order, round_price, round_quantity
+from .order_changes import (
+    AmendOutcome,
+    AmendRequest,
+    CancelReplaceMode,
+    CancelReplaceOutcome,
+    CancelReplaceRequest,
+)
+from .order_lists import ListLeg, ListPlacementResult, OcoRequest, OtocoRequest, OtoRequest
+from .preflight import (
+    LegInput,
+    OcoPreflight,
+    PreflightResult,
+    Problem,
+    SymbolRules,
+    Trigger,
+    check_oco,
+    check_order,
+    check_stop_order,
+    describe_stop,
+    round_price,
+    round_quantity,
+)
 from .ratebudget import BudgetSnapshot, RateBudget
 from .rest import RetryPolicy
 
 __all__ = [
     "CLIENT_ORDER_ID_PREFIX",
+    "AmendOutcome",
+    "AmendRejected",
+    "AmendRequest",
     "AuthError",
     "BadRequest",
     "BadResponse",
@@ -56,12 +86,23 @@ __all__ = [
     "BtxClient",
     "BtxError",
     "BudgetSnapshot",
+    "CancelReplaceFailed",
+    "CancelReplaceMode",
+    "CancelReplaceOutcome",
+    "CancelReplaceRequest",
     "FilterFailure",
     "InsufficientBalance",
+    "LegInput",
+    "ListLeg",
+    "ListPlacementResult",
     "NetworkError",
+    "OcoPreflight",
+    "OcoRequest",
     "OrderJournal",
     "OrderRejected",
     "OrderRequest",
+    "OtoRequest",
+    "OtocoRequest",
     "Outcome",
     "OutcomeUnknown",
     "PlacementResult",
@@ -76,9 +117,13 @@ __all__ = [
     "SymbolRules",
     "TimestampError",
     "TlsError",
+    "Trigger",
     "UnknownOrder",
     "WithdrawalRejected",
+    "check_oco",
     "check_order",
+    "check_stop_order",
+    "describe_stop",
     "is_btx_client_order_id",
     "new_client_order_id",
     "round_price",
@@ -86,4 +131,5 @@ __all__ = [
     *_models_all,
     *_trading_all,
     *_account_all,
+    *_orderlists_all,
 ]
