@@ -166,6 +166,8 @@ class OtoRequest:
     def __post_init__(self) -> None:
         object.__setattr__(self, "working_side", OrderSide(self.working_side))
         object.__setattr__(self, "pending_side", OrderSide(self.pending_side))
+        if not isinstance(self.working_quantity, Decimal) or not isinstance(self.pending_quantity, Decimal):
+            raise TypeError("working_quantity and pending_quantity must be Decimals")
         _check_list_id(self.list_client_order_id)
 
     def to_params(self) -> list[tuple[str, str]]:
@@ -201,6 +203,8 @@ class OtocoRequest:
     def __post_init__(self) -> None:
         object.__setattr__(self, "working_side", OrderSide(self.working_side))
         object.__setattr__(self, "pending_side", OrderSide(self.pending_side))
+        if not isinstance(self.working_quantity, Decimal) or not isinstance(self.pending_quantity, Decimal):
+            raise TypeError("working_quantity and pending_quantity must be Decimals")
         _check_list_id(self.list_client_order_id)
 
     def to_params(self) -> list[tuple[str, str]]:
