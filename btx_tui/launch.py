@@ -20,7 +20,7 @@ from btx_tui.config import ConfigError, LoadedConfig
 from btx_tui.logging_setup import redactor, setup_logging
 
 if TYPE_CHECKING:
-    from btx_tui.tui.session import Connection
+    from btx_tui.tui.connection_health import Connection
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def journal_path(connection: Connection) -> Path | None:
 
 def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
     from btx_tui.tui.app import BtxApp
-    from btx_tui.tui.session import Connection
+    from btx_tui.tui.connection_health import Connection
 
     settings = loaded.settings
     exchange = settings.exchange
