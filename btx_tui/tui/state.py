@@ -47,7 +47,7 @@ FALLBACK_STEP = Decimal("0.00000001")
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 
 FACTS = ("rules", "permissions", "symbol", "chart_interval", "tickers", "depth", "trades", "klines", "account",
-         "prices", "open_orders", "history_orders", "fills", "in_flight", "connection", "last_error", "stale")
+         "prices", "open_orders", "history_orders", "fills", "in_flight", "connection", "connection_error", "stale")
 """The store's facts: attributes only :class:`DashboardState` assigns (a test checks it)."""
 
 
@@ -108,7 +108,7 @@ class DashboardState:
         self.in_flight: dict[str, str] = {}
         """Client order id → "symbol|side|type" of orders sent whose answer has not arrived."""
         self.connection = "connecting"
-        self.last_error = ""
+        self.connection_error = ""
         self.stale: frozenset[str] = frozenset()
         """Feeds whose panes are greyed out until their next answer."""
         self._placed: dict[str, tuple[Order, float]] = {}
@@ -270,7 +270,7 @@ class DashboardState:
     def _health(self, m: HealthChecked) -> None:
         for feed in sorted(m.overdue - self.stale):
             self._set_stale(feed, True)
-        self.connection, self.last_error = m.connection, m.last_error
+        self.connection, self.connection_error = m.connection, m.last_error
         self.health_changed.publish(self)
 
     def _set_stale(self, feed: str, stale: bool) -> None:
