@@ -24,7 +24,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 96; height: 80%; border: thick $accent; background: $surface; padding: 0 1;
+        width: 96; max-width: 100%; height: 80%; border: thick $accent; background: $surface; padding: 0 1;
     }
     """
 
