@@ -416,3 +416,31 @@ async def test_yes_on_the_fake_sends_exactly_the_confirmed_request() -> None:
         assert request.price == Decimal("0.0000006000") and request.quantity == Decimal("12345678")
         assert request.quote_order_qty is None
         assert app.screen is app.dashboard
+
+
+async def test_a_cleared_price_field_is_not_refilled_under_the_cursor_by_a_book_update(
+        fresh_exchange: PaperExchange) -> None:
+    """Found in tmux: End, shift+Home, Backspace in the price field, then a book update arrived
+    before the field's Input.Changed: the best ask was put back and the typed price landed in
+    front of it ("0.00000050000.0000006116")."""
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "b")
+        price = form.query_one("#price", Input)
+        price.focus()
+        await pilot.pause()
+        with form.prevent(Input.Changed):  # the clear's Changed has not been handled yet
+            price.value = ""
+        form._follow_market()  # the book moved meanwhile
+        assert price.value == ""
+        await pilot.press(*"0.0000005000")
+        await pilot.pause()
+        assert value(form, "#price") == "0.0000005000"
+        form.query_one("#quantity", Input).focus()
+        await pilot.pause()
+        with form.prevent(Input.Changed):
+            price.value = ""
+        form._touched.discard("price")
+        form._follow_market()  # an empty field the trader is not in is filled again
+        assert Decimal(price.value) == Decimal(BEST_ASK)

@@ -189,11 +189,13 @@ class OrderFormScreen(ModalScreen[None]):
     def _prefill_price(self, *, follow: bool = True) -> None:
         """Put the best opposite price in the price field unless the trader typed one.
 
-        With ``follow=False`` only an empty field is filled: a price the form chose must not
-        move under the trader's eyes just because the book moved.
+        With ``follow=False`` only an empty field the trader is not in is filled: a price the
+        form chose must not move under the trader's eyes just because the book moved, and a
+        field just cleared must not refill under the cursor (its ``Input.Changed``, which marks
+        it touched, may still be queued behind the book update that calls this).
         """
         price = self.query_one("#price", Input)
-        if not follow and (price.value or "price" in self._touched):
+        if not follow and (price.value or "price" in self._touched or price.has_focus):
             return  # an emptied field is being retyped: never fill it under the cursor
         if price.value and price.value != self._prefilled:
             return
