@@ -1,5 +1,9 @@
 """Client-side CPU cost per call: btx-tui's ``BtxClient`` vs ccxt's async ``binance`` class.
 
+``BtxClient`` runs twice, on each candidate transport under httpx's API: ``btx`` is the
+default (``httpx-aiohttp``'s ``AiohttpTransport``: aiohttp's pool and parser) and ``btx-httpx``
+is httpx's own ``AsyncHTTPTransport`` (httpcore + h11), passed as ``transport=``.
+
 Run from the repository root::
 
     .venv/bin/python bench/client.py            # ~20 s
@@ -22,14 +26,13 @@ Operations (same work on both sides):
    ``place_order`` (the app's safe path) + ``cancel_order`` vs ``create_order`` + ``cancel_order``.
 
 HTTP requests are counted at each client's send choke point in a separate, untimed pass:
-a wrapper around ``BtxClient``'s ``LeanTransport.request`` (every request ``RestSession``
-puts on the wire goes through it, retries and clock syncs included), and a wrapper around
-ccxt's ``Exchange.fetch`` (every ccxt HTTP request goes through it).
+a wrapper around ``BtxClient.rest.http.send`` (every request ``RestSession`` puts on the
+wire goes through it, retries and clock syncs included), and a wrapper around ccxt's
+``Exchange.fetch`` (every ccxt HTTP request goes through it).
 
-Floors (not targets): ``GET /api/v3/ping`` through bare httpx (``httpx.AsyncClient``), through
-btx's bare ``LeanTransport`` (pre-built request bytes, no JSON) and through bare aiohttp
-(ccxt's transport).  Endpoints are recorded too,
-so an endpoint the paper exchange lacks shows up by name.
+Floors (not targets): ``GET /api/v3/ping`` through a bare ``httpx.AsyncClient`` on each
+transport, against bare aiohttp (ccxt's transport).  Endpoints are recorded too, so an
+endpoint the paper exchange lacks shows up by name.
 
 Prints a table, then as the LAST stdout line one JSON object with every figure.
 """
@@ -61,12 +64,13 @@ from btx_tui.api.client import BtxClient  # noqa: E402
 from btx_tui.api.orders import OrderRequest, Outcome  # noqa: E402
 
 OPS = ("tickers", "depth", "balance", "place+cancel")
-#: Transport floors (not targets): bare httpx vs bare aiohttp (ccxt's transport), GET ping.
-FLOOR = "floor: ping"
-#: btx's own transport, bare (pre-built request bytes), vs bare aiohttp, GET ping.
-FLOOR_LEAN = "floor: lean ping"
-FLOORS = (FLOOR, FLOOR_LEAN)
+#: Transport floors (not targets), GET ping: bare httpx.AsyncClient on each transport vs bare aiohttp.
+FLOOR_AIOHTTP = "floor: ping httpx-aiohttp"
+FLOOR_HTTPX = "floor: ping httpx"
+FLOORS = (FLOOR_AIOHTTP, FLOOR_HTTPX)
 ALL = (*FLOORS, *OPS)
+#: The sides of each op: BtxClient on each transport, then ccxt (the baseline).
+SIDES = ("btx", "btx-httpx", "ccxt")
 DEPTH_SYMBOL = "BTCUSDT"
 ORDER_SYMBOL = "ETHUSDT"
 
@@ -84,7 +88,8 @@ CCXT_OPTIONS = {
 
 
 def _key(op: str) -> str:
-    return {FLOOR: "floor_ping", FLOOR_LEAN: "floor_lean_ping"}.get(op, op.replace("+", "_"))
+    return {FLOOR_AIOHTTP: "floor_ping_aiohttp_transport", FLOOR_HTTPX: "floor_ping_httpx_transport"}.get(
+        op, op.replace("+", "_"))
 
 
 def make_ccxt(base_url: str, api_key: str, secret: str) -> Any:
@@ -123,17 +128,15 @@ class RequestLog:
 
 
 def hook_btx(client: BtxClient, log: RequestLog) -> None:
-    """Count at BtxClient's wire: every request its transport is handed (retries included)."""
-    transport = client.rest.transport
-    original = transport.request
+    """Count at BtxClient's wire: every request its httpx client sends (retries included)."""
+    http = client.rest.http
+    original = http.send
 
-    async def request(origin: Any, data: bytes, **kw: Any) -> Any:
-        if log.enabled:
-            method, target = data.split(b" ", 2)[:2]
-            log.add(method.decode(), target.decode())
-        return await original(origin, data, **kw)
+    async def send(request: Any, **kw: Any) -> Any:
+        log.add(request.method, str(request.url))
+        return await original(request, **kw)
 
-    transport.request = request  # type: ignore[method-assign]
+    http.send = send  # type: ignore[method-assign]
 
 
 def hook_ccxt(exchange: Any, log: RequestLog) -> None:
@@ -156,161 +159,165 @@ async def timed(fn: Callable[[], Awaitable[Any]], n: int) -> tuple[float, float]
 
 
 async def run(base_url: str, api_key: str, secret: str, symbols: list[str], args: argparse.Namespace) -> dict:
-    btx_log, ccxt_log = RequestLog(), RequestLog()
-    btx = BtxClient(base_url, api_key, SecretStr(secret))
+    import aiohttp
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    logs = {side: RequestLog() for side in SIDES}
+    clients = {
+        "btx": BtxClient(base_url, api_key, SecretStr(secret)),
+        "btx-httpx": BtxClient(base_url, api_key, SecretStr(secret), transport=httpx.AsyncHTTPTransport()),
+    }
     cx = make_ccxt(base_url, api_key, secret)
-    hook_btx(btx, btx_log)
-    hook_ccxt(cx, ccxt_log)
+    for side, client in clients.items():
+        hook_btx(client, logs[side])
+    hook_ccxt(cx, logs["ccxt"])
     figures: dict[str, Any] = {}
     closers: list[Callable[[], Awaitable[Any]]] = []
     try:
-        # ---- setup (untimed): markets on both sides; counted.
-        btx_log.enabled = ccxt_log.enabled = True
-        info = await btx.exchange_info()  # also adopts the server's weight limit
-        await btx.sync_clock()
+        # ---- setup (untimed): markets on every side; counted.
+        for log in logs.values():
+            log.enabled = True
+        for client in clients.values():
+            info = await client.exchange_info()  # also adopts the server's weight limit
+            await client.sync_clock()
         await cx.load_markets()
-        btx_setup, ccxt_setup = btx_log.take(), ccxt_log.take()
-        btx_log.enabled = ccxt_log.enabled = False
+        setup = {side: log.take() for side, log in logs.items()}
+        for log in logs.values():
+            log.enabled = False
         specs = {s.symbol: s for s in info.symbols}
         usyms = [cx.safe_symbol(s) for s in symbols]
         depth_u, order_u = cx.safe_symbol(DEPTH_SYMBOL), cx.safe_symbol(ORDER_SYMBOL)
         tick = Decimal(str(cx.markets[order_u]["precision"]["price"]))
         # Far below the market (the seeded bids go down to ref - 10 %): 30 % of the best bid.
-        best_bid = (await btx.depth(ORDER_SYMBOL, 5)).bids[0].price
+        best_bid = (await clients["btx"].depth(ORDER_SYMBOL, 5)).bids[0].price
         price = (best_bid * Decimal("0.3")).quantize(tick)
         qty = Decimal("0.01")
         assert ORDER_SYMBOL in specs and price * qty >= Decimal(5)
 
-        async def btx_tickers() -> None:
-            assert len(await btx.tickers_24hr(symbols)) == len(symbols)
+        def btx_ops(btx: BtxClient) -> dict[str, Callable[[], Awaitable[None]]]:
+            async def tickers() -> None:
+                assert len(await btx.tickers_24hr(symbols)) == len(symbols)
+
+            async def depth() -> None:
+                await btx.depth(DEPTH_SYMBOL, 100)
+
+            async def balance() -> None:
+                await btx.account()
+
+            async def place_cancel() -> None:
+                placed = await btx.place_order(OrderRequest(ORDER_SYMBOL, "BUY", "LIMIT", quantity=qty, price=price))
+                assert placed.outcome is Outcome.ACCEPTED and placed.order is not None, placed.describe()
+                await btx.cancel_order(ORDER_SYMBOL, order_id=placed.order.order_id)
+
+            return {"tickers": tickers, "depth": depth, "balance": balance, "place+cancel": place_cancel}
 
         async def ccxt_tickers() -> None:
             assert len(await cx.fetch_tickers(usyms)) == len(usyms)
 
-        async def btx_depth() -> None:
-            await btx.depth(DEPTH_SYMBOL, 100)
-
         async def ccxt_depth() -> None:
             await cx.fetch_order_book(depth_u, 100)
 
-        async def btx_balance() -> None:
-            await btx.account()
-
         async def ccxt_balance() -> None:
             await cx.fetch_balance()
-
-        async def btx_place_cancel() -> None:
-            placed = await btx.place_order(OrderRequest(ORDER_SYMBOL, "BUY", "LIMIT", quantity=qty, price=price))
-            assert placed.outcome is Outcome.ACCEPTED and placed.order is not None, placed.describe()
-            await btx.cancel_order(ORDER_SYMBOL, order_id=placed.order.order_id)
 
         async def ccxt_place_cancel() -> None:
             order = await cx.create_order(order_u, "limit", "buy", float(qty), float(price))
             await cx.cancel_order(order["id"], order_u)
 
-        # Transport floors: the HTTP library under each client, bare (GET /api/v3/ping).
-        import aiohttp
-        import httpx
-
-        raw_httpx = httpx.AsyncClient(base_url=base_url, http1=True, http2=False)
+        # Transport floors: bare httpx.AsyncClient on each transport vs bare aiohttp (GET ping).
+        bare_aiohttp_transport = httpx.AsyncClient(base_url=base_url, transport=AiohttpTransport())
+        bare_httpx = httpx.AsyncClient(base_url=base_url, http1=True, http2=False)
         raw_aiohttp = aiohttp.ClientSession()
-        closers.extend([raw_httpx.aclose, raw_aiohttp.close])
+        closers.extend([bare_aiohttp_transport.aclose, bare_httpx.aclose, raw_aiohttp.close])
         ping_url = base_url.rstrip("/") + "/api/v3/ping"
 
+        async def aiohttp_transport_ping() -> None:
+            (await bare_aiohttp_transport.get("/api/v3/ping")).json()
+
         async def httpx_ping() -> None:
-            (await raw_httpx.get("/api/v3/ping")).json()
+            (await bare_httpx.get("/api/v3/ping")).json()
 
         async def aiohttp_ping() -> None:
             async with raw_aiohttp.get(ping_url) as resp:
                 await resp.text()
 
-        from btx_tui.api.transport import LeanTransport, Origin
-
-        raw_lean = LeanTransport()
-        closers.append(raw_lean.aclose)
-        lean_origin = Origin.from_url(base_url)
-        lean_ping_bytes = b"GET /api/v3/ping HTTP/1.1\r\n" + lean_origin.host_line + b"\r\n"
-
-        async def lean_ping() -> None:
-            (await raw_lean.request(lean_origin, lean_ping_bytes)).content.decode()
-
-        table = {
-            "floor: ping": (httpx_ping, aiohttp_ping),
-            "floor: lean ping": (lean_ping, aiohttp_ping),
-            "tickers": (btx_tickers, ccxt_tickers),
-            "depth": (btx_depth, ccxt_depth),
-            "balance": (btx_balance, ccxt_balance),
-            "place+cancel": (btx_place_cancel, ccxt_place_cancel),
+        ops = {side: btx_ops(client) for side, client in clients.items()}
+        ops["ccxt"] = {"tickers": ccxt_tickers, "depth": ccxt_depth, "balance": ccxt_balance,
+                       "place+cancel": ccxt_place_cancel}
+        table: dict[str, tuple[Callable[[], Awaitable[Any]], ...]] = {
+            FLOOR_AIOHTTP: (aiohttp_transport_ping, aiohttp_ping),
+            FLOOR_HTTPX: (httpx_ping, aiohttp_ping),
         }
+        for op in OPS:
+            table[op] = tuple(ops[side][op] for side in SIDES)
 
-        # ---- sanity: both sides see the same data (one call each, untimed).
-        book = await btx.depth(DEPTH_SYMBOL, 100)
+        # ---- sanity: every side sees the same data (one call each, untimed).
         cbook = await cx.fetch_order_book(depth_u, 100)
-        assert len(book.bids) == len(cbook["bids"]) == 100, (len(book.bids), len(cbook["bids"]))
-        check = await btx_place_cancel(), await ccxt_place_cancel()  # noqa: F841 (raise if broken)
-        open_after = await btx.open_orders(ORDER_SYMBOL)
-        assert not open_after, "place+cancel left open orders"
+        for client in clients.values():
+            book = await client.depth(DEPTH_SYMBOL, 100)
+            assert len(book.bids) == len(cbook["bids"]) == 100, (len(book.bids), len(cbook["bids"]))
+        for side in SIDES:
+            await ops[side]["place+cancel"]()  # raises if broken
+        assert not await clients["btx"].open_orders(ORDER_SYMBOL), "place+cancel left open orders"
 
-        # ---- warm-up, then timed rounds (alternating which side goes first).
+        # ---- warm-up, then timed rounds (rotating which side goes first).
         for op in ALL:
             for fn in table[op]:
                 for _ in range(args.warmup):
                     await fn()
-        samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        samples: dict[tuple[str, int], list[tuple[float, float]]] = {}
         for r in range(args.rounds):
             for op in ALL:
-                order = (0, 1) if r % 2 == 0 else (1, 0)
-                for side_idx in order:
-                    side = ("btx", "ccxt")[side_idx]
-                    samples.setdefault((op, side), []).append(await timed(table[op][side_idx], args.n))
+                n = len(table[op])
+                for i in range(n):
+                    idx = (i + r) % n
+                    samples.setdefault((op, idx), []).append(await timed(table[op][idx], args.n))
 
         # ---- request counting pass (untimed).
         requests: dict[str, dict[str, Any]] = {}
         for op in OPS:
             per: dict[str, Any] = {}
-            for side, fn, log in (("btx", table[op][0], btx_log), ("ccxt", table[op][1], ccxt_log)):
+            for side in SIDES:
+                log = logs[side]
                 log.enabled = True
                 for _ in range(args.count_calls):
-                    await fn()
+                    await ops[side][op]()
                 log.enabled = False
                 calls = log.take()
                 per[side] = {"per_call": len(calls) / args.count_calls,
                              "endpoints": sorted({f"{m} {p}" for m, p in calls})}
             requests[op] = per
 
-        for op in ALL:
+        def put(key: str, name: str, op: str, idx: int) -> None:
+            cpu = [s[0] for s in samples[(op, idx)]]
+            figures[f"{key}_{name}_cpu_us"] = round(median(cpu), 1)
+            figures[f"{key}_{name}_cpu_us_min_max"] = [round(min(cpu), 1), round(max(cpu), 1)]
+            figures[f"{key}_{name}_wall_us"] = round(median([s[1] for s in samples[(op, idx)]]), 1)
+
+        for op in FLOORS:
             key = _key(op)
-            b_cpu = median([s[0] for s in samples[(op, "btx")]])
-            c_cpu = median([s[0] for s in samples[(op, "ccxt")]])
-            figures[f"{key}_btx_cpu_us"] = round(b_cpu, 1)
-            figures[f"{key}_ccxt_cpu_us"] = round(c_cpu, 1)
-            figures[f"{key}_cpu_ratio"] = round(b_cpu / c_cpu, 3)
-            figures[f"{key}_btx_wall_us"] = round(median([s[1] for s in samples[(op, 'btx')]]), 1)
-            figures[f"{key}_ccxt_wall_us"] = round(median([s[1] for s in samples[(op, 'ccxt')]]), 1)
-            if op in FLOORS:
-                continue
-            figures[f"{key}_btx_requests"] = requests[op]["btx"]["per_call"]
-            figures[f"{key}_ccxt_requests"] = requests[op]["ccxt"]["per_call"]
-            figures[f"{key}_btx_endpoints"] = requests[op]["btx"]["endpoints"]
-            figures[f"{key}_ccxt_endpoints"] = requests[op]["ccxt"]["endpoints"]
-            spread = [s[0] for s in samples[(op, "btx")]]
-            figures[f"{key}_btx_cpu_us_min_max"] = [round(min(spread), 1), round(max(spread), 1)]
-            spread = [s[0] for s in samples[(op, "ccxt")]]
-            figures[f"{key}_ccxt_cpu_us_min_max"] = [round(min(spread), 1), round(max(spread), 1)]
-        for name in [k for k in figures if k.startswith("floor_ping_")]:
-            new = name.replace("_btx_", "_httpx_").replace("_ccxt_", "_aiohttp_").replace(
-                "cpu_ratio", "cpu_ratio_httpx_vs_aiohttp")
-            figures[new] = figures.pop(name)
-        for name in [k for k in figures if k.startswith("floor_lean_ping_")]:
-            new = name.replace("_btx_", "_lean_").replace("_ccxt_", "_aiohttp_").replace(
-                "cpu_ratio", "cpu_ratio_lean_vs_aiohttp")
-            figures[new] = figures.pop(name)
-        figures["setup_btx_requests"] = [f"{m} {p}" for m, p in btx_setup]
-        figures["setup_ccxt_requests"] = [f"{m} {p}" for m, p in ccxt_setup]
+            put(key, "client", op, 0)
+            put(key, "aiohttp", op, 1)
+            figures[f"{key}_cpu_ratio_vs_aiohttp"] = round(
+                figures[f"{key}_client_cpu_us"] / figures[f"{key}_aiohttp_cpu_us"], 3)
+        for op in OPS:
+            key = _key(op)
+            for idx, side in enumerate(SIDES):
+                name = side.replace("-", "_")
+                put(key, name, op, idx)
+                figures[f"{key}_{name}_requests"] = requests[op][side]["per_call"]
+                figures[f"{key}_{name}_endpoints"] = requests[op][side]["endpoints"]
+            for name in ("btx", "btx_httpx"):
+                figures[f"{key}_{name}_cpu_ratio"] = round(
+                    figures[f"{key}_{name}_cpu_us"] / figures[f"{key}_ccxt_cpu_us"], 3)
+        for side in SIDES:
+            figures[f"setup_{side.replace('-', '_')}_requests"] = [f"{m} {p}" for m, p in setup[side]]
     finally:
         for close in closers:
             await close()
-        await btx.aclose()
+        for client in clients.values():
+            await client.aclose()
         await cx.close()
     return figures
 
@@ -354,43 +361,49 @@ def main(argv: list[str] | None = None) -> int:
         "sniffio_installed": importlib.util.find_spec("sniffio") is not None,
     })
     rows = []
+    met = {"btx": True, "btx_httpx": True}
     for op in OPS:
         key = _key(op)
-        ratio = figures[f"{key}_cpu_ratio"]
-        b_req, c_req = figures[f"{key}_btx_requests"], figures[f"{key}_ccxt_requests"]
-        ok = ratio <= 0.5 and b_req <= c_req
-        rows.append((op, f"{figures[f'{key}_btx_cpu_us']:.0f}", f"{figures[f'{key}_ccxt_cpu_us']:.0f}",
-                     f"{ratio:.2f}x", f"{b_req:g} / {c_req:g}",
-                     f"{figures[f'{key}_btx_wall_us']:.0f} / {figures[f'{key}_ccxt_wall_us']:.0f}",
-                     "yes" if ok else "NO"))
-    figures["all_targets_met"] = all(r[-1] == "yes" for r in rows)
-    rows.append(("floor: ping (bare httpx / bare aiohttp)", f"{figures['floor_ping_httpx_cpu_us']:.0f}",
-                 f"{figures['floor_ping_aiohttp_cpu_us']:.0f}", f"{figures['floor_ping_cpu_ratio_httpx_vs_aiohttp']:.2f}x",
-                 "1 / 1", f"{figures['floor_ping_httpx_wall_us']:.0f} / {figures['floor_ping_aiohttp_wall_us']:.0f}",
-                 "-"))
-    rows.append(("floor: ping (bare btx LeanTransport / bare aiohttp)", f"{figures['floor_lean_ping_lean_cpu_us']:.0f}",
-                 f"{figures['floor_lean_ping_aiohttp_cpu_us']:.0f}",
-                 f"{figures['floor_lean_ping_cpu_ratio_lean_vs_aiohttp']:.2f}x", "1 / 1",
-                 f"{figures['floor_lean_ping_lean_wall_us']:.0f} / {figures['floor_lean_ping_aiohttp_wall_us']:.0f}",
-                 "-"))
-    print(f"btx-tui BtxClient vs ccxt {ccxt.__version__} binance (async), one process, one loop; "
-          f"{args.rounds} rounds x {args.n} calls per op and side, median of rounds")
+        row: list[str] = [op]
+        for name in ("btx", "btx_httpx"):
+            ratio = figures[f"{key}_{name}_cpu_ratio"]
+            ok = ratio <= 0.5 and figures[f"{key}_{name}_requests"] <= figures[f"{key}_ccxt_requests"]
+            met[name] = met[name] and ok
+            row += [f"{figures[f'{key}_{name}_cpu_us']:.0f}", f"{ratio:.2f}x" + ("" if ok else " NO")]
+        row += [f"{figures[f'{key}_ccxt_cpu_us']:.0f}",
+                f"{figures[f'{key}_btx_requests']:g} / {figures[f'{key}_btx_httpx_requests']:g} / "
+                f"{figures[f'{key}_ccxt_requests']:g}",
+                f"{figures[f'{key}_btx_wall_us']:.0f} / {figures[f'{key}_btx_httpx_wall_us']:.0f} / "
+                f"{figures[f'{key}_ccxt_wall_us']:.0f}"]
+        rows.append(row)
+    figures["all_targets_met"] = met["btx"]
+    figures["all_targets_met_httpx_transport"] = met["btx_httpx"]
+    floor_rows = []
+    for op, label in ((FLOOR_AIOHTTP, "httpx.AsyncClient on httpx-aiohttp"), (FLOOR_HTTPX, "httpx.AsyncClient (httpcore)")):
+        key = _key(op)
+        floor_rows.append((label, f"{figures[f'{key}_client_cpu_us']:.0f}", f"{figures[f'{key}_aiohttp_cpu_us']:.0f}",
+                           f"{figures[f'{key}_cpu_ratio_vs_aiohttp']:.2f}x"))
+    print(f"btx-tui BtxClient (httpx-aiohttp | httpx transport) vs ccxt {ccxt.__version__} binance (async), "
+          f"one process, one loop; {args.rounds} rounds x {args.n} calls per op and side, median of rounds")
     print(GENEROUS_NOTE)
     if not figures["sniffio_installed"]:
         print("NOTE: sniffio is not installed: httpcore 1.0.x then retries `import sniffio` "
-              "(a sys.path scan) several times per request, inflating the bare-httpx floor row "
-              "(BtxClient no longer uses httpx to send)")
+              "(a sys.path scan) several times per request, inflating every httpx-transport row")
     print()
     print_table("client CPU per call (µs, process_time) — target btx <= 0.5x ccxt, requests btx <= ccxt",
-                ("op", "btx µs", "ccxt µs", "btx/ccxt", "requests btx/ccxt", "wall µs btx/ccxt", "target"),
+                ("op", "btx µs", "btx/ccxt", "btx-httpx µs", "btx-httpx/ccxt", "ccxt µs",
+                 "requests btx / btx-httpx / ccxt", "wall µs btx / btx-httpx / ccxt"),
                 rows)
+    print_table("floors: GET /api/v3/ping, bare (µs CPU per call)",
+                ("client", "µs", "bare aiohttp µs", "ratio"), floor_rows)
     print("endpoints per op:")
     for op in OPS:
         key = _key(op)
-        print(f"  {op:<13} btx: {', '.join(figures[f'{key}_btx_endpoints'])}")
-        print(f"  {'':<13} ccxt: {', '.join(figures[f'{key}_ccxt_endpoints'])}")
-    print(f"setup requests  btx: {', '.join(figures['setup_btx_requests'])}")
-    print(f"                ccxt: {', '.join(figures['setup_ccxt_requests'])}")
+        for side in SIDES:
+            name = side.replace("-", "_")
+            print(f"  {op if side == 'btx' else '':<13} {side}: {', '.join(figures[f'{key}_{name}_endpoints'])}")
+    for side in SIDES:
+        print(f"setup requests {side}: {', '.join(figures[f'setup_{side.replace(chr(45), chr(95))}_requests'])}")
     print()
     print(json.dumps(figures, sort_keys=True))
     return 0

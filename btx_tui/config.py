@@ -1,7 +1,13 @@
-"""Settings: a TOML file in platformdirs' config dir, environment overrides, SecretStr secrets.
+"""Settings: pydantic-settings sources (TOML file, environment, flags, OS keyring), SecretStr secrets.
 
-Precedence, lowest to highest: built-in default < config file < environment < command-line flag.
-Every value remembers where it came from so ``btx-tui config show`` can say so.
+Precedence, lowest to highest: built-in default < OS keyring (the secret only) < config file
+< environment < command-line flag. pydantic-settings reads and merges the sources
+(``TomlConfigSettingsSource``, ``EnvSettingsSource``, ``InitSettingsSource`` for the flags, and
+:class:`KeyringSecretSource`); each source's own answer is also kept, so every value remembers
+where it came from and ``btx-tui config show`` can say so.
+
+Environment: ``BTX_<SECTION>__<KEY>`` for any key (``BTX_UI__THEME=nord``), plus the short
+names of :data:`ENV_VARS` (``BTX_BASE_URL``, ``BTX_API_KEY``, ``BTX_API_SECRET``).
 
 Bad configuration is a user error, not a crash: :class:`ConfigError` carries one readable
 message naming the file, the key and what was expected, and the CLI exits with status 2.
@@ -15,7 +21,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -24,7 +30,17 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    FilePath,
     field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
 )
 
 from btx_tui import paths
@@ -58,6 +74,13 @@ class ExchangeSettings(_Section):
     """How long after its timestamp a signed request stays valid, in milliseconds (max 60000)."""
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     """HTTP timeout for one request, in seconds."""
+    proxy: AnyHttpUrl | None = None
+    """Forward proxy for every request, e.g. ``http://proxy.example:3128``. Unset: the
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables decide (paper mode
+    ignores them: the bundled exchange is on loopback)."""
+    ca_bundle: FilePath | None = None
+    """A PEM file of extra certificate authorities to trust, on top of the system trust store
+    (e.g. a company CA that re-signs TLS at a proxy)."""
 
     @property
     def is_paper(self) -> bool:
@@ -113,10 +136,12 @@ class UiSettings(_Section):
 
 
 class Settings(_Section):
-    """The whole effective configuration."""
+    """The whole effective configuration (a plain value: building one reads no source)."""
 
     exchange: ExchangeSettings = ExchangeSettings()
+    """``[exchange]``: which exchange, which key, and how to reach it."""
     ui: UiSettings = UiSettings()
+    """``[ui]``: what the dashboard shows and how often it polls."""
     keys: dict[str, str] = Field(default_factory=dict)
     """Key remapping: binding id -> comma-separated keys, e.g. ``buy = "b,f2"``."""
 
@@ -148,6 +173,59 @@ ENV_VARS: dict[str, tuple[str, str]] = {
 SECRET_KEYS = frozenset({"exchange.api_key", "exchange.api_secret"})
 
 
+class _FromSources(BaseSettings):
+    """The fields of :class:`Settings`, filled by pydantic-settings from the sources of one load."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, env_prefix="BTX_",
+                                      env_nested_delimiter="__", env_ignore_empty=True)
+
+    exchange: ExchangeSettings = ExchangeSettings()
+    """See :attr:`Settings.exchange`."""
+    ui: UiSettings = UiSettings()
+    """See :attr:`Settings.ui`."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """See :attr:`Settings.keys`."""
+
+    #: The sources of the load under way, highest precedence first (set by :func:`load_config`).
+    sources: ClassVar[tuple[PydanticBaseSettingsSource, ...]] = ()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   *_default_sources: PydanticBaseSettingsSource,
+                                   **_named: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return cls.sources
+
+
+class _EnvSource(EnvSettingsSource):
+    """``BTX_<SECTION>__<KEY>`` from a given environment, the short :data:`ENV_VARS` names included."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        found = {name.lower(): value for name, value in self._given.items() if value}
+        for var, (section, key) in ENV_VARS.items():
+            if self._given.get(var):
+                found[f"btx_{section}__{key}"] = self._given[var]
+        return found
+
+
+class KeyringSecretSource(PydanticBaseSettingsSource):
+    """``exchange.api_secret`` from the OS keyring, stored under the effective API key."""
+
+    def __init__(self, settings_cls: type[BaseSettings], api_key: str | None) -> None:
+        super().__init__(settings_cls)
+        self._api_key = api_key
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is done in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        secret = keyring_secret(self._api_key) if self._api_key else None
+        return {"exchange": {"api_secret": secret}} if secret else {}
+
+
 def load_config(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -168,55 +246,59 @@ def load_config(
     """
     env = os.environ if env is None else env
     cfg_path = paths.config_path(path)
-    file_data = _read_file(cfg_path)
-    merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in file_data.items() if isinstance(v, dict)}
-    for k, v in file_data.items():
-        if not isinstance(v, dict):
-            merged[k] = v  # type: ignore[assignment]  # pydantic reports the wrong shape
-    sources: dict[str, Source] = {}
-    for section, values in file_data.items():
-        if isinstance(values, dict):
-            for key in values:
-                sources[f"{section}.{key}"] = "file"
-    for var, (section, key) in ENV_VARS.items():
-        value = env.get(var)
-        if value:
-            merged.setdefault(section, {})[key] = value
-            sources[f"{section}.{key}"] = "env"
+    nested_flags: dict[str, Any] = {}
     for dotted, value in (flags or {}).items():
-        if value is None:
-            continue
-        section, key = dotted.split(".", 1)
-        merged.setdefault(section, {})[key] = value
-        sources[dotted] = "flag"
-
-    settings = _validate(merged, cfg_path, sources)
-    if use_keyring and settings.exchange.api_key and not settings.exchange.api_secret:
-        secret = keyring_secret(settings.exchange.api_key.get_secret_value())
-        if secret:
-            exchange = settings.exchange.model_copy(update={"api_secret": SecretStr(secret)})
-            settings = settings.model_copy(update={"exchange": exchange})
-            sources["exchange.api_secret"] = "keyring"
+        if value is not None:
+            section, key = dotted.split(".", 1)
+            nested_flags.setdefault(section, {})[key] = value
+    flag_source = InitSettingsSource(_FromSources, nested_flags)
+    env_source = _EnvSource(_FromSources, env)
+    file_source = _file_source(cfg_path)
+    answers: list[tuple[Source, dict[str, Any]]] = [
+        ("flag", flag_source()), ("env", env_source()), ("file", file_source())]
+    api_key = next((_leaf(data, "exchange", "api_key") for _, data in answers
+                    if _leaf(data, "exchange", "api_key")), None)
+    has_secret = any(_leaf(data, "exchange", "api_secret") for _, data in answers)
+    keyring_source = KeyringSecretSource(_FromSources, str(api_key) if api_key else None)
+    if use_keyring and api_key and not has_secret:
+        answers.append(("keyring", keyring_source()))
+    sources: dict[str, Source] = {}
+    for origin, data in reversed(answers):  # lowest precedence first; higher ones overwrite
+        for section, values in data.items():
+            if isinstance(values, dict):
+                for key in values:
+                    sources[f"{section}.{key}"] = origin
+    _FromSources.sources = (flag_source, env_source, file_source) + (
+        (keyring_source,) if use_keyring and api_key and not has_secret else ())
+    try:
+        merged = _FromSources()
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, cfg_path, sources, env)) from None
+    finally:
+        _FromSources.sources = ()
+    settings = Settings(exchange=merged.exchange, ui=merged.ui, keys=merged.keys)
     return LoadedConfig(settings, cfg_path, cfg_path.exists(), sources)
 
 
-def _read_file(cfg_path: Path) -> dict[str, Any]:
-    if not cfg_path.exists():
-        return {}
+def _leaf(data: Mapping[str, Any], section: str, key: str) -> Any:
+    values = data.get(section)
+    return values.get(key) if isinstance(values, Mapping) else None
+
+
+def _file_source(cfg_path: Path) -> TomlConfigSettingsSource:
+    """The TOML file as a pydantic-settings source; unreadable or malformed is a ConfigError."""
     try:
-        raw = cfg_path.read_bytes()
+        source = TomlConfigSettingsSource(_FromSources, toml_file=cfg_path)
     except OSError as exc:
         raise ConfigError(f"{cfg_path}: cannot read the config file ({exc.strerror}).") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{cfg_path}: the config file is not valid UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{cfg_path}: invalid TOML: {exc}.") from None
-    exchange = data.get("exchange")
+    exchange = source.toml_data.get("exchange")
     if isinstance(exchange, dict) and (exchange.get("api_secret") or exchange.get("api_key")):
         _refuse_open_permissions(cfg_path)
-    return data
+    return source
 
 
 def _refuse_open_permissions(cfg_path: Path) -> None:
@@ -232,14 +314,7 @@ def _refuse_open_permissions(cfg_path: Path) -> None:
         )
 
 
-def _validate(merged: dict[str, Any], cfg_path: Path, sources: dict[str, Source]) -> Settings:
-    try:
-        return Settings.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, cfg_path, sources)) from None
-
-
-def _describe(exc: ValidationError, cfg_path: Path, sources: dict[str, Source]) -> str:
+def _describe(exc: ValidationError, cfg_path: Path, sources: dict[str, Source], env: Mapping[str, str]) -> str:
     """One readable line per problem: where it came from, which key, what was expected."""
     lines = []
     for err in exc.errors(include_url=False, include_input=False):
@@ -247,7 +322,7 @@ def _describe(exc: ValidationError, cfg_path: Path, sources: dict[str, Source]) 
         dotted = ".".join(loc[:2]) if loc else "(top level)"
         origin = sources.get(dotted, "file")
         where = {
-            "env": f"environment variable {_env_name(dotted)}",
+            "env": f"environment variable {_env_name(dotted, env)}",
             "flag": "command-line flag",
         }.get(origin, str(cfg_path))
         if err["type"] == "extra_forbidden":
@@ -260,11 +335,12 @@ def _describe(exc: ValidationError, cfg_path: Path, sources: dict[str, Source]) 
     return "Invalid configuration:\n  " + "\n  ".join(lines)
 
 
-def _env_name(dotted: str) -> str:
+def _env_name(dotted: str, env: Mapping[str, str]) -> str:
+    """The variable that set ``dotted``: a short :data:`ENV_VARS` name wins over the long form."""
     for var, (section, key) in ENV_VARS.items():
-        if f"{section}.{key}" == dotted:
+        if f"{section}.{key}" == dotted and env.get(var):
             return var
-    return dotted
+    return "BTX_" + dotted.replace(".", "__").upper()
 
 
 def _known_keys_hint(loc: list[str]) -> str:

@@ -23,7 +23,8 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
                      ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
         monkeypatch.setenv(var, str(home / sub))
-    for var in ("BTX_CONFIG", "BTX_BASE_URL", "BTX_API_KEY", "BTX_API_SECRET", "BTX_ADMIN_TOKEN"):
+    for var in ("BTX_CONFIG", "BTX_BASE_URL", "BTX_API_KEY", "BTX_API_SECRET", "BTX_ADMIN_TOKEN",
+                "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -135,3 +135,61 @@ def test_describe_masks_secrets(tmp_path: Path, canary: str) -> None:
     assert rows["exchange.api_key"] == (SECRET_MASK, "file")
     assert all(canary not in v for v, _ in rows.values())
     assert canary not in repr(loaded.settings)
+
+
+def test_any_key_from_the_environment_in_its_long_form(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "c.toml", '[ui]\ntheme = "nord"\n[exchange]\ntimeout_s = 3\n')
+    env = {"BTX_UI__THEME": "gruvbox", "BTX_EXCHANGE__PROXY": "http://proxy.example:3128",
+           "BTX_UI__WATCHLIST": '["ethusdt", "BTCUSDT"]'}
+    loaded = load_config(cfg, env=env)
+    s = loaded.settings
+    assert (s.ui.theme, s.ui.watchlist) == ("gruvbox", ("ETHUSDT", "BTCUSDT"))
+    assert str(s.exchange.proxy) == "http://proxy.example:3128/"
+    assert s.exchange.timeout_s == 3
+    assert [loaded.source_of(k) for k in ("ui.theme", "exchange.proxy", "exchange.timeout_s", "ui.symbol")] == [
+        "env", "env", "file", "default"]
+    # The short documented name wins over the long form of the same key.
+    both = load_config(cfg, env={"BTX_BASE_URL": "https://short.example.com",
+                                 "BTX_EXCHANGE__BASE_URL": "https://long.example.com"})
+    assert str(both.settings.exchange.base_url) == "https://short.example.com/"
+
+
+def test_bad_long_env_value_names_that_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "none.toml", env={"BTX_EXCHANGE__TIMEOUT_S": "soon"})
+    assert "environment variable BTX_EXCHANGE__TIMEOUT_S" in str(info.value)
+    assert "'exchange.timeout_s'" in str(info.value) and "expected a number" in str(info.value)
+
+
+@pytest.mark.parametrize(("body", "key", "expected"), [
+    ('[exchange]\nca_bundle = "/nonexistent/ca.pem"\n', "exchange.ca_bundle", "expected"),
+    ('[exchange]\nproxy = "not a url"\n', "exchange.proxy", "http(s) URL"),
+])
+def test_network_keys_are_checked_at_load(tmp_path: Path, body: str, key: str, expected: str) -> None:
+    cfg = write(tmp_path / "bad.toml", body)
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg, env={})
+    assert str(cfg) in str(info.value) and f"'{key}'" in str(info.value) and expected in str(info.value)
+
+
+def test_network_keys_load(tmp_path: Path) -> None:
+    bundle = write(tmp_path / "ca.pem", "-----BEGIN CERTIFICATE-----\n")
+    cfg = write(tmp_path / "c.toml", f'[exchange]\nproxy = "http://127.0.0.1:3128"\nca_bundle = "{bundle}"\n')
+    loaded = load_config(cfg, env={})
+    assert loaded.settings.exchange.ca_bundle == bundle
+    assert loaded.source_of("exchange.ca_bundle") == loaded.source_of("exchange.proxy") == "file"
+
+
+def test_keyring_is_a_source_below_everything_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from btx_tui import config
+
+    stored = {"KEY1": "from-keyring"}
+    monkeypatch.setattr(config, "keyring_secret", lambda api_key: stored.get(api_key))
+    loaded = load_config(tmp_path / "none.toml", env={"BTX_API_KEY": "KEY1"})
+    assert loaded.settings.exchange.api_secret.get_secret_value() == "from-keyring"
+    assert loaded.source_of("exchange.api_secret") == "keyring"
+    env_wins = load_config(tmp_path / "none.toml", env={"BTX_API_KEY": "KEY1", "BTX_API_SECRET": "from-env"})
+    assert env_wins.settings.exchange.api_secret.get_secret_value() == "from-env"
+    assert env_wins.source_of("exchange.api_secret") == "env"
+    off = load_config(tmp_path / "none.toml", env={"BTX_API_KEY": "KEY1"}, use_keyring=False)
+    assert off.settings.exchange.api_secret is None and off.source_of("exchange.api_secret") == "default"

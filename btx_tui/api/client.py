@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 from . import orders as _orders
 from .clock import ServerClock
 from .errors import BadResponse, UnknownOrder
+from .http import HttpSettings
 from .models import (
     AggTrade,
     AvgPrice,
@@ -96,7 +98,13 @@ class BtxClient:
         api_secret: the signing secret; kept as ``SecretStr`` and never logged or shown.
         recv_window_ms: ``recvWindow`` sent with signed requests.
         timeout_s: per-request timeout (connect is capped at 5 s).
-        transport: an httpx transport — for fault-injection tests only.
+        transport: an httpx transport replacing the default (aiohttp's) — for fault-injection
+            tests and the bench only.
+        proxy: forward proxy URL; wins over ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``,
+            which are honoured when it is None.
+        ca_bundle: a PEM file of extra trusted CAs (the system trust store is always used).
+        trust_env: read the proxy environment variables (False for the bundled paper exchange,
+            which the app starts on loopback itself: a proxy could not reach it).
         retry: backoff for retryable operations.
         clock: the server clock (injectable to skew the local clock in tests).
         budget: the weight budget (injectable for tests).
@@ -114,10 +122,14 @@ class BtxClient:
         retry: RetryPolicy | None = None,
         clock: ServerClock | None = None,
         budget: RateBudget | None = None,
+        proxy: str | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._rest = RestSession(base_url, api_key, api_secret, recv_window_ms=recv_window_ms,
                                  timeout_s=timeout_s, transport=transport, retry=retry,
-                                 budget=budget, clock=clock)
+                                 budget=budget, clock=clock,
+                                 http=HttpSettings(proxy=proxy, ca_bundle=ca_bundle, trust_env=trust_env))
 
     def __repr__(self) -> str:
         return f"BtxClient({self._rest!r})"
@@ -141,6 +153,11 @@ class BtxClient:
     def rest(self) -> RestSession:
         """The request pipeline (for the order module and tests)."""
         return self._rest
+
+    @property
+    def recv_window_ms(self) -> int:
+        """``recvWindow`` of signed requests (order resolution waits it out before "absent")."""
+        return self._rest.recv_window_ms
 
     @property
     def budget(self) -> BudgetSnapshot:

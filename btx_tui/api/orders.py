@@ -28,21 +28,19 @@ import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from ..backoff import Backoff
 from .errors import BtxError, NetworkError, OutcomeUnknown, UnknownOrder
-from .models_trading import Order, OrderSide, OrderType, TimeInForce
+from .models_trading import MyTrade, Order, OrderSide, OrderType, TimeInForce
 from .signing import params
-
-if TYPE_CHECKING:
-    from .client import BtxClient
 
 __all__ = [
     "CLIENT_ORDER_ID_PREFIX",
     "CLIENT_ORDER_ID_RE",
     "OrderJournal",
     "OrderRequest",
+    "OrderVenue",
     "Outcome",
     "PlacementResult",
     "ResolvePolicy",
@@ -199,6 +197,26 @@ class ResolvePolicy:
         return Backoff(first_s=self.base_delay_s, cap_s=self.max_delay_s).delay(attempt)
 
 
+class OrderVenue(Protocol):
+    """What placing and resolving an order needs of a client (``BtxClient`` is one).
+
+    A protocol, not an import of :mod:`.client`: the client calls this module, so this
+    module names only the calls it makes back (no import circle).
+    """
+
+    @property
+    def recv_window_ms(self) -> int: ...
+
+    async def post_order(self, request: OrderRequest) -> Order: ...
+
+    async def get_order(self, symbol: str, *, order_id: int | None = None,
+                        orig_client_order_id: str | None = None) -> Order: ...
+
+    async def my_trades(self, symbol: str, *, order_id: int | None = None, start_time: int | None = None,
+                        end_time: int | None = None, from_id: int | None = None,
+                        limit: int | None = None) -> tuple[MyTrade, ...]: ...
+
+
 async def _maybe_await(value: object) -> None:
     if inspect.isawaitable(value):
         await value
@@ -213,7 +231,7 @@ def _is_unknown(error: BtxError) -> bool:
     return False
 
 
-async def _with_fills(client: BtxClient, order: Order) -> Order:
+async def _with_fills(client: OrderVenue, order: Order) -> Order:
     """Attach fills to an order obtained by query (best effort: the trades endpoint)."""
     if order.fills or not order.executed_qty:
         return order
@@ -225,13 +243,13 @@ async def _with_fills(client: BtxClient, order: Order) -> Order:
     return order.model_copy(update={"fills": tuple(t.as_fill() for t in trades)})
 
 
-async def resolve_unknown(client: BtxClient, request: OrderRequest, policy: ResolvePolicy,
+async def resolve_unknown(client: OrderVenue, request: OrderRequest, policy: ResolvePolicy,
                           sent_at: float | None = None) -> tuple[Order | None, bool, int]:
     """Query the order by client id: (order or None, proven_absent, queries made).
 
     ``sent_at`` (``time.monotonic()`` when the request went out) starts the settle time.
     """
-    settle = policy.settle_s if policy.settle_s is not None else client.rest.recv_window_ms / 1000 + 1.0
+    settle = policy.settle_s if policy.settle_s is not None else client.recv_window_ms / 1000 + 1.0
     sent_at = time.monotonic() if sent_at is None else sent_at
     absent_streak = 0
     for attempt in range(1, policy.max_queries + 1):
@@ -251,7 +269,7 @@ async def resolve_unknown(client: BtxClient, request: OrderRequest, policy: Reso
     return None, False, policy.max_queries
 
 
-async def submit_order(client: BtxClient, request: OrderRequest, *, journal: OrderJournal | None = None,
+async def submit_order(client: OrderVenue, request: OrderRequest, *, journal: OrderJournal | None = None,
                        resolver: ResolvePolicy | None = None) -> PlacementResult:
     """Place ``request`` once and report ACCEPTED / REJECTED / UNKNOWN (resolved when possible)."""
     policy = resolver or ResolvePolicy()

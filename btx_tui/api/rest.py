@@ -1,17 +1,16 @@
 """The request pipeline under :class:`btx_tui.api.client.BtxClient`.
 
-One :class:`~.transport.LeanTransport` per exchange connection (keep-alive, HTTP/1.1,
-explicit connect/read/write/pool timeouts). Every request goes: budget ``acquire`` (may
-wait) → sign with a fresh timestamp → send → read ``X-MBX-USED-WEIGHT-1M`` → map the response
-to JSON or a typed error.
+One ``httpx.AsyncClient`` per exchange connection (:mod:`.http`: aiohttp's keep-alive pool
+underneath, proxies from the environment or config, the system trust store, gzip, explicit
+connect/read/pool timeouts). Every request goes: budget ``acquire`` (may wait) → sign with a
+fresh timestamp → send → read ``X-MBX-USED-WEIGHT-1M`` → map the response to JSON or a typed
+error.
 
-Why no ``httpx.AsyncClient``: its per-request pipeline (URL merging, cookies, event hooks,
-redirects, ``httpx.Request``/``Response`` objects) costs more CPU than everything else here and
-we need none of it: the query string is built by us anyway (it is what gets signed), so the
-request bytes are written directly to the lean transport. A ``transport=`` given by the caller
-(tests wrap the real transport to inject faults) is any ``httpx.AsyncBaseTransport``: requests
-then go through ``handle_async_request`` with a real ``httpx.Request`` carrying the same
-headers and timeouts.
+The request is a prebuilt ``httpx.Request`` handed to ``AsyncClient.send``: the query string
+is ours anyway (it is what gets signed), so httpx's URL merging in ``build_request`` is skipped;
+proxy routing, timeouts and gzip decoding still happen in httpx. A ``transport=`` given by
+the caller (tests wrap the real transport to inject faults; the bench passes httpx's own)
+replaces aiohttp's.
 
 Retries are decided by the *operation*, not the error class:
 
@@ -53,9 +52,9 @@ from .errors import (
     TimestampError,
     error_from_response,
 )
+from .http import TRANSPORT_ERRORS, HttpSettings, is_timeout, maybe_sent, open_http_client
 from .ratebudget import RateBudget, request_weight
 from .signing import encode_params, sign
-from .transport import LeanTransport, Origin, RawResponse, Timeouts
 
 __all__ = ["Op", "Reply", "RestSession", "RetryPolicy"]
 
@@ -98,12 +97,12 @@ class Reply:
     ambiguous_retry: bool
 
 
-def _network_error(exc: httpx.HTTPError, timeout_s: float) -> NetworkError:
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return NetworkError(f"Could not connect to the exchange within {timeout_s:g} s", maybe_sent=False)
-    if isinstance(exc, httpx.ConnectError):
+def _network_error(exc: BaseException, timeout_s: float) -> NetworkError:
+    if not maybe_sent(exc):
+        if is_timeout(exc):
+            return NetworkError(f"Could not connect to the exchange within {timeout_s:g} s", maybe_sent=False)
         return NetworkError("Could not connect to the exchange (is it running?)", maybe_sent=False)
-    if isinstance(exc, httpx.TimeoutException):
+    if is_timeout(exc):
         return NetworkError(f"No answer from the exchange within {timeout_s:g} s; "
                             "the request may have been executed", maybe_sent=True)
     return NetworkError("The connection to the exchange broke after the request was sent; "
@@ -119,9 +118,8 @@ class _CallState:
 #: float. One decoder for every response (``json.loads`` would build one per call).
 _JSON = json.JSONDecoder(parse_float=Decimal)
 
-#: Headers sent with every request (besides Host and, when signed, the API key).
+#: Headers sent with every request (besides Host, Accept-Encoding and, when signed, the API key).
 _HEADERS = (("Accept", "application/json"), ("User-Agent", "btx-tui"))
-_HEADER_BYTES = b"".join(f"{k}: {v}\r\n".encode("ascii") for k, v in _HEADERS)
 
 
 class RestSession:
@@ -139,6 +137,7 @@ class RestSession:
         retry: RetryPolicy | None = None,
         budget: RateBudget | None = None,
         clock: ServerClock | None = None,
+        http: HttpSettings | None = None,
     ) -> None:
         if api_secret is not None and not isinstance(api_secret, SecretStr):
             raise TypeError("api_secret must be a pydantic SecretStr")
@@ -154,16 +153,12 @@ class RestSession:
         self.clock = clock or ServerClock()
         self.last_latency_ms: float | None = None
         self._sync_lock = asyncio.Lock()
-        self.timeouts = Timeouts(connect=min(timeout_s, 5.0), read=timeout_s, write=timeout_s, pool=timeout_s)
-        url = httpx.URL(self.base_url)
-        self._origin = Origin.from_url(url)
-        self._prefix = url.raw_path.decode("ascii").rstrip("/")  # "" or e.g. "/btx"
-        self.transport: httpx.AsyncBaseTransport = transport or LeanTransport(timeout=self.timeouts)
-        # Our own transport gets pre-built bytes; any other goes through httpx.Request.
-        self._lean: LeanTransport | None = self.transport if isinstance(self.transport, LeanTransport) else None
-        self._fixed_head = self._origin.host_line + _HEADER_BYTES
-        self._key_line = f"X-MBX-APIKEY: {api_key}\r\n".encode("latin-1") if api_key else b""
-        self._timeout_ext = self.timeouts.as_extension()
+        self.timeouts = httpx.Timeout(connect=min(timeout_s, 5.0), read=timeout_s, write=timeout_s,
+                                      pool=timeout_s)
+        self.http = open_http_client(self.base_url, timeout=self.timeouts, settings=http, transport=transport)
+        self._timeout_ext = self.timeouts.as_dict()
+        self._headers = list(_HEADERS) + [("Accept-Encoding", "gzip")]
+        self._signed_headers = self._headers + ([("X-MBX-APIKEY", api_key)] if api_key else [])
 
     def __repr__(self) -> str:
         key = f"{self.api_key[:4]}…" if self.api_key else None
@@ -174,27 +169,18 @@ class RestSession:
         return bool(self.api_key) and self._secret is not None
 
     async def aclose(self) -> None:
-        await self.transport.aclose()
+        await self.http.aclose()
 
     # --- one attempt -------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, query: str, signed: bool) -> RawResponse | httpx.Response:
-        target = f"{self._prefix}{path}?{query}" if query else f"{self._prefix}{path}"
+    async def _send(self, method: str, path: str, query: str, signed: bool) -> httpx.Response:
+        url = f"{self.base_url}{path}?{query}" if query else f"{self.base_url}{path}"
+        request = httpx.Request(method, url, headers=self._signed_headers if signed else self._headers,
+                                extensions={"timeout": self._timeout_ext})
         started = time.monotonic()
         try:
-            if self._lean is not None:
-                data = b"".join((
-                    f"{method} {target} HTTP/1.1\r\n".encode("ascii"),
-                    self._fixed_head,
-                    self._key_line if signed else b"",
-                    b"" if method == "GET" else b"Content-Length: 0\r\n",
-                    b"\r\n",
-                ))
-                response: RawResponse | httpx.Response = await self._lean.request(
-                    self._origin, data, timeouts=self.timeouts)
-            else:
-                response = await self._send_httpx(method, target, signed)
-        except httpx.HTTPError as exc:
+            response = await self.http.send(request)
+        except TRANSPORT_ERRORS as exc:
             log.debug("%s %s failed: %s", method, path, type(exc).__name__)
             raise _network_error(exc, self.timeout_s) from exc
         self.last_latency_ms = (time.monotonic() - started) * 1000
@@ -204,21 +190,7 @@ class RestSession:
                       self.last_latency_ms, response.headers.get(self.budget.header, "?"))
         return response
 
-    async def _send_httpx(self, method: str, target: str, signed: bool) -> httpx.Response:
-        """Through a caller-supplied transport: a real ``httpx.Request``, read fully."""
-        headers = list(_HEADERS)
-        if signed and self.api_key:
-            headers.append(("X-MBX-APIKEY", self.api_key))
-        request = httpx.Request(method, self.base_url + target, headers=headers,
-                                extensions={"timeout": dict(self._timeout_ext)})
-        response = await self.transport.handle_async_request(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
-
-    def _parse(self, response: RawResponse | httpx.Response) -> Any:
+    def _parse(self, response: httpx.Response) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             try:

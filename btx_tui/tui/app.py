@@ -439,5 +439,7 @@ def default_client(connection: Connection, settings: Settings) -> BtxClient:
     return BtxClient(
         connection.base_url, connection.api_key, connection.api_secret,
         recv_window_ms=settings.exchange.recv_window_ms, timeout_s=settings.exchange.timeout_s,
+        proxy=str(settings.exchange.proxy) if settings.exchange.proxy else None, ca_bundle=settings.exchange.ca_bundle,
+        trust_env=not connection.paper,  # the bundled exchange is ours, on loopback: never via a proxy
     )
 

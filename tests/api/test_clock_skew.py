@@ -37,7 +37,7 @@ from btx_tui.api import BtxClient
 from btx_tui.api.clock import ServerClock, system_wall_ms
 from btx_tui.api.errors import TimestampError
 from btx_tui.api.orders import OrderRequest
-from btx_tui.api.transport import LeanTransport
+from btx_tui.api.http import default_transport
 from btx_tui.paper import PaperExchange, start_paper_exchange
 
 from .conftest import FAST_RETRY
@@ -65,7 +65,7 @@ class Seen:
 class CountingTransport(httpx.AsyncBaseTransport):
     """The client's real transport, recording every request and the error code answered."""
 
-    inner: httpx.AsyncBaseTransport = field(default_factory=LeanTransport)
+    inner: httpx.AsyncBaseTransport = field(default_factory=default_transport)
     log: list[Seen] = field(default_factory=list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
