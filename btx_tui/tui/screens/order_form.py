@@ -83,6 +83,8 @@ class OrderFormScreen(ModalScreen[None]):
         self._rules_for: object = None
         self._market_moved = False
         """A store signal arrived and its re-evaluation is scheduled (bursts coalesce into one)."""
+        self._seen: tuple[object, ...] = ()
+        """:meth:`_market_seen` at the last evaluation."""
 
     def prepare(self, side: str) -> None:
         """Start a new order on this form, which the app reuses for its market.
@@ -113,14 +115,25 @@ class OrderFormScreen(ModalScreen[None]):
         self.query_one("#quantity", Input).focus()
 
     def on_screen_resume(self) -> None:
-        """Follow the market while on screen: new book, balances, orders or rules re-evaluate the form."""
+        """Follow the market while on screen: new book, balances, orders or rules re-evaluate the form.
+
+        What changed while it was covered (by the confirmation) is caught up at once; a form
+        just prepared is current already and is not evaluated twice (opening must stay fast).
+        """
         for signal in self._signals():
             signal.subscribe(self, self._market_changed)
-        self._market_changed(None)
+        seen = self._market_seen()
+        if len(seen) != len(self._seen) or any(a is not b for a, b in zip(seen, self._seen, strict=True)):
+            self._market_changed(None)
 
     def on_screen_suspend(self) -> None:
         for signal in self._signals():
             signal.unsubscribe(self)
+
+    def _market_seen(self) -> tuple[object, ...]:
+        """Identities of the snapshots the form reads (the store replaces them, never mutates)."""
+        s = self.state
+        return (s.depth, s.account, s.open_orders, s.prices, s.rules.info)
 
     def _signals(self) -> tuple[Signal[Any], ...]:
         s = self.state
@@ -236,6 +249,7 @@ class OrderFormScreen(ModalScreen[None]):
 
     def recompute(self) -> Evaluation | None:
         """Evaluate the form and show the preview and every problem next to its field."""
+        self._seen = self._market_seen()
         ctx = self.context = self.market_context()
         if ctx is None:
             self.evaluation = None
