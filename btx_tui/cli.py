@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Store the API secret for the configured API key in the OS keyring. The secret "
         "is read from a hidden prompt, or from standard input when it is not a terminal.")
     _add_common(setsec, suppress=True)
+
+    from btx_tui.export_command import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
@@ -170,6 +174,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.config_command == "show":
             return _config_show(loaded)
         return _config_set_secret(loaded)
+    if args.command == "export":
+        from btx_tui.export_command import run_export
+
+        return run_export(load_config(args.config, flags=flags_from(args)), args)
     loaded = load_config(args.config, flags=flags_from(args))
     from btx_tui.launch import run_dashboard
 
