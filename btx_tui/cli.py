@@ -90,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     from btx_tui.export_command import add_export_parser
 
     add_export_parser(sub)
+    srv = sub.add_parser("serve", help="serve the dashboard in a web page (textual-serve)",
+                         description="Serve the dashboard in a web page. Loopback by default; bound "
+                         "to another address, the printed URL carries a random token the page requires.")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    srv.add_argument("--port", type=_positive_int, default=8000, help="port to bind (default: 8000)")
+    srv.add_argument("--public-url", default=None, metavar="URL",
+                     help="the URL browsers reach this server at, when not http://HOST:PORT (e.g. behind a proxy)")
+    srv.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                     help="config file of the served dashboards")
     return parser
 
 
@@ -174,6 +183,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.config_command == "show":
             return _config_show(loaded)
         return _config_set_secret(loaded)
+    if args.command == "serve":
+        from btx_tui.serve import run_serve
+
+        load_config(getattr(args, "config", None))  # a bad config fails here, not in each browser tab
+        return run_serve(args.host, args.port, getattr(args, "config", None), args.public_url)
     if args.command == "export":
         from btx_tui.export_command import run_export
 
