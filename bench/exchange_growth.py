@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +43,27 @@ def size_mb(data_dir: Path) -> float:
 
 def rows(ex: Exchange) -> dict[str, int]:
     return {t: ex.store.scalar(f"SELECT COUNT(*) FROM {t}") for t in ("orders", "trades", "kline_1m")}
+
+
+def first_request_s(market: bool) -> float:
+    """Seconds from starting ``btx-tui exchange`` on a fresh data dir to its first answered
+    ``ticker/24hr`` (with the market: after the recent history is written)."""
+    data_dir = tempfile.mkdtemp(prefix="btx-first-")
+    cmd = [sys.executable, "-m", "btx_tui", "exchange", "--port", "0", "--data-dir", data_dir]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd + ([] if market else ["--no-market"]), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[-1]
+        with urllib.request.urlopen(url + "/api/v3/ticker/24hr?symbol=BTCUSDT", timeout=30) as r:
+            body = json.load(r)
+        took = time.perf_counter() - t0
+        assert (body["count"] > 0) == market, body
+        return took
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def run(minutes: float, prune: bool, report_every: float) -> dict:
@@ -91,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     minutes = args.minutes or (3.0 if args.quick else 60.0)
     modes = [True, False] if (args.no_prune or args.quick) else [True]
-    out = {}
+    out: dict = {"first_request_s": {}}
+    for market in (False, True):
+        times = sorted(first_request_s(market) for _ in range(3))
+        out["first_request_s"]["with_history" if market else "no_market"] = round(times[1], 2)
+        print(f"first served request on a fresh data dir ({'synthetic market + history' if market else '--no-market'}):"
+              f" median of 3 {times[1]:.2f} s (min {times[0]:.2f}, max {times[2]:.2f})", flush=True)
     for prune in modes:
         r = run(minutes, prune, report_every=1.0 if minutes <= 10 else 10.0)
         out["pruned" if prune else "unpruned"] = r
