@@ -160,3 +160,26 @@ def test_a_fresh_server_serves_history_from_its_first_request(tmp_path: Path) ->
             time.sleep(0.5)
     finally:
         ex.stop()
+
+
+def test_per_symbol_trade_ids_need_only_the_counter_names_changed(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """When trading numbers trades per symbol ("trade_id:SYMBOL"), each market's history starts at 1."""
+    import btx_tui.exchange.state.backfill as backfill
+
+    monkeypatch.setattr(backfill, "trade_id_counter", lambda s: f"trade_id:{s}")
+    monkeypatch.setattr(backfill, "agg_id_counter", lambda s: f"agg_id:{s}")
+    ex = Exchange.open(tmp_path / "x", clock=lambda: NOW)
+    job = HistoryBackfill(ex.store, ex.counters, ex.symbols, NOW, 7, days=2)
+    assert job.start() and job.write_next_chunk()
+    ex.close()
+    ex = Exchange.open(tmp_path / "x", clock=lambda: NOW)  # resumed after a restart
+    job = HistoryBackfill(ex.store, ex.counters, ex.symbols, NOW, 7)
+    while job.write_next_chunk():
+        pass
+    for name in ex.symbols:
+        rows = ex.store.klines("symbol = ?", (name,))
+        assert len(rows) == 2 * 1440 and rows[0].first_id == 1
+        assert all(b.first_id == a.last_id + 1 for a, b in zip(rows, rows[1:]))
+        assert ex.counters.get(f"trade_id:{name}") == rows[-1].last_id
+    # (The tape itself needs the per-symbol trades table - PRIMARY KEY (symbol, id) - of that change.)

@@ -40,7 +40,7 @@ from .store import KlineRow, Store, TradeRow
 from .symbols import SymbolSpec
 
 __all__ = ["BACKFILL_DAYS", "RAW_MINUTES", "RECENT_MINUTES", "HISTORY_ACCOUNT", "HistoryBackfill",
-           "backfill_history", "TRADE_ID_COUNTER", "AGG_ID_COUNTER"]
+           "backfill_history", "trade_id_counter", "agg_id_counter"]
 
 BACKFILL_DAYS = 7
 """Days of one-minute history written for a fresh exchange."""
@@ -52,9 +52,21 @@ HISTORY_ACCOUNT = 0
 """Account (and order) id of the backfilled trades: nobody's."""
 TRADE_ID_COUNTER = "trade_id"
 AGG_ID_COUNTER = "agg_id"
-"""Counter names trading.py allocates trade and aggregate-trade ids from."""
-_C_END, _C_SEED, _C_DAYS, _C_DONE, _C_FIRST_ID = (
-    "history_end_ms", "history_seed", "history_days", "history_chunks_done", "history_first_trade_id")
+_C_END, _C_SEED, _C_DAYS, _C_DONE = ("history_end_ms", "history_seed", "history_days", "history_chunks_done")
+
+
+def trade_id_counter(symbol: str) -> str:
+    """The counter trading.py takes ``symbol``'s trade ids from (one for all symbols today)."""
+    return TRADE_ID_COUNTER
+
+
+def agg_id_counter(symbol: str) -> str:
+    """The counter trading.py takes ``symbol``'s aggregate-trade ids from."""
+    return AGG_ID_COUNTER
+
+
+def _first_id_counter(symbol: str) -> str:
+    return f"history_first_trade_id:{symbol}"
 _TRADES_PER_MINUTE = (20, 120)
 _SPREAD_TICKS = 1
 _KLINE_SQL = ("INSERT OR REPLACE INTO kline_1m (symbol, open_time, open, high, low, close, volume,"
@@ -177,14 +189,16 @@ class HistoryBackfill:
         store, counters = self._store, self._counters
         store.begin()
         try:
+            # New counters: reserving from 0 sets them.
             counters.reserve(_C_END, self.end)
             counters.reserve(_C_SEED, self.seed)
             counters.reserve(_C_DAYS, self.days)
-            counters.reserve(_C_FIRST_ID, counters.get(TRADE_ID_COUNTER) + 1)
             recent_from = max(0, self._minutes - RECENT_MINUTES)
             for name in self._names:
-                plan = self._plan(name, counters.get(TRADE_ID_COUNTER) + 1)
-                counters.reserve(TRADE_ID_COUNTER, sum(plan.counts))
+                first_id = counters.get(trade_id_counter(name)) + 1
+                counters.reserve(_first_id_counter(name), first_id)  # (a new counter: set to first_id)
+                plan = self._plan(name, first_id)
+                counters.reserve(trade_id_counter(name), sum(plan.counts))
                 klines, trades = self._rows(plan, recent_from, self._minutes)
                 store.db.executemany(_KLINE_SQL, klines)
                 store.db.executemany(_TRADE_SQL, trades)
@@ -214,12 +228,7 @@ class HistoryBackfill:
         if self._store.in_transaction:  # never inside someone's batch: try again next turn
             return True
         name, lo, hi = chunks[done]
-        first_id = self._counters.get(_C_FIRST_ID)
-        for other in self._names:  # ids were handed out market by market at start
-            if other == name:
-                break
-            first_id += sum(self._plan(other, first_id).counts)
-        plan = self._plan(name, first_id)
+        plan = self._plan(name, self._counters.get(_first_id_counter(name)))
         klines, _ = self._rows(plan, lo, hi)
         self._store.begin()
         try:
@@ -313,7 +322,7 @@ def _raw_minute(rng: random.Random, sym: str, t0: int, o: int, c: int, n: int,
         p = prices[k]
         lots = max(min_lots, int(lot_price * rng.lognormvariate(0.0, 0.6)))
         taker = "BUY" if rng.random() < 0.5 else "SELL"
-        agg = counters.next(AGG_ID_COUNTER)
+        agg = counters.next(agg_id_counter(sym))
         vol += lots
         quote += p * lots
         if taker == "BUY":
