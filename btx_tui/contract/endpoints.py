@@ -1,0 +1,249 @@
+"""The one table of the BTX v3 endpoints: method, path, security type and request weight.
+
+Contract sections 2, 3 and 5–7 as data. Three readers, so the two sides of the wire cannot
+drift (they had: ``capital/config/getall`` weighed 1 for the client and 10 on the exchange):
+
+* the client's budget (``btx_tui.api.ratebudget.request_weight``) books what a request costs
+  before sending it;
+* the paper exchange's routes (``btx_tui.exchange.http.*_routes``) take their security type
+  and weight from their row (``route(...)`` refuses a route without one);
+* the exchange's limiter charges requests to no endpoint :data:`UNKNOWN_ENDPOINT_WEIGHT`.
+
+A weight is an ``int`` or a function of the request's parameters (a ``Mapping[str, str]``
+of raw values as they travel: ``symbols`` is the JSON array text). The functions are lenient:
+a malformed value weighs as if absent, because validation (and its error) comes later and
+the weight is charged first. Where section 3 is silent the public Binance Spot documentation
+decides, as the contract says (``capital/config/getall`` and ``margin/isolated/allPairs``: 10).
+
+To add an endpoint, add one row to :data:`ENDPOINTS`; ``tests/test_endpoint_table.py`` proves
+every exchange route has its row and that both sides weigh every row alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "ENDPOINTS",
+    "PERMISSION",
+    "UNKNOWN_ENDPOINT_WEIGHT",
+    "EndpointSpec",
+    "Security",
+    "depth_weight",
+    "find_endpoint",
+    "find_ws_method",
+    "request_weight",
+    "ticker_24hr_weight",
+    "ws_weight",
+]
+
+
+class Security(StrEnum):
+    """Security types of contract section 2 (what a request must carry)."""
+
+    NONE = "NONE"
+    USER_DATA = "USER_DATA"
+    TRADE = "TRADE"
+    WITHDRAW = "WITHDRAW"
+
+
+#: The key permission each signed security type needs (contract section 2).
+PERMISSION: dict[str, str] = {
+    Security.USER_DATA: "READ",
+    Security.TRADE: "TRADE",
+    Security.WITHDRAW: "WITHDRAW",
+}
+
+#: What a request to no endpoint of the table weighs (a 404 or 405 is charged too).
+UNKNOWN_ENDPOINT_WEIGHT = 1
+
+Params = Mapping[str, str]
+WeightRule = Callable[[Params], int]
+
+
+# --- the weight rules that depend on parameters (contract section 3) --------------------------
+
+
+def depth_weight(limit: int) -> int:
+    """``GET /api/v3/depth``: 5 (limit ≤ 100), 25 (≤ 500), 50 (≤ 1000), 250 (more)."""
+    if limit <= 100:
+        return 5
+    if limit <= 500:
+        return 25
+    if limit <= 1000:
+        return 50
+    return 250
+
+
+def ticker_24hr_weight(symbols: int | None) -> int:
+    """``GET /api/v3/ticker/24hr`` for ``symbols`` markets (None: all of them)."""
+    if symbols is None:
+        return 80
+    if symbols <= 20:
+        return 2
+    if symbols <= 100:
+        return 40
+    return 80
+
+
+def _symbol_count(params: Params) -> int | None:
+    """Markets a request names: 1 for ``symbol``, n for a ``symbols`` array, None for all."""
+    if params.get("symbol"):
+        return 1
+    raw = params.get("symbols")
+    if not raw:
+        return None
+    return raw.count(",") + 1
+
+
+def _int_or_none(params: Params, name: str) -> int | None:
+    value = params.get(name)
+    if value and value.isascii() and value.isdigit() and len(value) < 12:
+        return int(value)
+    return None
+
+
+def _depth(params: Params) -> int:
+    return depth_weight(_int_or_none(params, "limit") or 100)
+
+
+def _ticker_24hr(params: Params) -> int:
+    return ticker_24hr_weight(_symbol_count(params))
+
+
+def _one_or_several(params: Params) -> int:
+    """``ticker/price``, ``ticker/bookTicker``: 2 for one market, 4 for several or all."""
+    return 2 if _symbol_count(params) == 1 else 4
+
+
+def _open_orders(params: Params) -> int:
+    return 6 if params.get("symbol") else 80
+
+
+def _my_trades(params: Params) -> int:
+    return 5 if params.get("orderId") else 20
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """One row: an endpoint of the contract and what it costs."""
+
+    method: str
+    path: str
+    security: Security
+    weight: int | WeightRule
+    """A constant, or a function of the request's raw parameters."""
+    ws_method: str | None = None
+    """The WebSocket API method (contract section 9) doing the same, at the same weight."""
+
+    def weigh(self, params: Params) -> int:
+        """The request weight of one request with ``params``."""
+        weight = self.weight
+        return weight if isinstance(weight, int) else weight(params)
+
+
+_NONE, _USER_DATA, _TRADE, _WITHDRAW = Security.NONE, Security.USER_DATA, Security.TRADE, Security.WITHDRAW
+
+ENDPOINTS: tuple[EndpointSpec, ...] = (
+    # Market data (section 5).
+    EndpointSpec("GET", "/api/v3/ping", _NONE, 1, ws_method="ping"),
+    EndpointSpec("GET", "/api/v3/time", _NONE, 1, ws_method="time"),
+    EndpointSpec("GET", "/api/v3/exchangeInfo", _NONE, 20, ws_method="exchangeInfo"),
+    EndpointSpec("GET", "/api/v3/depth", _NONE, _depth, ws_method="depth"),
+    EndpointSpec("GET", "/api/v3/trades", _NONE, 25),
+    EndpointSpec("GET", "/api/v3/aggTrades", _NONE, 2),
+    EndpointSpec("GET", "/api/v3/klines", _NONE, 2),
+    EndpointSpec("GET", "/api/v3/ticker/24hr", _NONE, _ticker_24hr),
+    EndpointSpec("GET", "/api/v3/ticker/price", _NONE, _one_or_several, ws_method="ticker.price"),
+    EndpointSpec("GET", "/api/v3/ticker/bookTicker", _NONE, _one_or_several),
+    EndpointSpec("GET", "/api/v3/avgPrice", _NONE, 2),
+    # Orders (section 6).
+    EndpointSpec("POST", "/api/v3/order", _TRADE, 1, ws_method="order.place"),
+    EndpointSpec("POST", "/api/v3/order/test", _TRADE, 1, ws_method="order.test"),
+    EndpointSpec("GET", "/api/v3/order", _USER_DATA, 4, ws_method="order.status"),
+    EndpointSpec("DELETE", "/api/v3/order", _TRADE, 1, ws_method="order.cancel"),
+    EndpointSpec("GET", "/api/v3/openOrders", _USER_DATA, _open_orders, ws_method="openOrders.status"),
+    EndpointSpec("DELETE", "/api/v3/openOrders", _TRADE, 1, ws_method="openOrders.cancelAll"),
+    EndpointSpec("GET", "/api/v3/allOrders", _USER_DATA, 20),
+    EndpointSpec("GET", "/api/v3/myTrades", _USER_DATA, _my_trades),
+    EndpointSpec("GET", "/api/v3/rateLimit/order", _USER_DATA, 40),
+    # Account (sections 2 and 6).
+    EndpointSpec("GET", "/api/v3/account", _USER_DATA, 20, ws_method="account.status"),
+    EndpointSpec("GET", "/sapi/v1/account/apiRestrictions", _USER_DATA, 1),
+    # Withdrawals (section 7).
+    EndpointSpec("POST", "/sapi/v1/capital/withdraw/apply", _WITHDRAW, 1),
+    EndpointSpec("GET", "/sapi/v1/capital/withdraw/history", _USER_DATA, 1),
+    EndpointSpec("GET", "/sapi/v1/capital/config/getall", _USER_DATA, 10),
+    # Spot only, no margin: answered empty so ccxt's load_markets works unchanged.
+    EndpointSpec("GET", "/sapi/v1/margin/allPairs", _USER_DATA, 1),
+    EndpointSpec("GET", "/sapi/v1/margin/isolated/allPairs", _USER_DATA, 10),
+)
+
+
+def _index_by_route(rows: Sequence[EndpointSpec]) -> dict[tuple[str, str], EndpointSpec]:
+    index: dict[tuple[str, str], EndpointSpec] = {}
+    for row in rows:
+        key = (row.method, row.path)
+        if key in index:
+            raise ValueError(f"two rows for {row.method} {row.path}")
+        index[key] = row
+    return index
+
+
+def _index_by_ws_method(rows: Sequence[EndpointSpec]) -> dict[str, EndpointSpec]:
+    index: dict[str, EndpointSpec] = {}
+    for row in rows:
+        if row.ws_method is not None:
+            if row.ws_method in index:
+                raise ValueError(f"two rows for the WebSocket API method {row.ws_method}")
+            index[row.ws_method] = row
+    return index
+
+
+_BY_ROUTE = _index_by_route(ENDPOINTS)
+_BY_WS_METHOD = _index_by_ws_method(ENDPOINTS)
+
+
+def find_endpoint(method: str, path: str) -> EndpointSpec | None:
+    """The row of ``METHOD path``, or None if the contract has no such endpoint."""
+    return _BY_ROUTE.get((method.upper(), path))
+
+
+def find_ws_method(name: str) -> EndpointSpec | None:
+    """The row of a WebSocket API method (``"order.place"``), or None if it has none."""
+    return _BY_WS_METHOD.get(name)
+
+
+def request_weight(method: str, path: str, params: Params | Sequence[tuple[str, str]] = ()) -> int:
+    """The weight one REST request costs; :data:`UNKNOWN_ENDPOINT_WEIGHT` off the table."""
+    row = _BY_ROUTE.get((method.upper(), path))
+    if row is None:
+        return UNKNOWN_ENDPOINT_WEIGHT
+    return row.weigh(params if isinstance(params, Mapping) else dict(params))
+
+
+def _ws_text(value: object) -> str:
+    """A WebSocket API parameter (JSON) as its REST text: arrays as compact JSON, booleans lower."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value), separators=(",", ":"))
+    return str(value)
+
+
+def ws_weight(name: str, params: Mapping[str, object]) -> int:
+    """The weight of one WebSocket API request: the same as its REST twin's (section 9).
+
+    ``params`` is the request's JSON ``params`` object; a method without a REST twin in the
+    table weighs :data:`UNKNOWN_ENDPOINT_WEIGHT` until it gets a row.
+    """
+    row = _BY_WS_METHOD.get(name)
+    if row is None:
+        return UNKNOWN_ENDPOINT_WEIGHT
+    return row.weigh({key: _ws_text(value) for key, value in params.items() if value is not None})
