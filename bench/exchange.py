@@ -4,7 +4,8 @@ Run from the repository root::
 
     .venv/bin/python bench/exchange.py --engine-only
     .venv/bin/python bench/exchange.py            # engine + HTTP (~1 min)
-    .venv/bin/python bench/exchange.py --quick    # engine + shorter HTTP
+    .venv/bin/python bench/exchange.py --quick    # engine + shorter HTTP + shorter fan-out
+    .venv/bin/python bench/exchange.py --ws-only --quick   # WebSocket fan-out only (~15 s)
 
 Prints a readable table per section, then, as the LAST stdout line, one JSON object with
 every figure (so scripts can ``tail -1 | jq``).  Each section is one function returning a
@@ -18,10 +19,21 @@ Sections:
   bare ``dict`` insert/delete loop — the interpreter's floor for "do nothing useful per
   op" — and (b) a naive list-scanning matcher, i.e. what a straightforward implementation
   gives.  Both engines' traded volume is cross-checked on the naive prefix.
+* engine with triggers resting: the same stream, and after every submission that traded
+  each distinct fill price goes through the symbol's
+  ``btx_tui.exchange.state.triggers.TriggerBook`` as ``Trading`` does, with
+  ``--resting-stops`` (default 10,000) untriggered stop orders resting: all of them on the
+  benchmarked symbol's trigger book (the worst case of "10k across symbols": only this
+  symbol trades), beyond the stream's price excursions so none fires (firing is a
+  placement, measured by the engine itself), plus ``--trailing`` tracking trailing stops
+  (looked at one by one on every trade price).
 * http (skipped with ``--engine-only``): the real server (child process, rate limits
   lifted) over loopback with signed requests — LIMIT-order throughput with 8 keep-alive
   connections, placement latency p50/p99 at a paced 200 orders/s, and ``GET /api/v3/ping``
   measured the same ways in the same run as the floor; ``--quick`` shortens it.
+* ws (skipped with ``--engine-only``; alone with ``--ws-only``): WebSocket fan-out - 100
+  connections x 5 ``depth@100ms`` streams on the live synthetic market, delivery lag
+  p50/p99 (``bench/exchange_ws.py``).
 """
 
 from __future__ import annotations
@@ -39,10 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/exchange_http.py, bench/_common.py
 
 from exchange_http import bench_http, print_http_table  # noqa: E402
+from exchange_ws import bench_ws, print_ws_table  # noqa: E402
 
 from btx_tui.exchange.state.matching import (  # noqa: E402
     BUY, FOK, GTC, IOC, LIMIT, LIMIT_MAKER, MARKET, SELL, Order, OrderBook,
 )
+from btx_tui.exchange.state.triggers import ABOVE, BELOW, Trigger, TriggerBook  # noqa: E402
 
 # Op codes of the pre-generated stream (tuples, so generation is outside the timing).
 ADD, CANCEL, MKT = 0, 1, 2
@@ -140,6 +154,94 @@ def run_engine(book: OrderBook, ops: list[tuple]) -> tuple[float, int, int, int]
                 fills += len(res.fills)
                 lots += sum([f.qty for f in res.fills])
     return time.perf_counter() - t0, fills, lots, hits
+
+
+def resting_triggers(stops: int, trailing: int, seed: int, mid: int = 100_000) -> TriggerBook:
+    """``stops`` fixed stops 2-50 % away from ``mid`` (both directions) and ``trailing``
+    tracking trailing stops with a 20 % delta: nothing the stream's few-tick moves can fire."""
+    rng = random.Random(seed)
+    tb = TriggerBook("BTCUSDT")
+    for oid in range(1, stops + 1):
+        away = rng.randint(mid // 50, mid // 2)
+        if rng.random() < 0.5:
+            tb.add(Trigger(10_000_000 + oid, sell=True, direction=BELOW, stop=mid - away))
+        else:
+            tb.add(Trigger(10_000_000 + oid, sell=False, direction=ABOVE, stop=mid + away))
+    for oid in range(1, trailing + 1):
+        sell = oid % 2 == 0
+        tb.add(Trigger(20_000_000 + oid, sell=sell, direction=BELOW if sell else ABOVE,
+                       delta=2000, extreme=mid))
+    return tb
+
+
+def run_engine_with_triggers(book: OrderBook, tb: TriggerBook, ops: list[tuple]) -> tuple[float, int, int]:
+    """Apply ``ops`` and pass every distinct fill price of each submission to the trigger
+    book (what ``Trading._after_match`` does); returns (seconds, fills, triggers fired)."""
+    submit, cancel, on_price = book.submit, book.cancel, tb.on_price
+    fills = fired = 0
+    t0 = time.perf_counter()
+    for op in ops:
+        code = op[0]
+        if code == ADD:
+            res = submit(Order(op[1], op[2], op[3], op[4], op[5]), op[6], op[7])
+        elif code == CANCEL:
+            cancel(op[1])
+            continue
+        else:
+            res = submit(Order(op[1], op[2], op[3], 0, op[4]), MARKET, None, op[5])
+        got = res.fills
+        if got:
+            fills += len(got)
+            last = None
+            for f in got:
+                if f.price != last:
+                    last = f.price
+                    fired += len(on_price(last))
+            tb.moved.clear()
+    return time.perf_counter() - t0, fills, fired
+
+
+def bench_engine_triggers(ops: int = 200_000, seed: int = 7, repeat: int = 3,
+                          stops: int = 10_000, trailing: int = 0) -> dict:
+    """Engine throughput with stop orders resting (best of ``repeat``) vs the same loop with
+    none resting, on the same stream in the same run."""
+    initial, stream = make_engine_ops(ops, seed)
+    gc.collect()
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        best = bare = None
+        for _ in range(repeat):
+            secs, fills, fired = run_engine_with_triggers(
+                _fresh_book(initial), resting_triggers(stops, trailing, seed), stream)
+            if best is None or secs < best[0]:
+                best = (secs, fills, fired)
+            # the same loop with an empty trigger book: what the resting stops cost
+            bare_secs = run_engine_with_triggers(_fresh_book(initial), TriggerBook("BTCUSDT"), stream)[0]
+            bare = bare_secs if bare is None else min(bare, bare_secs)
+    finally:
+        if gc_was:
+            gc.enable()
+    secs, fills, fired = best  # type: ignore[misc]
+    return {
+        "triggers_resting_stops": stops,
+        "triggers_trailing": trailing,
+        "triggers_engine_ops_per_s": round(ops / secs),
+        "triggers_none_resting_ops_per_s": round(ops / bare),  # type: ignore[operator]
+        "triggers_vs_bare_ratio": round(bare / secs, 3),  # type: ignore[operator]
+        "triggers_fills_checked": fills,
+        "triggers_fired": fired,
+    }
+
+
+def print_triggers_table(r: dict) -> None:
+    print(f"== matching engine with {r['triggers_resting_stops']:,} untriggered stops "
+          f"(+{r['triggers_trailing']} trailing) resting ==")
+    print(f"  engine + trigger checks  {r['triggers_engine_ops_per_s']:>12,} ops/s")
+    print(f"  no stops resting         {r['triggers_none_resting_ops_per_s']:>12,} ops/s   "
+          f"(with triggers at {r['triggers_vs_bare_ratio']:.0%})")
+    print(f"  fills checked / fired    {r['triggers_fills_checked']:,} / {r['triggers_fired']}")
+    print()
 
 
 def run_dict_baseline(initial: list[tuple], ops: list[tuple]) -> float:
@@ -317,23 +419,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="engine runs; best is reported")
     parser.add_argument("--naive-ops", type=int, default=20_000,
                         help="ops replayed on the naive baseline (it is slow)")
-    parser.add_argument("--quick", action="store_true", help="shorter HTTP section (~20 s in all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter HTTP section and a 100k-op trigger case (~20 s in all)")
+    parser.add_argument("--resting-stops", type=int, default=10_000,
+                        help="untriggered stops resting in the trigger case (default 10000)")
+    parser.add_argument("--trailing", type=int, default=0,
+                        help="tracking trailing stops in the trigger case (default 0)")
     parser.add_argument("--http-conns", type=int, default=8, help="concurrent keep-alive connections")
     parser.add_argument("--http-orders", type=int, default=12_000, help="orders in the closed-loop phase")
     parser.add_argument("--http-rate", type=float, default=200.0, help="paced phase rate (req/s)")
     parser.add_argument("--http-paced-s", type=float, default=10.0, help="paced phase length (s)")
     parser.add_argument("--http-symbols", type=int, default=15,
                         help="symbols the orders rotate over (MAX_NUM_ORDERS is 200 per symbol and account)")
+    parser.add_argument("--ws-only", action="store_true", help="run only the WebSocket fan-out section")
+    parser.add_argument("--ws-conns", type=int, default=100, help="fan-out connections (default 100)")
+    parser.add_argument("--ws-seconds", type=float, default=20.0, help="fan-out measuring time (--quick: 6)")
     args = parser.parse_args(argv)
 
     figures: dict[str, Any] = {}
-    engine = bench_engine(args.ops, args.seed, args.repeat, min(args.naive_ops, args.ops))
-    print_engine_table(engine)
-    figures.update(engine)
-    if not args.engine_only:
+    if not args.ws_only:
+        engine = bench_engine(args.ops, args.seed, args.repeat, min(args.naive_ops, args.ops))
+        print_engine_table(engine)
+        figures.update(engine)
+        triggers = bench_engine_triggers(min(args.ops, 100_000) if args.quick else args.ops, args.seed,
+                                         2 if args.quick else args.repeat, args.resting_stops, args.trailing)
+        print_triggers_table(triggers)
+        figures.update(triggers)
+    if not args.engine_only and not args.ws_only:
         http = bench_http(args)
         print_http_table(http)
         figures.update(http)
+    if not args.engine_only:
+        ws = bench_ws(args)
+        print_ws_table(ws)
+        figures.update(ws)
     print(json.dumps(figures, sort_keys=True))
     return 0
 

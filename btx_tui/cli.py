@@ -68,8 +68,44 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--weight-window", type=_positive_int, default=None, metavar="SECONDS",
                     help="length of the weight window (default: 60); a shorter one compresses "
                     "time for rate-limit soaks, and exchangeInfo and the used-weight header say so")
+    ex.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
+                    help="serve HTTPS and WSS with this certificate (chain) file; needs --tls-key")
+    ex.add_argument("--tls-key", type=Path, default=None, metavar="PEM",
+                    help="the private key of --tls-cert (a PEM file readable by you alone)")
     # Used by the dashboard's paper mode: stop when the parent (holding our stdin) dies.
     ex.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
+    ex_sub = ex.add_subparsers(dest="exchange_command", metavar="ACTION")
+    keys = ex_sub.add_parser("keys", help="manage the paper exchange's API keys",
+                             description="Manage the paper exchange's API keys.")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    add = keys_sub.add_parser(
+        "add", help="register an Ed25519 or RSA public key; prints the new API key id",
+        description="Register an Ed25519 or RSA public key (PEM) for an account of the paper "
+        "exchange (default: the demo account). Works whether or not an exchange runs on the data "
+        "directory; a running one accepts the key at once. The new API key id is the last line "
+        "printed.")
+    add.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                     help=f"the exchange's data directory (default: {paths.paper_data_dir()})")
+    kind = add.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--ed25519", type=Path, metavar="PUB.pem", help="an Ed25519 public key file")
+    kind.add_argument("--rsa", type=Path, metavar="PUB.pem", help="an RSA public key file (2048 bits or more)")
+    add.add_argument("--permissions", default="READ,TRADE", metavar="LIST",
+                     help="comma-separated READ,TRADE,WITHDRAW (READ is always granted; default READ,TRADE)")
+    add.add_argument("--account", type=int, default=None, metavar="ID", help="account id (default: the demo account)")
+    add.add_argument("--name", default="", help="a label for the key")
+    dep = ex_sub.add_parser(
+        "deposit", help="credit a deposit (as if it arrived on chain)",
+        description="Credit a deposit on the paper exchange: to --address (one the exchange generated "
+        "for GET /sapi/v1/capital/deposit/address), or to --account's (default: the demo account's) "
+        "address for --coin on --network. Works whether or not an exchange runs on the data "
+        "directory. Prints the deposit-history entry as JSON.")
+    dep.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                     help=f"the exchange's data directory (default: {paths.paper_data_dir()})")
+    dep.add_argument("--amount", required=True, type=_positive_decimal, help="amount, e.g. 150.5")
+    dep.add_argument("--coin", type=str.upper, default=None, help="coin, e.g. USDT")
+    dep.add_argument("--network", type=str.upper, default=None, help="network (default: the coin's default)")
+    dep.add_argument("--address", default=None, help="a deposit address the exchange generated")
+    dep.add_argument("--account", type=int, default=None, metavar="ID", help="account id (default: demo)")
 
     cfg = sub.add_parser("config", help="inspect or edit the configuration",
                          description="Inspect or edit btx-tui's configuration.")
@@ -82,9 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Print where the config, data and log files live.")
     _add_common(path, suppress=True)
     setsec = cfg_sub.add_parser(
-        "set-secret", help="store the API secret in the OS keyring",
+        "set-secret", help="store the API secret (or a private key's passphrase) in the OS keyring",
         description="Store the API secret for the configured API key in the OS keyring. The secret "
-        "is read from a hidden prompt, or from standard input when it is not a terminal.")
+        "is read from a hidden prompt, or from standard input when it is not a terminal. With "
+        "--passphrase, store the passphrase of the encrypted private_key_file instead.")
+    setsec.add_argument("--passphrase", action="store_true",
+                        help="store the passphrase of the Ed25519/RSA private key file")
     _add_common(setsec, suppress=True)
     return parser
 
@@ -162,6 +201,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "exchange":
+        if getattr(args, "exchange_command", None) == "keys":
+            return _exchange_keys_add(args)
+        if getattr(args, "exchange_command", None) == "deposit":
+            return _exchange_deposit(args)
         return _run_exchange(args)
     if args.command == "config":
         if args.config_command == "path":
@@ -169,7 +212,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         loaded = load_config(args.config, flags=flags_from(args))
         if args.config_command == "show":
             return _config_show(loaded)
-        return _config_set_secret(loaded)
+        return _config_set_secret(loaded, passphrase=args.passphrase)
     loaded = load_config(args.config, flags=flags_from(args))
     from btx_tui.launch import run_dashboard
 
@@ -184,10 +227,72 @@ def _run_exchange(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level or "WARNING", stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = args.data_dir or paths.paper_data_dir()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("btx-tui exchange: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    for pem in (args.tls_cert, args.tls_key):
+        if pem is not None and not pem.is_file():
+            print(f"btx-tui exchange: no such file: {pem}", file=sys.stderr)
+            return 2
     return run(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed,
                market=not args.no_market, exit_with_parent=args.exit_with_parent,
                faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token or _env_admin_token(),
-               weight_limit=args.weight_limit, weight_window_s=args.weight_window)
+               weight_limit=args.weight_limit, weight_window_s=args.weight_window,
+               tls_cert=args.tls_cert, tls_key=args.tls_key)
+
+
+def _positive_decimal(text: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(0)
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive amount like 150.5, got {text!r}")
+    return value
+
+
+def _exchange_deposit(args: argparse.Namespace) -> int:
+    import json
+
+    from btx_tui.exchange.deposit_admin import DepositError, deposit
+
+    if args.address is None and args.coin is None:
+        print("btx-tui exchange deposit: give --address, or --coin", file=sys.stderr)
+        return 2
+    try:
+        entry = deposit(args.data_dir or paths.paper_data_dir(), args.amount, coin=args.coin,
+                        network=args.network, address=args.address, account=args.account)
+    except DepositError as exc:
+        print(f"btx-tui exchange deposit: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(entry))
+    return 0
+
+
+def _exchange_keys_add(args: argparse.Namespace) -> int:
+    from btx_tui.exchange.key_admin import add_public_key, parse_permissions
+    from btx_tui.exchange.signatures import ED25519, RSA, PublicKeyError
+
+    key_type, pem_path = (ED25519, args.ed25519) if args.ed25519 else (RSA, args.rsa)
+    try:
+        permissions = parse_permissions(args.permissions)
+        pem = pem_path.read_bytes()
+        api_key = add_public_key(args.data_dir or paths.paper_data_dir(), key_type, pem, permissions,
+                                 args.account, args.name)
+    except OSError as exc:
+        print(f"btx-tui exchange keys add: cannot read {pem_path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except PublicKeyError as exc:
+        print(f"btx-tui exchange keys add: {pem_path}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"btx-tui exchange keys add: {exc}", file=sys.stderr)
+        return 2
+    print(f"Registered {key_type} key with permissions {','.join(sorted(permissions))}. API key:")
+    print(api_key)
+    return 0
 
 
 def _config_path(args: argparse.Namespace) -> int:
@@ -209,20 +314,21 @@ def _config_show(loaded: LoadedConfig) -> int:
     return 0
 
 
-def _config_set_secret(loaded: LoadedConfig) -> int:
+def _config_set_secret(loaded: LoadedConfig, *, passphrase: bool = False) -> int:
     api_key = loaded.settings.exchange.api_key
     if api_key is None:
         raise ConfigError(
             "No API key is configured: set [exchange] api_key in "
             f"{loaded.path} or BTX_API_KEY first; the secret is stored under that key."
         )
+    what = "private key passphrase" if passphrase else "API secret"
     if sys.stdin.isatty():
-        secret = getpass.getpass("API secret (input hidden): ")
+        secret = getpass.getpass(f"{what[0].upper()}{what[1:]} (input hidden): ")
     else:
         secret = sys.stdin.readline()
-    secret = secret.strip()
+    secret = secret.rstrip("\r\n") if passphrase else secret.strip()
     if not secret:
         raise ConfigError("No secret given; nothing stored.")
-    store_secret_in_keyring(api_key.get_secret_value(), secret)
-    print("Stored the API secret in the OS keyring for the configured API key.")
+    store_secret_in_keyring(api_key.get_secret_value(), secret, passphrase=passphrase)
+    print(f"Stored the {what} in the OS keyring for the configured API key.")
     return 0

@@ -69,12 +69,19 @@ class ExchangeSettings(_Section):
     api_key: SecretStr | None = None
     """The API key (header ``X-MBX-APIKEY``). Unset in paper mode: the demo key is used."""
     api_secret: SecretStr | None = None
-    """The API secret used to sign requests. Prefer the OS keyring or ``BTX_API_SECRET``."""
+    """The API secret of an HMAC key, used to sign requests. Prefer the OS keyring or
+    ``BTX_API_SECRET``. Leave unset for an Ed25519/RSA key (``private_key_file``)."""
+    private_key_file: FilePath | None = None
+    """The PEM private key of an Ed25519 or RSA API key (instead of ``api_secret``). Refused if
+    group/world-readable (``chmod 600``). An encrypted PEM's passphrase comes from the OS keyring
+    (``btx-tui config set-secret --passphrase``), ``BTX_PRIVATE_KEY_PASSPHRASE`` or a prompt."""
+    private_key_passphrase: SecretStr | None = None
+    """The passphrase of an encrypted ``private_key_file``. Prefer the OS keyring."""
     recv_window_ms: int = Field(default=5000, ge=1, le=60000)
     """How long after its timestamp a signed request stays valid, in milliseconds (max 60000)."""
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     """HTTP timeout for one request, in seconds."""
-    proxy: AnyHttpUrl | None = None
+    proxy: AnyHttpUrl | None = Field(default=None, repr=False)  # may hold user:password
     """Forward proxy for every request, e.g. ``http://proxy.example:3128``. Unset: the
     ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables decide (paper mode
     ignores them: the bundled exchange is on loopback)."""
@@ -167,10 +174,15 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "BTX_BASE_URL": ("exchange", "base_url"),
     "BTX_API_KEY": ("exchange", "api_key"),
     "BTX_API_SECRET": ("exchange", "api_secret"),
+    "BTX_PRIVATE_KEY_FILE": ("exchange", "private_key_file"),
+    "BTX_PRIVATE_KEY_PASSPHRASE": ("exchange", "private_key_passphrase"),
 }
 """Environment variables that override the file."""
 
-SECRET_KEYS = frozenset({"exchange.api_key", "exchange.api_secret"})
+SECRET_KEYS = frozenset({"exchange.api_key", "exchange.api_secret", "exchange.private_key_passphrase"})
+
+PASSPHRASE_SUFFIX = ":private-key-passphrase"
+"""The keyring stores a private key's passphrase under ``<api_key>`` + this suffix."""
 
 
 class _FromSources(BaseSettings):
@@ -212,18 +224,24 @@ class _EnvSource(EnvSettingsSource):
 
 
 class KeyringSecretSource(PydanticBaseSettingsSource):
-    """``exchange.api_secret`` from the OS keyring, stored under the effective API key."""
+    """``exchange.api_secret`` (HMAC key) or ``exchange.private_key_passphrase`` (Ed25519/RSA
+    key in an encrypted PEM) from the OS keyring, stored under the effective API key."""
 
-    def __init__(self, settings_cls: type[BaseSettings], api_key: str | None) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], api_key: str | None,
+                 field: str = "api_secret") -> None:
         super().__init__(settings_cls)
         self._api_key = api_key
+        self._field = field
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # everything is done in __call__
 
     def __call__(self) -> dict[str, Any]:
-        secret = keyring_secret(self._api_key) if self._api_key else None
-        return {"exchange": {"api_secret": secret}} if secret else {}
+        if not self._api_key:
+            return {}
+        name = self._api_key + (PASSPHRASE_SUFFIX if self._field == "private_key_passphrase" else "")
+        secret = keyring_secret(name)
+        return {"exchange": {self._field: secret}} if secret else {}
 
 
 def load_config(
@@ -258,8 +276,10 @@ def load_config(
         ("flag", flag_source()), ("env", env_source()), ("file", file_source())]
     api_key = next((_leaf(data, "exchange", "api_key") for _, data in answers
                     if _leaf(data, "exchange", "api_key")), None)
-    has_secret = any(_leaf(data, "exchange", "api_secret") for _, data in answers)
-    keyring_source = KeyringSecretSource(_FromSources, str(api_key) if api_key else None)
+    has_key_file = any(_leaf(data, "exchange", "private_key_file") for _, data in answers)
+    wanted = "private_key_passphrase" if has_key_file else "api_secret"
+    has_secret = any(_leaf(data, "exchange", wanted) for _, data in answers)
+    keyring_source = KeyringSecretSource(_FromSources, str(api_key) if api_key else None, wanted)
     if use_keyring and api_key and not has_secret:
         answers.append(("keyring", keyring_source()))
     sources: dict[str, Source] = {}
@@ -296,7 +316,8 @@ def _file_source(cfg_path: Path) -> TomlConfigSettingsSource:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{cfg_path}: invalid TOML: {exc}.") from None
     exchange = source.toml_data.get("exchange")
-    if isinstance(exchange, dict) and (exchange.get("api_secret") or exchange.get("api_key")):
+    if isinstance(exchange, dict) and (exchange.get("api_secret") or exchange.get("api_key")
+                                       or exchange.get("private_key_passphrase")):
         _refuse_open_permissions(cfg_path)
     return source
 
@@ -384,8 +405,9 @@ def keyring_secret(api_key: str) -> str | None:
         return None
 
 
-def store_secret_in_keyring(api_key: str, secret: str) -> None:
-    """Store ``secret`` under ``api_key`` in the OS keyring.
+def store_secret_in_keyring(api_key: str, secret: str, *, passphrase: bool = False) -> None:
+    """Store ``secret`` under ``api_key`` in the OS keyring (``passphrase``: a private key's
+    passphrase, kept under its own name beside an HMAC secret).
 
     Raises:
         ConfigError: no usable keyring backend exists on this machine.
@@ -403,7 +425,7 @@ def store_secret_in_keyring(api_key: str, secret: str) -> None:
             "Set BTX_API_SECRET, or put api_secret in a config file readable only by you (chmod 600)."
         )
     try:
-        keyring.set_password(paths.APP_NAME, api_key, secret)
+        keyring.set_password(paths.APP_NAME, api_key + (PASSPHRASE_SUFFIX if passphrase else ""), secret)
     except KeyringError as exc:
         raise ConfigError(f"The OS keyring refused to store the secret: {exc}") from None
 
@@ -421,9 +443,23 @@ def describe(loaded: LoadedConfig) -> list[tuple[str, str, Source]]:
     return rows
 
 
+def mask_url_password(url: str) -> str:
+    """``http://user:pass@host`` -> ``http://user:**********@host`` (proxy credentials)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:{SECRET_MASK}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _display(dotted: str, value: Any) -> str:
     if dotted in SECRET_KEYS:
         return SECRET_MASK if value is not None else "(unset)"
+    if dotted == "exchange.proxy" and value is not None:
+        return mask_url_password(str(value))
     if dotted == "exchange.base_url" and value is None:
         return "(unset: paper mode, the bundled paper exchange)"
     if value is None:

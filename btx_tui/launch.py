@@ -7,20 +7,23 @@ stops it when the dashboard exits — also when the dashboard crashes.
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import logging
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from btx_tui import paths
-from btx_tui.config import ConfigError, LoadedConfig
+from btx_tui.config import ConfigError, ExchangeSettings, LoadedConfig
 from btx_tui.logging_setup import redactor, setup_logging
 
 if TYPE_CHECKING:
-    from btx_tui.tui.session import Connection
+    from btx_tui.tui.connection_health import Connection
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +65,47 @@ def journal_path(connection: Connection) -> Path | None:
     return journal_file(paths.data_dir(), where, connection.api_key)
 
 
+def signer_for(exchange: ExchangeSettings, prompt: Callable[[str], str] | None = None) -> Any:
+    """What signs requests: the Ed25519/RSA private key file, else the HMAC secret (or None).
+
+    An encrypted key file without a configured passphrase (keyring, environment) asks for it
+    on the terminal (``prompt``, default ``getpass``); without a terminal that is a ConfigError.
+    """
+    if exchange.private_key_file is None:
+        return exchange.api_secret
+    if exchange.api_secret is not None:
+        raise ConfigError("Both api_secret and private_key_file are set: an API key is either "
+                          "HMAC (api_secret) or Ed25519/RSA (private_key_file); remove one.")
+    from btx_tui.api.signing import PassphraseNeeded, PrivateKeyError, load_private_key
+
+    try:
+        return load_private_key(exchange.private_key_file, exchange.private_key_passphrase)
+    except PassphraseNeeded:
+        if prompt is None:
+            if not sys.stdin.isatty():
+                raise ConfigError(
+                    f"The private key {exchange.private_key_file} is encrypted and no passphrase is "
+                    "configured: store it with `btx-tui config set-secret --passphrase` or set "
+                    "BTX_PRIVATE_KEY_PASSPHRASE.") from None
+            prompt = getpass.getpass
+        passphrase = SecretStr(prompt(f"Passphrase of {exchange.private_key_file} (input hidden): "))
+        redactor().add_secret(passphrase.get_secret_value())
+        try:
+            return load_private_key(exchange.private_key_file, passphrase)
+        except PrivateKeyError as exc:
+            raise ConfigError(str(exc)) from None
+    except PrivateKeyError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
     from btx_tui.tui.app import BtxApp
-    from btx_tui.tui.session import Connection
+    from btx_tui.tui.connection_health import Connection
 
     settings = loaded.settings
     exchange = settings.exchange
-    secrets = [s.get_secret_value() for s in (exchange.api_key, exchange.api_secret) if s]
+    secrets = [s.get_secret_value() for s in (exchange.api_key, exchange.api_secret,
+                                              exchange.private_key_passphrase) if s]
     setup_logging(log_level, paths.log_file(), secrets)
     paper = None
     if exchange.is_paper:
@@ -86,7 +123,7 @@ def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
         connection = Connection(
             base_url,
             exchange.api_key.get_secret_value() if exchange.api_key else None,
-            exchange.api_secret,
+            signer_for(exchange),
         )
     try:
         BtxApp(settings, connection, journal_path=journal_path(connection)).run()

@@ -42,6 +42,11 @@ class PaperExchange:
         entry = self.keys[name]
         return entry["api_key"], entry["api_secret"]
 
+    def private_key_file(self, name: str = "ed25519") -> tuple[str, Path]:
+        """``(api_key, private key PEM path)`` of the demo Ed25519 key (``demo-ed25519.pem``)."""
+        entry = self.keys[name]
+        return entry["api_key"], Path(entry["private_key_file"])
+
     def stop(self, timeout: float = 10.0) -> None:
         """Ask politely (SIGINT, like Ctrl-C), then insist."""
         if self.proc is None or self.proc.poll() is not None:

@@ -131,3 +131,68 @@ def test_set_secret_stores_in_keyring_and_config_uses_it(tmp_path: Path, monkeyp
         assert secret_row.endswith("[keyring]")
     finally:
         keyring.set_keyring(previous)
+
+
+def test_set_secret_passphrase_and_dashboard_signer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """``config set-secret --passphrase`` stores it under its own keyring name, and the
+    dashboard's launcher decrypts the key file with it (or refuses an open key file)."""
+    import io
+
+    import keyring
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from keyring.backend import KeyringBackend
+
+    from btx_tui.api.signing import Ed25519Signer
+    from btx_tui.config import ConfigError, load_config
+    from btx_tui.launch import signer_for
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    pem = tmp_path / "ed.pem"
+    pem.write_bytes(ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pass phrase")))
+    pem.chmod(0o600)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[exchange]\napi_key = "mykey123"\nbase_url = "https://x.example.com"\n'
+                       f'private_key_file = "{pem}"\n')
+        cfg.chmod(0o600)
+        monkeypatch.setattr("sys.stdin", io.StringIO("pass phrase\n"))
+        code, out, _ = run_main(capsys, "config", "set-secret", "--passphrase", "--config", str(cfg))
+        assert code == 0 and "passphrase" in out
+        assert ("btx-tui", "mykey123") not in MemoryKeyring.store
+        code, out, _ = run_main(capsys, "config", "show", "--config", str(cfg))
+        assert "pass phrase" not in out
+        row = next(line for line in out.splitlines() if line.startswith("exchange.private_key_passphrase"))
+        assert row.endswith("[keyring]")
+        loaded = load_config(cfg)
+        assert isinstance(signer_for(loaded.settings.exchange), Ed25519Signer)
+        # Without the keyring's passphrase and without a terminal: a clear ConfigError.
+        MemoryKeyring.store.clear()
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        with pytest.raises(ConfigError, match="encrypted"):
+            signer_for(load_config(cfg).settings.exchange)
+        # A prompt answers it.
+        assert isinstance(signer_for(load_config(cfg).settings.exchange, prompt=lambda _: "pass phrase"),
+                          Ed25519Signer)
+        pem.chmod(0o644)
+        with pytest.raises(ConfigError, match="too open"):
+            signer_for(load_config(cfg).settings.exchange, prompt=lambda _: "pass phrase")
+    finally:
+        keyring.set_keyring(previous)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from btx_tui import config
 from btx_tui.config import SECRET_MASK, ConfigError, describe, load_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,7 +182,7 @@ def test_network_keys_load(tmp_path: Path) -> None:
 
 
 def test_keyring_is_a_source_below_everything_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from btx_tui import config
+    pass
 
     stored = {"KEY1": "from-keyring"}
     monkeypatch.setattr(config, "keyring_secret", lambda api_key: stored.get(api_key))
@@ -193,3 +194,32 @@ def test_keyring_is_a_source_below_everything_else(tmp_path: Path, monkeypatch: 
     assert env_wins.source_of("exchange.api_secret") == "env"
     off = load_config(tmp_path / "none.toml", env={"BTX_API_KEY": "KEY1"}, use_keyring=False)
     assert off.settings.exchange.api_secret is None and off.source_of("exchange.api_secret") == "default"
+
+
+def test_private_key_file_and_passphrase_never_shown(tmp_path: Path, canary: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    pem = write(tmp_path / "k.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+    cfg = write(tmp_path / "c.toml", f'[exchange]\napi_key = "KEY1"\nprivate_key_file = "{pem}"\n'
+                f'private_key_passphrase = "{canary}"\nproxy = "http://u:{canary}P@proxy.test:3128"\n')
+    cfg.chmod(0o600)
+    loaded = load_config(cfg, env={}, use_keyring=False)
+    rows = {k: (v, s) for k, v, s in describe(loaded)}
+    assert rows["exchange.private_key_passphrase"] == (SECRET_MASK, "file")
+    assert rows["exchange.private_key_file"] == (str(pem), "file")
+    assert rows["exchange.proxy"][0].startswith(f"http://u:{SECRET_MASK}@proxy.test:3128")
+    assert all(canary not in v for v, _ in rows.values())
+    assert canary not in repr(loaded.settings)
+    # A passphrase in a group-readable file is refused like a secret.
+    cfg.chmod(0o640)
+    with pytest.raises(ConfigError, match="too open"):
+        load_config(cfg, env={}, use_keyring=False)
+
+
+def test_passphrase_comes_from_the_keyring_for_a_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pem = write(tmp_path / "k.pem", "x")
+    stored = {"KEY1": "hmac-secret", "KEY1" + config.PASSPHRASE_SUFFIX: "pass-from-keyring"}
+    monkeypatch.setattr(config, "keyring_secret", lambda name: stored.get(name))
+    loaded = load_config(tmp_path / "none.toml", env={"BTX_API_KEY": "KEY1", "BTX_PRIVATE_KEY_FILE": str(pem)})
+    assert loaded.settings.exchange.private_key_passphrase.get_secret_value() == "pass-from-keyring"
+    assert loaded.source_of("exchange.private_key_passphrase") == "keyring"
+    assert loaded.settings.exchange.api_secret is None  # an Ed25519/RSA key has no HMAC secret

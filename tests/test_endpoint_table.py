@@ -39,6 +39,8 @@ SAMPLES: list[list[tuple[str, str]]] = [
     params(("orderId", 7)),
     params(("symbol", "BTCUSDT"), ("origClientOrderId", "abc-1")),
     params(("coin", "USDT"), ("limit", 1000)),
+    params(("symbol", "BTCUSDT"), ("computeCommissionRates", True)),
+    params(("symbol", "BTCUSDT"), ("preventedMatchId", 3)),
 ]
 
 

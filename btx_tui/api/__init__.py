@@ -19,14 +19,18 @@ from .errors import (
     NetworkError,
     OrderRejected,
     OutcomeUnknown,
+    ProxyFailure,
     RateLimited,
     ServerError,
     TimestampError,
+    TlsError,
     UnknownOrder,
     WithdrawalRejected,
 )
 from .models import *  # noqa: F403
 from .models import __all__ as _models_all
+from .models_account import *  # noqa: F403
+from .models_account import __all__ as _account_all
 from .models_trading import *  # noqa: F403
 from .models_trading import __all__ as _trading_all
 from .orders import (
@@ -61,6 +65,7 @@ __all__ = [
     "Outcome",
     "OutcomeUnknown",
     "PlacementResult",
+    "ProxyFailure",
     "PreflightResult",
     "Problem",
     "RateBudget",
@@ -70,6 +75,7 @@ __all__ = [
     "ServerError",
     "SymbolRules",
     "TimestampError",
+    "TlsError",
     "UnknownOrder",
     "WithdrawalRejected",
     "check_order",
@@ -79,4 +85,5 @@ __all__ = [
     "round_quantity",
     *_models_all,
     *_trading_all,
+    *_account_all,
 ]

@@ -50,7 +50,19 @@ from .models_trading import (
 )
 from .ratebudget import BudgetSnapshot, RateBudget
 from .rest import Op, RestSession, RetryPolicy
-from .signing import encode_symbols, params
+from .models_account import (
+    AccountCommission,
+    AccountStatus,
+    AssetDetail,
+    Deposit,
+    DepositAddress,
+    MiniTicker,
+    OrderCommissionRates,
+    PreventedMatch,
+    SystemStatus,
+    TradeFee,
+)
+from .signing import Signer, encode_symbols, params
 
 __all__ = ["BtxClient"]
 
@@ -95,7 +107,9 @@ class BtxClient:
     Args:
         base_url: ``http(s)://host:port`` of the exchange.
         api_key: the key sent as ``X-MBX-APIKEY``; None for public data only.
-        api_secret: the signing secret; kept as ``SecretStr`` and never logged or shown.
+        api_secret: the HMAC signing secret (a ``SecretStr``, never logged or shown), or a
+            :class:`~btx_tui.api.signing.Signer` for an Ed25519/RSA key
+            (:func:`~btx_tui.api.signing.load_private_key`).
         recv_window_ms: ``recvWindow`` sent with signed requests.
         timeout_s: per-request timeout (connect is capped at 5 s).
         transport: an httpx transport replacing the default (aiohttp's) — for fault-injection
@@ -114,7 +128,7 @@ class BtxClient:
         self,
         base_url: str,
         api_key: str | None = None,
-        api_secret: SecretStr | None = None,
+        api_secret: SecretStr | Signer | None = None,
         *,
         recv_window_ms: int = 5000,
         timeout_s: float = 10.0,
@@ -350,3 +364,78 @@ class BtxClient:
 
     async def capital_config(self) -> tuple[CoinConfig, ...]:
         return _many(CoinConfig, await self._get("/sapi/v1/capital/config/getall", signed=True))
+
+    # --- beyond trading: windows, history, fees, wallet status, deposits -----------------------
+
+    async def ui_klines(self, symbol: str, interval: str, limit: int = 500, *,
+                        start_time: int | None = None, end_time: int | None = None) -> tuple[Kline, ...]:
+        """``uiKlines``: candles "modified for presentation" (same shape as :meth:`klines`)."""
+        p = params(("symbol", symbol), ("interval", interval), ("startTime", start_time),
+                   ("endTime", end_time), ("limit", limit))
+        return _many(Kline, await self._get("/api/v3/uiKlines", p))
+
+    async def historical_trades(self, symbol: str, limit: int = 500, *,
+                                from_id: int | None = None) -> tuple[Trade, ...]:
+        """Older trades from ``from_id`` on (oldest first); the most recent without it."""
+        p = params(("symbol", symbol), ("limit", limit), ("fromId", from_id))
+        return _many(Trade, await self._get("/api/v3/historicalTrades", p))
+
+    async def tickers_24hr_mini(self, symbols: Sequence[str] | None = None) -> tuple[MiniTicker, ...]:
+        """24 h tickers with ``type=MINI`` (no change, bid/ask fields: less to send)."""
+        p = [pair for pair in (_symbols_param(symbols), ("type", "MINI")) if pair]
+        return _many(MiniTicker, await self._get("/api/v3/ticker/24hr", p))
+
+    async def rolling_tickers(self, symbols: Sequence[str], window: str = "1d") -> tuple[Ticker24h, ...]:
+        """Rolling-window tickers (``GET /api/v3/ticker``, ``windowSize`` 1m..59m, 1h..23h, 1d..7d)."""
+        p = [_symbols_param(symbols), ("windowSize", window)]
+        return _many(Ticker24h, await self._get("/api/v3/ticker", p))  # type: ignore[arg-type]
+
+    async def trading_day_tickers(self, symbols: Sequence[str], time_zone: str = "0") -> tuple[Ticker24h, ...]:
+        """The current trading day's tickers (``GET /api/v3/ticker/tradingDay``), day in ``time_zone``."""
+        p = [_symbols_param(symbols), ("timeZone", time_zone)]
+        return _many(Ticker24h, await self._get("/api/v3/ticker/tradingDay", p))  # type: ignore[arg-type]
+
+    async def account_commission(self, symbol: str) -> AccountCommission:
+        return _one(AccountCommission, await self._get("/api/v3/account/commission",
+                                                       params(("symbol", symbol)), signed=True))
+
+    async def order_commission_rates(self, request: _orders.OrderRequest) -> OrderCommissionRates:
+        """``order/test`` with ``computeCommissionRates=true``: the rates ``request`` would pay."""
+        p = [*request.to_params(), ("computeCommissionRates", "true")]
+        data = (await self._rest.call("POST", "/api/v3/order/test", p, signed=True, op=Op.ONCE)).data
+        return _one(OrderCommissionRates, data)
+
+    async def prevented_matches(self, symbol: str, *, order_id: int | None = None,
+                                prevented_match_id: int | None = None,
+                                from_prevented_match_id: int | None = None,
+                                limit: int | None = None) -> tuple[PreventedMatch, ...]:
+        p = params(("symbol", symbol), ("preventedMatchId", prevented_match_id), ("orderId", order_id),
+                   ("fromPreventedMatchId", from_prevented_match_id), ("limit", limit))
+        return _many(PreventedMatch, await self._get("/api/v3/myPreventedMatches", p, signed=True))
+
+    async def system_status(self) -> SystemStatus:
+        return _one(SystemStatus, await self._get("/sapi/v1/system/status"))
+
+    async def account_status(self) -> AccountStatus:
+        return _one(AccountStatus, await self._get("/sapi/v1/account/status", signed=True))
+
+    async def trade_fees(self, symbol: str | None = None) -> tuple[TradeFee, ...]:
+        return _many(TradeFee, await self._get("/sapi/v1/asset/tradeFee", params(("symbol", symbol)), signed=True))
+
+    async def asset_details(self, asset: str | None = None) -> dict[str, AssetDetail]:
+        data = await self._get("/sapi/v1/asset/assetDetail", params(("asset", asset)), signed=True)
+        if not isinstance(data, dict):
+            raise BadResponse("Expected an object of assets from the exchange")
+        return {name: _one(AssetDetail, detail) for name, detail in data.items()}
+
+    async def deposit_address(self, coin: str, network: str | None = None) -> DepositAddress:
+        p = params(("coin", coin), ("network", network))
+        return _one(DepositAddress, await self._get("/sapi/v1/capital/deposit/address", p, signed=True))
+
+    async def deposit_history(self, *, coin: str | None = None, status: int | None = None,
+                              start_time: int | None = None, end_time: int | None = None,
+                              offset: int | None = None, limit: int | None = None,
+                              tx_id: str | None = None) -> tuple[Deposit, ...]:
+        p = params(("coin", coin), ("status", status), ("startTime", start_time), ("endTime", end_time),
+                   ("offset", offset), ("limit", limit), ("txId", tx_id))
+        return _many(Deposit, await self._get("/sapi/v1/capital/deposit/hisrec", p, signed=True))

@@ -27,9 +27,11 @@ __all__ = [
     "NetworkError",
     "OrderRejected",
     "OutcomeUnknown",
+    "ProxyFailure",
     "RateLimited",
     "ServerError",
     "TimestampError",
+    "TlsError",
     "UnknownOrder",
     "WithdrawalRejected",
     "error_from_response",
@@ -80,9 +82,35 @@ class NetworkError(BtxError):
 
     title = "Network problem"
 
-    def __init__(self, msg: str, *, maybe_sent: bool) -> None:
+    def __init__(self, msg: str, *, maybe_sent: bool, short: str = "exchange unreachable") -> None:
         super().__init__(msg)
         self.maybe_sent = maybe_sent
+        #: A few words for the status bar.
+        self.short = short
+
+
+class TlsError(NetworkError):
+    """The TLS handshake failed: untrusted certificate, wrong host name, expired certificate.
+
+    Nothing was sent. ``reason`` is one of :data:`TLS_REASONS` (or ``"TLS handshake failed"``).
+    """
+
+    title = "TLS problem"
+
+    def __init__(self, msg: str, *, reason: str) -> None:
+        super().__init__(msg, maybe_sent=False, short=f"TLS: {reason}")
+        self.reason = reason
+
+
+class ProxyFailure(NetworkError):
+    """The forward proxy refused the connection, asked for authentication (407) or refused
+    the tunnel. Nothing reached the exchange."""
+
+    title = "Proxy problem"
+
+    def __init__(self, msg: str, *, short: str, http_status: int | None = None) -> None:
+        super().__init__(msg, maybe_sent=False, short=short)
+        self.http_status = http_status
 
 
 class RateLimited(BtxError):
@@ -237,6 +265,10 @@ def _parse_error_body(body: bytes) -> tuple[int | None, str | None]:
     return code, msg
 
 
+TLS_REASONS = ("untrusted certificate", "wrong host name", "certificate expired")
+"""What a failed certificate check is reported as (status bar, log, start-up)."""
+
+
 def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> BtxError:
     """Turn a non-2xx response into the matching typed error.
 
@@ -249,6 +281,9 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) ->
         msg = f"HTTP {status} with {_describe_body(body)}"
     kw: dict[str, Any] = {"http_status": status, "code": code}
 
+    if status == 407:  # only a proxy says this: the request never reached the exchange
+        return ProxyFailure("The proxy asks for authentication (HTTP 407): put user:password in the "
+                            "proxy URL", short="proxy needs authentication (407)", http_status=407)
     if status == 418:
         return Banned(msg, retry_after=parse_retry_after(headers, 120.0), **kw)
     if status == 429:

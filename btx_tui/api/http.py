@@ -37,7 +37,7 @@ import truststore
 from httpx_aiohttp import HttpxAiohttpClient
 
 __all__ = ["LIMITS", "TRANSPORT_ERRORS", "HttpSettings", "default_transport", "is_timeout", "maybe_sent",
-           "open_http_client", "ssl_context"]
+           "open_http_client", "proxy_problem", "ssl_context", "tls_problem"]
 
 #: What a request can raise below the JSON layer: httpx's errors, and aiohttp's when
 #: httpx-aiohttp lets one through unmapped (e.g. a malformed answer).
@@ -61,7 +61,10 @@ class HttpSettings:
         self.trust_env = trust_env
 
     def __repr__(self) -> str:
-        return f"HttpSettings(proxy={self.proxy!r}, ca_bundle={self.ca_bundle!r}, trust_env={self.trust_env})"
+        proxy = self.proxy
+        if proxy and "@" in proxy:  # never show proxy credentials
+            proxy = proxy.split("://", 1)[0] + "://***@" + proxy.rsplit("@", 1)[1]
+        return f"HttpSettings(proxy={proxy!r}, ca_bundle={self.ca_bundle!r}, trust_env={self.trust_env})"
 
 
 def ssl_context(ca_bundle: Path | None = None) -> ssl.SSLContext:
@@ -141,3 +144,64 @@ def is_timeout(exc: BaseException) -> bool:
     if cause is not None:
         return isinstance(cause, aiohttp.ServerTimeoutError)
     return isinstance(exc, httpx.TimeoutException)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in seen and len(seen) < 12:
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return seen
+
+
+#: OpenSSL verify codes (X509_V_ERR_*) that have their own words.
+_EXPIRED_CODES = {10}  # CERT_HAS_EXPIRED
+_NOT_YET_VALID_CODES = {9}  # CERT_NOT_YET_VALID
+_HOSTNAME_CODES = {62, 64}  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+
+
+def tls_problem(exc: BaseException) -> tuple[str, str] | None:
+    """``(reason, detail)`` when ``exc`` is a failed TLS handshake, else None.
+
+    ``reason`` is "untrusted certificate", "wrong host name", "certificate expired" (the
+    certificate checks) or "TLS handshake failed" (anything else TLS: protocol, cipher, a
+    plain-HTTP server on an https:// URL).
+    """
+    for item in _chain(exc):
+        if isinstance(item, ssl.SSLCertVerificationError):
+            code = getattr(item, "verify_code", None)
+            detail = getattr(item, "verify_message", None) or str(item)
+            text = detail.lower()
+            if code in _EXPIRED_CODES or "expired" in text:
+                return "certificate expired", detail
+            if code in _NOT_YET_VALID_CODES:
+                return "certificate not yet valid", detail
+            if code in _HOSTNAME_CODES or "hostname mismatch" in text or "ip address mismatch" in text:
+                return "wrong host name", detail
+            return "untrusted certificate", detail
+        if isinstance(item, ssl.SSLError):
+            return "TLS handshake failed", getattr(item, "reason", None) or str(item)
+    return None
+
+
+def proxy_problem(exc: BaseException) -> tuple[str, str, int | None] | None:
+    """``(short, message, http status)`` when the forward proxy, not the exchange, failed."""
+    for item in _chain(exc):
+        if isinstance(item, aiohttp.ClientHttpProxyError):
+            status = item.status
+            if status == 407:
+                return ("proxy needs authentication (407)",
+                        "The proxy asks for authentication (HTTP 407): put user:password in the proxy URL",
+                        407)
+            return (f"proxy refused (HTTP {status})",
+                    f"The proxy refused to connect to the exchange (HTTP {status})", status)
+        if isinstance(item, aiohttp.ClientProxyConnectionError):
+            if any(isinstance(x, ConnectionRefusedError) for x in _chain(item)):
+                return ("proxy refused connection", "The proxy refused the connection; check the "
+                        "proxy setting or HTTPS_PROXY/HTTP_PROXY", None)
+            return ("proxy unreachable", "Could not connect to the proxy; check the proxy setting "
+                    "or HTTPS_PROXY/HTTP_PROXY", None)
+        if isinstance(item, httpx.ProxyError):
+            return ("proxy refused", f"The proxy failed: {item}", None)
+    return None

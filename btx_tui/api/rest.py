@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from ..backoff import Backoff
 from .clock import ClockSample, ServerClock
 from .errors import (
     AuthError,
@@ -48,13 +48,23 @@ from .errors import (
     BtxError,
     NetworkError,
     OutcomeUnknown,
+    ProxyFailure,
     RateLimited,
     TimestampError,
+    TlsError,
     error_from_response,
 )
-from .http import TRANSPORT_ERRORS, HttpSettings, is_timeout, maybe_sent, open_http_client
+from .http import (
+    TRANSPORT_ERRORS,
+    HttpSettings,
+    is_timeout,
+    maybe_sent,
+    open_http_client,
+    proxy_problem,
+    tls_problem,
+)
 from .ratebudget import RateBudget, request_weight
-from .signing import encode_params, sign
+from .signing import HmacSigner, Signer, encode_params
 
 __all__ = ["Op", "Reply", "RestSession", "RetryPolicy"]
 
@@ -81,7 +91,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to sleep after failed attempt number ``attempt`` (1-based)."""
-        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
+        return Backoff(first_s=self.base_delay_s, cap_s=self.max_delay_s, spread=1.0).delay(attempt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,15 @@ class Reply:
 
 
 def _network_error(exc: BaseException, timeout_s: float) -> NetworkError:
+    proxy = proxy_problem(exc)
+    if proxy is not None:
+        short, message, status = proxy
+        return ProxyFailure(message, short=short, http_status=status)
+    tls = tls_problem(exc)
+    if tls is not None:
+        reason, detail = tls
+        return TlsError(f"{reason} ({detail}); the request was not sent. Trust the exchange's CA "
+                        "with ca_bundle, or fix base_url's host name", reason=reason)
     if not maybe_sent(exc):
         if is_timeout(exc):
             return NetworkError(f"Could not connect to the exchange within {timeout_s:g} s", maybe_sent=False)
@@ -129,7 +148,7 @@ class RestSession:
         self,
         base_url: str,
         api_key: str | None,
-        api_secret: SecretStr | None,
+        api_secret: SecretStr | Signer | None,
         *,
         recv_window_ms: int = 5000,
         timeout_s: float = 10.0,
@@ -139,13 +158,15 @@ class RestSession:
         clock: ServerClock | None = None,
         http: HttpSettings | None = None,
     ) -> None:
-        if api_secret is not None and not isinstance(api_secret, SecretStr):
-            raise TypeError("api_secret must be a pydantic SecretStr")
+        if isinstance(api_secret, SecretStr):
+            api_secret = HmacSigner(api_secret)
+        elif api_secret is not None and not callable(getattr(api_secret, "sign", None)):
+            raise TypeError("api_secret must be a pydantic SecretStr or a Signer")
         if not 0 < recv_window_ms <= 60000:
             raise ValueError("recv_window_ms must be in 1..60000")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
-        self._secret = api_secret
+        self._signer: Signer | None = api_secret
         self.recv_window_ms = recv_window_ms
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
@@ -166,7 +187,7 @@ class RestSession:
 
     @property
     def can_sign(self) -> bool:
-        return bool(self.api_key) and self._secret is not None
+        return bool(self.api_key) and self._signer is not None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -182,7 +203,10 @@ class RestSession:
             response = await self.http.send(request)
         except TRANSPORT_ERRORS as exc:
             log.debug("%s %s failed: %s", method, path, type(exc).__name__)
-            raise _network_error(exc, self.timeout_s) from exc
+            error = _network_error(exc, self.timeout_s)
+            if isinstance(error, TlsError | ProxyFailure):
+                log.warning("%s %s: %s", method, path, error)
+            raise error from exc
         self.last_latency_ms = (time.monotonic() - started) * 1000
         self.budget.observe(response.headers)
         if log.isEnabledFor(logging.DEBUG):
@@ -219,10 +243,10 @@ class RestSession:
         generation = self.clock.generation
         query = encode_params(params)
         if signed:
-            assert self._secret is not None
+            assert self._signer is not None
             stamp = f"recvWindow={self.recv_window_ms}&timestamp={self.clock.now_ms()}"
             query = f"{query}&{stamp}" if query else stamp
-            query = f"{query}&signature={sign(self._secret, query)}"
+            query = f"{query}&signature={self._signer.sign(query)}"
         try:
             return self._parse(await self._send(method, path, query, signed))
         except TimestampError as exc:

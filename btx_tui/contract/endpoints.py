@@ -35,6 +35,8 @@ __all__ = [
     "depth_weight",
     "find_endpoint",
     "find_ws_method",
+    "per_symbol_ticker_weight",
+    "prevented_matches_weight",
     "request_weight",
     "ticker_24hr_weight",
     "ws_weight",
@@ -48,13 +50,16 @@ class Security(StrEnum):
     USER_DATA = "USER_DATA"
     TRADE = "TRADE"
     WITHDRAW = "WITHDRAW"
+    USER_STREAM = "USER_STREAM"
+    """The API key only, no signature (the listenKey endpoints)."""
 
 
-#: The key permission each signed security type needs (contract section 2).
+#: The key permission each security type but NONE needs (contract section 2).
 PERMISSION: dict[str, str] = {
     Security.USER_DATA: "READ",
     Security.TRADE: "TRADE",
     Security.WITHDRAW: "WITHDRAW",
+    Security.USER_STREAM: "READ",
 }
 
 #: What a request to no endpoint of the table weighs (a 404 or 405 is charged too).
@@ -89,6 +94,17 @@ def ticker_24hr_weight(symbols: int | None) -> int:
     return 80
 
 
+def per_symbol_ticker_weight(symbols: int) -> int:
+    """``GET /api/v3/ticker`` (rolling window) and ``/api/v3/ticker/tradingDay``: 4 per symbol,
+    capped at 200 once more than 50 symbols are asked for."""
+    return 200 if symbols > 50 else 4 * max(1, symbols)
+
+
+def prevented_matches_weight(by_prevented_match_id: bool) -> int:
+    """``GET /api/v3/myPreventedMatches``: 2 by ``preventedMatchId``, else 20."""
+    return 2 if by_prevented_match_id else 20
+
+
 def _symbol_count(params: Params) -> int | None:
     """Markets a request names: 1 for ``symbol``, n for a ``symbols`` array, None for all."""
     if params.get("symbol"):
@@ -117,6 +133,19 @@ def _ticker_24hr(params: Params) -> int:
 def _one_or_several(params: Params) -> int:
     """``ticker/price``, ``ticker/bookTicker``: 2 for one market, 4 for several or all."""
     return 2 if _symbol_count(params) == 1 else 4
+
+
+def _per_symbol_ticker(params: Params) -> int:
+    return per_symbol_ticker_weight(_symbol_count(params) or 1)
+
+
+def _prevented_matches(params: Params) -> int:
+    return prevented_matches_weight(bool(params.get("preventedMatchId")))
+
+
+def _order_test(params: Params) -> int:
+    """1, or 20 with ``computeCommissionRates=true`` (as the standard charges)."""
+    return 20 if (params.get("computeCommissionRates") or "").lower() == "true" else 1
 
 
 def _open_orders(params: Params) -> int:
@@ -148,7 +177,8 @@ class EndpointSpec:
         return weight if isinstance(weight, int) else weight(params)
 
 
-_NONE, _USER_DATA, _TRADE, _WITHDRAW = Security.NONE, Security.USER_DATA, Security.TRADE, Security.WITHDRAW
+_NONE, _USER_DATA, _TRADE, _WITHDRAW, _USER_STREAM = (
+    Security.NONE, Security.USER_DATA, Security.TRADE, Security.WITHDRAW, Security.USER_STREAM)
 
 ENDPOINTS: tuple[EndpointSpec, ...] = (
     # Market data (section 5).
@@ -159,13 +189,17 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec("GET", "/api/v3/trades", _NONE, 25),
     EndpointSpec("GET", "/api/v3/aggTrades", _NONE, 2),
     EndpointSpec("GET", "/api/v3/klines", _NONE, 2),
+    EndpointSpec("GET", "/api/v3/uiKlines", _NONE, 2),
+    EndpointSpec("GET", "/api/v3/historicalTrades", _NONE, 25),
     EndpointSpec("GET", "/api/v3/ticker/24hr", _NONE, _ticker_24hr),
     EndpointSpec("GET", "/api/v3/ticker/price", _NONE, _one_or_several, ws_method="ticker.price"),
     EndpointSpec("GET", "/api/v3/ticker/bookTicker", _NONE, _one_or_several),
     EndpointSpec("GET", "/api/v3/avgPrice", _NONE, 2),
+    EndpointSpec("GET", "/api/v3/ticker", _NONE, _per_symbol_ticker),
+    EndpointSpec("GET", "/api/v3/ticker/tradingDay", _NONE, _per_symbol_ticker),
     # Orders (section 6).
     EndpointSpec("POST", "/api/v3/order", _TRADE, 1, ws_method="order.place"),
-    EndpointSpec("POST", "/api/v3/order/test", _TRADE, 1, ws_method="order.test"),
+    EndpointSpec("POST", "/api/v3/order/test", _TRADE, _order_test, ws_method="order.test"),
     EndpointSpec("GET", "/api/v3/order", _USER_DATA, 4, ws_method="order.status"),
     EndpointSpec("DELETE", "/api/v3/order", _TRADE, 1, ws_method="order.cancel"),
     EndpointSpec("GET", "/api/v3/openOrders", _USER_DATA, _open_orders, ws_method="openOrders.status"),
@@ -173,16 +207,41 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec("GET", "/api/v3/allOrders", _USER_DATA, 20),
     EndpointSpec("GET", "/api/v3/myTrades", _USER_DATA, _my_trades),
     EndpointSpec("GET", "/api/v3/rateLimit/order", _USER_DATA, 40),
+    EndpointSpec("PUT", "/api/v3/order/amend/keepPriority", _TRADE, 4),
+    EndpointSpec("POST", "/api/v3/order/cancelReplace", _TRADE, 1),
+    # Order lists (OCO, OTO, OTOCO).
+    EndpointSpec("POST", "/api/v3/orderList/oco", _TRADE, 1),
+    EndpointSpec("POST", "/api/v3/orderList/oto", _TRADE, 1),
+    EndpointSpec("POST", "/api/v3/orderList/otoco", _TRADE, 1),
+    EndpointSpec("DELETE", "/api/v3/orderList", _TRADE, 1),
+    EndpointSpec("GET", "/api/v3/orderList", _USER_DATA, 4),
+    EndpointSpec("GET", "/api/v3/allOrderList", _USER_DATA, 20),
+    EndpointSpec("GET", "/api/v3/openOrderList", _USER_DATA, 6),
     # Account (sections 2 and 6).
     EndpointSpec("GET", "/api/v3/account", _USER_DATA, 20, ws_method="account.status"),
     EndpointSpec("GET", "/sapi/v1/account/apiRestrictions", _USER_DATA, 1),
+    EndpointSpec("GET", "/api/v3/account/commission", _USER_DATA, 20),
+    EndpointSpec("GET", "/api/v3/myPreventedMatches", _USER_DATA, _prevented_matches),
+    EndpointSpec("GET", "/sapi/v1/system/status", _NONE, 1),
+    EndpointSpec("GET", "/sapi/v1/account/status", _USER_DATA, 1),
+    EndpointSpec("GET", "/sapi/v1/asset/tradeFee", _USER_DATA, 1),
+    EndpointSpec("GET", "/sapi/v1/asset/assetDetail", _USER_DATA, 1),
+    # User data stream (section 9): the listenKey, API key only.
+    EndpointSpec("POST", "/api/v3/userDataStream", _USER_STREAM, 2),
+    EndpointSpec("PUT", "/api/v3/userDataStream", _USER_STREAM, 2),
+    EndpointSpec("DELETE", "/api/v3/userDataStream", _USER_STREAM, 2),
     # Withdrawals (section 7).
     EndpointSpec("POST", "/sapi/v1/capital/withdraw/apply", _WITHDRAW, 1),
     EndpointSpec("GET", "/sapi/v1/capital/withdraw/history", _USER_DATA, 1),
     EndpointSpec("GET", "/sapi/v1/capital/config/getall", _USER_DATA, 10),
+    # Deposits.
+    EndpointSpec("GET", "/sapi/v1/capital/deposit/address", _USER_DATA, 10),
+    EndpointSpec("GET", "/sapi/v1/capital/deposit/hisrec", _USER_DATA, 1),
     # Spot only, no margin: answered empty so ccxt's load_markets works unchanged.
     EndpointSpec("GET", "/sapi/v1/margin/allPairs", _USER_DATA, 1),
     EndpointSpec("GET", "/sapi/v1/margin/isolated/allPairs", _USER_DATA, 10),
+    # The paper exchange's own (section 8): credits a deposit; loopback and the admin token only.
+    EndpointSpec("POST", "/admin/deposit", _NONE, 1),
 )
 
 

@@ -35,3 +35,4 @@ def used_weight_header(seconds: int = 60) -> str:
     """
     interval, num = weight_interval(seconds)
     return f"x-mbx-used-weight-{num}{_INTERVAL_LETTER[interval]}"
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ApiError", "invalid_symbol", "filter_failure", "insufficient_balance",
     "would_take", "duplicate_order", "market_closed", "unknown_order", "order_not_found",
-    "withdraw_error",
+    "withdraw_error", "would_trigger", "order_rejected",
 ]
 
 MSG_INSUFFICIENT = "Account has insufficient balance for requested action."
@@ -21,21 +21,27 @@ MSG_MARKET_CLOSED = "Market is closed."
 MSG_UNKNOWN_ORDER = "Unknown order sent."
 MSG_NO_ORDER = "Order does not exist."
 MSG_INVALID_SYMBOL = "Invalid symbol."
+MSG_WOULD_TRIGGER = "Order would trigger immediately."
+MSG_OCO_PRICES = "The relationship of the prices for the orders is not correct."
 
 
 class ApiError(Exception):
     """A documented API error: ``{"code": code, "msg": msg}`` with ``http_status``."""
 
     def __init__(self, http_status: int, code: int, msg: str,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, data: dict | None = None) -> None:
         super().__init__(f"{code}: {msg}")
         self.http_status = http_status
         self.code = code
         self.msg = msg
         self.headers = headers or {}
+        self.data = data
+        """Extra payload of the error (cancelReplace's ``data``); None for most errors."""
 
-    def body(self) -> dict[str, int | str]:
-        """The JSON error body."""
+    def body(self) -> dict:
+        """The JSON error body (with ``data`` when the error carries one)."""
+        if self.data is not None:
+            return {"code": self.code, "msg": self.msg, "data": self.data}
         return {"code": self.code, "msg": self.msg}
 
     def __repr__(self) -> str:
@@ -80,3 +86,13 @@ def order_not_found() -> ApiError:
 def withdraw_error(code: int, msg: str) -> ApiError:
     """A -4xxx withdrawal rejection (HTTP 400); see ``withdrawals.py`` for the codes."""
     return ApiError(400, code, msg)
+
+
+def would_trigger() -> ApiError:
+    """-2010: a stop price the last trade price already meets."""
+    return ApiError(400, -2010, MSG_WOULD_TRIGGER)
+
+
+def order_rejected(msg: str) -> ApiError:
+    """-2010 with one of the standard's other NEW_ORDER_REJECTED messages."""
+    return ApiError(400, -2010, msg)

@@ -35,6 +35,8 @@ from btx_tui.exchange.http.app import ExchangeApp, create_app
 from btx_tui.exchange.http.fault_specs import FaultSpec
 from btx_tui.exchange.http.faults import DROP_EXTENSION, FaultInjector
 from btx_tui.exchange.http.ratelimit import Limits
+from btx_tui.exchange.ws.connection import WsSettings
+from btx_tui.exchange.ws.surface import install as install_websockets
 
 log = logging.getLogger("btx_tui.exchange")
 
@@ -106,13 +108,27 @@ class JsonHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def make_config(app: Any) -> uvicorn.Config:
-    """The uvicorn configuration of the paper exchange (tests reuse it in-process)."""
+def make_config(app: Any, *, tls_cert: Path | None = None, tls_key: Path | None = None) -> uvicorn.Config:
+    """The uvicorn configuration of the paper exchange (tests reuse it in-process).
+
+    ``tls_cert``/``tls_key`` (PEM files) make it serve HTTPS, and WSS on the same port:
+    uvicorn's ssl options wrap the listening socket, whatever protocol runs on it.
+    WebSockets are uvicorn's ``websockets-sansio`` implementation (the ``websockets`` library:
+    framing, ping/pong, close handshake); its ping interval and pong timeout come from the
+    installed surface's settings (``ws/connection.py``: 20 s and 60 s by default).
+    """
+    settings = getattr(getattr(app, "websocket", None), "settings", None) or WsSettings()
     return uvicorn.Config(
         app,
+        ssl_certfile=os.fspath(tls_cert) if tls_cert else None,
+        ssl_keyfile=os.fspath(tls_key) if tls_key else None,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http=JsonHttpToolsProtocol,
-        ws="none",
+        ws="websockets-sansio",  # uvicorn's successor of ws="websockets" (same library, sans-I/O core)
+        ws_ping_interval=settings.ping_interval_s,
+        ws_ping_timeout=settings.pong_timeout_s,
+        ws_max_size=65_536,
+        ws_per_message_deflate=False,  # fan-out: compressing each frame per connection costs more than it saves on loopback
         lifespan="on",
         proxy_headers=False,  # X-Forwarded-For must not let a client pick its rate-limit IP
         access_log=False,
@@ -144,6 +160,34 @@ def write_demo_keys(data_dir: Path, keys: list[dict]) -> Path:
     return path
 
 
+def write_admin_token(data_dir: Path, token: str | None) -> Path:
+    """``DATA_DIR/admin-token`` (0600): the admin endpoints' token (``/admin/deposit``) for the
+    owner of the data directory — the given ``--admin-token``, else a fresh random one."""
+    import secrets
+
+    from btx_tui.exchange.state.deposits import ADMIN_TOKEN_FILE
+
+    path = data_dir / ADMIN_TOKEN_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write((token or secrets.token_urlsafe(32)) + "\n")
+    return path
+
+
+def demo_key_entries(data_dir: Path, exchange: Any) -> list[dict]:
+    """The demo keys for ``demo-keys.json``: the HMAC keys and the Ed25519 key with the path
+    of its private key file (made on first start, beside ``demo-keys.json``, 0600)."""
+    from btx_tui.exchange.key_admin import ensure_demo_ed25519
+
+    ed = ensure_demo_ed25519(data_dir, exchange.accounts)
+    entries = exchange.accounts.demo_keys()
+    for entry in entries:
+        if entry["api_key"] == ed["api_key"]:
+            entry["private_key_file"] = ed["private_key_file"]
+    return [e for e in entries if "api_secret" in e or "private_key_file" in e]
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     """Create the listening socket (port 0 -> a free port the caller can read back)."""
     host = host.strip("[]")
@@ -159,10 +203,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def url_for(host: str, port: int) -> str:
+def url_for(host: str, port: int, scheme: str = "http") -> str:
     host = host.strip("[]")
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"{scheme}://{shown}:{port}"
 
 
 async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
@@ -199,12 +243,14 @@ def _report_market_end(task: asyncio.Task) -> None:
 def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         exit_with_parent: bool = False, faults: list[FaultSpec] | None = None,
         fault_seed: int | None = None, admin_token: str | None = None,
-        weight_limit: int | None = None, weight_window_s: int | None = None) -> int:
+        weight_limit: int | None = None, weight_window_s: int | None = None,
+        tls_cert: Path | None = None, tls_key: Path | None = None) -> int:
     """Serve the paper exchange until Ctrl-C/SIGTERM; return the process exit code.
 
     ``faults``/``fault_seed``/``admin_token`` enable fault injection (see ``faults.py``);
     without them the exchange never injects anything and has no admin endpoint.
     ``weight_limit``/``weight_window_s`` replace the contract's 6000 weight per minute.
+    ``tls_cert``/``tls_key`` serve HTTPS/WSS instead of HTTP/WS.
     """
     from btx_tui.exchange.state.exchange import Exchange
 
@@ -227,7 +273,8 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         return 3
     exchange = Exchange.open(data_dir)
     try:
-        write_demo_keys(data_dir, exchange.accounts.demo_keys())
+        write_demo_keys(data_dir, demo_key_entries(data_dir, exchange))
+        write_admin_token(data_dir, admin_token)
         try:
             sock = bind_socket(host, port)
         except OSError as exc:
@@ -245,14 +292,15 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         if limits != contract:
             log.warning("rate limit: %d weight per %s", limits.weight_per_minute, limits.weight_window_text())
         app = create_app(exchange, faults=injector, limits=limits)
-        config = make_config(app)
+        install_websockets(app)
+        config = make_config(app, tls_cert=tls_cert, tls_key=tls_key)
         server = _Server(config)
         if exit_with_parent:
             instance.exit_when_stdin_closes(lambda: setattr(server, "should_exit", True))
         loop_factory = config.get_loop_factory()
         try:
             with asyncio.Runner(loop_factory=loop_factory) as runner:
-                runner.run(_serve(server, sock, url_for(host, actual_port), exchange, market, seed, data_dir))
+                runner.run(_serve(server, sock, url_for(host, actual_port, "https" if tls_cert else "http"), exchange, market, seed, data_dir))
         except SystemExit as exc:  # uvicorn exits on a failed lifespan start-up
             return int(exc.code or 1) if isinstance(exc.code, int) else 1
         except KeyboardInterrupt:

@@ -8,6 +8,8 @@ exists afterwards.
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import subprocess
 import sys
@@ -124,6 +126,13 @@ class ForwardProxy:
 @pytest.fixture
 def forward_proxy(tmp_path: Path) -> Iterator[ForwardProxy]:
     """proxy.py started for this test; its access log says which requests went through it."""
+    with run_forward_proxy(tmp_path) as proxy:
+        yield proxy
+
+
+@contextlib.contextmanager
+def run_forward_proxy(tmp_path: Path, *extra_args: str) -> Iterator[ForwardProxy]:
+    """proxy.py with ``extra_args`` (e.g. ``--basic-auth user:pass``) on a free loopback port."""
     port_file, log_path = tmp_path / "proxy.port", tmp_path / "forwarded.log"
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "BTX_TEST_PROXY_RECORD": str(log_path),
@@ -132,7 +141,7 @@ def forward_proxy(tmp_path: Path) -> Iterator[ForwardProxy]:
         [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0",
          "--port-file", str(port_file), "--num-acceptors", "1", "--num-workers", "1",
          "--plugins", "tests.api.proxy_recorder.RecordRequests",
-         "--log-level", "WARNING", "--log-file", str(tmp_path / "proxy.log")],
+         "--log-level", "WARNING", "--log-file", str(tmp_path / "proxy.log"), *extra_args],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from btx_tui.api import OrderRequest, Outcome, SymbolRules, check_order
-from btx_tui.api.market import fetch_book, fetch_chart, fetch_tape, fetch_watchlist
+from btx_tui.api.book_views import fetch_book, fetch_chart, fetch_tape, fetch_watchlist
 from btx_tui.api.models_trading import OrderStatus
 
 from .conftest import FaultTransport

@@ -19,7 +19,7 @@ from btx_tui.api.http import ssl_context
 from btx_tui.api.orders import OrderRequest, Outcome
 from btx_tui.config import ExchangeSettings, Settings
 from btx_tui.tui.app import default_client
-from btx_tui.tui.session import Connection
+from btx_tui.tui.connection_health import Connection
 
 from .conftest import FAST_RESOLVE, FAST_RETRY
 

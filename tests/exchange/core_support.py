@@ -58,6 +58,10 @@ def snapshot(ex: Exchange) -> dict:
         "books": {s: (b.depth(10_000), [(o.order_id, o.seq, o.filled) for o in b.orders()])
                   for s, b in ex.books.items()},
         "counters": dict(ex.counters.snapshot()),
+        "lists": [tuple(_row(lst)) for lst in ex.store.order_lists()],
+        "open_lists": sorted(ex.order_lists.open_by_id),
+        "triggers": {s: sorted((t.order_id, t.stop, t.delta, t.extreme, t.tracking) for t in tb.triggers())
+                     for s, tb in ex.trading.triggers.items()},
     }
 
 

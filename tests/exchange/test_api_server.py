@@ -26,7 +26,10 @@ def test_start_keys_file_and_clean_shutdown(tmp_path: Path, sig: signal.Signals)
         keys_file = data / "demo-keys.json"
         assert stat.S_IMODE(os.stat(keys_file).st_mode) == 0o600
         doc = json.loads(keys_file.read_text())
-        assert [k["name"] for k in doc["keys"]] == ["full", "trade", "read"]
+        assert [k["name"] for k in doc["keys"]] == ["full", "trade", "read", "ed25519"]
+        ed = doc["keys"][3]  # the demo Ed25519 key: public half in the DB, private key beside (0600)
+        assert ed["key_type"] == "ED25519" and "api_secret" not in ed
+        assert stat.S_IMODE(os.stat(ed["private_key_file"]).st_mode) == 0o600
         assert set(doc["keys"][0]) == {"name", "api_key", "api_secret", "permissions"}
         assert doc["keys"][0]["permissions"] == ["READ", "TRADE", "WITHDRAW"]
         assert doc["keys"][2]["permissions"] == ["READ"]
@@ -39,13 +42,14 @@ def test_start_keys_file_and_clean_shutdown(tmp_path: Path, sig: signal.Signals)
     assert rest == ""  # nothing after the first line: no access log on stdout
     err = stderr_path.read_text()
     assert "Traceback" not in err
-    for key in doc["keys"]:
+    for key in doc["keys"][:3]:
         assert key["api_secret"] not in err
 
     # A restart on the same data dir keeps the keys.
     again = start_paper_exchange(data, market=False)
     try:
         assert again.keys["full"]["api_key"] == doc["keys"][0]["api_key"]
+        assert again.keys["ed25519"]["api_key"] == doc["keys"][3]["api_key"]  # the same pair, reused
     finally:
         again.stop()
 

@@ -296,7 +296,7 @@ INVALID_ORDERS = [
     ({**limit_buy(price="abc"), "side": "UP"}, -1100, None),
     # enums
     ({**limit_buy(), "side": "buy"}, -1117, "Invalid side."),
-    ({**limit_buy(), "type": "STOP_LOSS"}, -1116, "Invalid orderType."),
+    ({**limit_buy(), "type": "TRAILING_STOP_MARKET"}, -1116, "Invalid orderType."),
     ({**limit_buy(), "timeInForce": "GTD"}, -1115, "Invalid timeInForce."),
     (limit_buy(newOrderRespType="ALL"), -1100, None),
     # combinations

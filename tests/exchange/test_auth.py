@@ -48,6 +48,8 @@ class FakeKey:
     secret: str
     account_id: int
     permissions: frozenset[str]
+    key_type: str = "HMAC"
+    public_key: str = ""
 
 
 class FakeKeys:

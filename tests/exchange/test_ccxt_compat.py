@@ -58,3 +58,40 @@ async def test_ccxt_binance_trades_against_the_paper_exchange(binance) -> None: 
     assert ticker["last"] == 96000
     ohlcv = await binance.fetch_ohlcv("BTC/USDT", "1m", limit=5)
     assert ohlcv and ohlcv[-1][4] == 96000
+
+
+async def test_ccxt_binance_places_stop_and_oco_orders(binance) -> None:  # type: ignore[no-untyped-def]
+    """ccxt's own wire format for a stop-loss-limit, a take-profit and an OCO, unchanged."""
+    await binance.load_markets()
+    await binance.create_order("BTC/USDT", "limit", "sell", 0.001, 95000)
+    await binance.create_order("BTC/USDT", "market", "buy", 0.001)          # last price 95,000
+
+    stop = await binance.create_order("BTC/USDT", "STOP_LOSS_LIMIT", "sell", 0.01, 93000,
+                                      {"stopPrice": 94000})
+    fetched = await binance.fetch_order(stop["id"], "BTC/USDT")
+    assert (fetched["info"]["type"], fetched["status"], fetched["triggerPrice"]) == \
+        ("STOP_LOSS_LIMIT", "open", 94000)
+    assert fetched["info"]["isWorking"] is False
+
+    profit = await binance.create_order("BTC/USDT", "limit", "sell", 0.01, 98000,
+                                        {"takeProfitPrice": 97000})
+    assert profit["info"]["type"] == "TAKE_PROFIT_LIMIT"
+    assert {o["id"] for o in await binance.fetch_open_orders("BTC/USDT")} == {stop["id"], profit["id"]}
+    for o in (stop, profit):
+        await binance.cancel_order(o["id"], "BTC/USDT")
+
+    oco = await binance.private_post_orderlist_oco({
+        "symbol": "BTCUSDT", "side": "SELL", "quantity": "0.02",
+        "aboveType": "LIMIT_MAKER", "abovePrice": "99000",
+        "belowType": "STOP_LOSS_LIMIT", "belowStopPrice": "90000", "belowPrice": "89000",
+        "belowTimeInForce": "GTC"})
+    assert oco["contingencyType"] == "OCO" and len(oco["orderReports"]) == 2
+    legs = await binance.fetch_open_orders("BTC/USDT")
+    assert {o["info"]["orderListId"] for o in legs} == {oco["orderListId"]}
+    balance = await binance.fetch_balance()
+    assert balance["BTC"]["used"] == 0.02          # one lock for both legs
+    # A buyer lifts the limit leg: the stop leg is cancelled with it.
+    await binance.create_order("BTC/USDT", "limit", "buy", 0.02, 99000)
+    statuses = {o["info"]["type"]: o["status"] for o in await binance.fetch_orders("BTC/USDT")
+                if o["info"]["orderListId"] == oco["orderListId"]}
+    assert statuses == {"LIMIT_MAKER": "closed", "STOP_LOSS_LIMIT": "canceled"}

@@ -22,6 +22,7 @@ from pathlib import Path
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.store import DB_NAME
+from btx_tui.exchange.state.trading import OcoRequest, OrderRequest, OtoRequest
 
 from .core_support import D, FakeClock, open_exchange, req, snapshot
 
@@ -46,13 +47,37 @@ def step(ex: Exchange, clock: FakeClock, accts: list[int], rng: random.Random, i
     qty = str(ex.symbols[sym].lots_to_qty(rng.randint(lo, hi)))
     op = rng.random()
     try:
-        if op < 0.6:
+        if op < 0.5:
             price = str(center + tick_step * rng.randint(-8, 8))
             kind = rng.choice(["GTC", "GTC", "GTC", "IOC", "FOK", "MAKER"])
             if kind == "MAKER":
                 ex.trading.place_order(a, req(sym, side, "LIMIT_MAKER", qty, price, cid=f"s{i}"))
             else:
                 ex.trading.place_order(a, req(sym, side, "LIMIT", qty, price, tif=kind, cid=f"s{i}"))
+        elif op < 0.57:  # a stop order: fixed, trailing, or both
+            type_ = rng.choice(["STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"])
+            stop = center + tick_step * rng.randint(-8, 8)
+            delta = rng.choice([None, None, 10, 30])
+            limit = stop + tick_step * rng.randint(-3, 3) if type_.endswith("_LIMIT") else None
+            ex.trading.place_order(a, OrderRequest(
+                sym, side, type_, "GTC" if limit else None, D(qty), None, limit, f"s{i}", None,
+                stop if (delta is None or rng.random() < 0.5) else None, delta))
+        elif op < 0.62:  # an OCO around the last price
+            last = ex.market_data.last_price(sym) or center
+            gap = tick_step * rng.randint(1, 6)
+            profit_at, loss_at = (last + gap, last - gap) if side == "SELL" else (last - gap, last + gap)
+            profit = OrderRequest(sym, side, "LIMIT_MAKER", None, D(qty), None, profit_at, f"a{i}", None)
+            loss = OrderRequest(sym, side, "STOP_LOSS_LIMIT", "GTC", D(qty), None, loss_at, f"b{i}", None,
+                                loss_at, rng.choice([None, 10]))
+            above, below = (profit, loss) if side == "SELL" else (loss, profit)
+            ex.trading.place_oco(a, OcoRequest(sym, side, D(qty), f"l{i}", above, below, None))
+        elif op < 0.66:  # an OTO: a limit entry, then a limit exit the other way
+            entry = center + tick_step * rng.randint(-8, 8)
+            exit_side = "SELL" if side == "BUY" else "BUY"
+            exit_at = entry + tick_step * (rng.randint(1, 5) * (1 if exit_side == "SELL" else -1))
+            work = OrderRequest(sym, side, "LIMIT", "GTC", D(qty), None, entry, f"w{i}", None)
+            pend = OrderRequest(sym, exit_side, "LIMIT", "GTC", D(qty), None, exit_at, f"p{i}", None)
+            ex.trading.place_oto(a, OtoRequest(sym, f"o{i}", work, (pend,), exit_side, None))
         elif op < 0.72:
             ex.trading.place_order(a, req(sym, side, "MARKET", qty, cid=f"s{i}"))
         elif op < 0.95:
@@ -133,6 +158,10 @@ def test_kill_9_mid_traffic_loses_nothing_acknowledged(tmp_path):
     reopened.check_invariants()
     got = snapshot(reopened)
     assert len(got["trades"]) > 20 and got["open"], "traffic too thin to prove anything"
+    assert got["lists"] and any(t for t in got["triggers"].values()), "no stops or lists to prove"
+    assert any(lst[4] == "OTO" for lst in got["lists"]), "no OTO to prove"
+    assert any(r[5].startswith(("STOP", "TAKE")) and r[15] != -1 for r in got["orders"]), \
+        "no stop order ever triggered"
 
     ex, clock, accts, rng = replay(tmp_path / "replay", last + 1)
     if snapshot(ex) != got:  # the child may have committed one more step before the kill
@@ -149,7 +178,7 @@ def test_kill_9_mid_traffic_loses_nothing_acknowledged(tmp_path):
 def test_crash_image_rebuilds_books_exactly(tmp_path):
     """Copy the database files of a live exchange (what a crash leaves: db + WAL, no
     checkpoint, no close) and open the copy: same state, same books, same next fills."""
-    live, clock, accts, _ = replay(tmp_path / "live", 300)
+    live, clock, accts, _ = replay(tmp_path / "live", 450)
     live.check_invariants()
     copy = tmp_path / "copy"
     copy.mkdir()

@@ -82,7 +82,10 @@ def test_exchange_info_fields(ex):
     assert {r["rateLimitType"] for r in info["rateLimits"]} == {"REQUEST_WEIGHT", "ORDERS"}
     assert len(info["symbols"]) == len(MARKETS)
     [s] = ex.market_data.exchange_info(["BTTUSDT"])["symbols"]
-    assert s["orderTypes"] == ["LIMIT", "LIMIT_MAKER", "MARKET"]
+    assert s["orderTypes"] == ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT",
+                               "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"]
+    assert (s["ocoAllowed"], s["otoAllowed"], s["allowTrailingStop"], s["cancelReplaceAllowed"],
+            s["amendAllowed"]) == (True, True, True, True, True)
     assert (s["permissions"], s["permissionSets"], s["defaultSelfTradePreventionMode"]) == \
         (["SPOT"], [["SPOT"]], "NONE")
     assert s["quoteOrderQtyMarketAllowed"] is True and s["isSpotTradingAllowed"] is True
@@ -92,7 +95,11 @@ def test_exchange_info_fields(ex):
     assert filters["LOT_SIZE"]["stepSize"] == "1.00000000"
     assert set(filters["NOTIONAL"]) == {"filterType", "minNotional", "applyMinToMarket", "maxNotional",
                                         "applyMaxToMarket", "avgPriceMins"}
-    assert set(filters) == {"PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "NOTIONAL", "MAX_NUM_ORDERS"}
+    assert set(filters) == {"PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "NOTIONAL", "MAX_NUM_ORDERS",
+                            "TRAILING_DELTA"}
+    assert filters["TRAILING_DELTA"] == {
+        "filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000,
+        "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000}
     assert [x["symbol"] for x in ex.market_data.exchange_info(["ETHUSDT", "BTCUSDT"])["symbols"]] == ["ETHUSDT", "BTCUSDT"]
 
 

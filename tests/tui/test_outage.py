@@ -47,8 +47,8 @@ from btx_tui.api.orders import OrderRequest, is_btx_client_order_id
 from btx_tui.paper import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.feeds import MAX_BACKOFF_S
-from btx_tui.tui.messages import FeedFailed
-from btx_tui.tui.router import PANES_OF
+from btx_tui.tui.messages import FeedFailed, JournalChanged
+from btx_tui.tui.screens.dashboard import PANES_OF
 from btx_tui.tui.screens.help import HelpScreen
 
 from .harness import client_for, free_port, limit, make_app, ready, wait_for
@@ -201,7 +201,7 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
 
             # A resting order placed from the dashboard (journaled), visible with its locked USDT.
             resting = limit("BTCUSDT", "BUY", "0.001", "90000")
-            app.submit_order(resting)
+            app.trading.submit_order(resting)
             a = resting.client_order_id
             await wait_for(pilot, lambda: a in table.orders, what="resting order A listed")
             await wait_for(pilot, lambda: balances.balances["USDT"].locked == Decimal("90"),
@@ -214,7 +214,7 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
             p, b = lost.client_order_id, other.client_order_id
             assert is_btx_client_order_id(p) and is_btx_client_order_id(b)
             journal.record_intent(lost)
-            app.show_pending()
+            app.post_message(JournalChanged())  # written behind the app's back: read it again
             exchanges[0].kill()
             killed = time.monotonic()
             assert tap.failures == [], f"feeds failed before the outage: {tap.failures}"
@@ -244,7 +244,7 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
                 await wait_for(pilot, lambda: app.screen.query_one(CommandList).highlighted is not None,
                                what=f"{symbol} found")
                 await pilot.press("enter")
-                await wait_for(pilot, lambda s=symbol: app.symbol == s and app.screen is app.dashboard,
+                await wait_for(pilot, lambda s=symbol: app.state.symbol == s and app.screen is app.dashboard,
                                what=f"market switched to {symbol}")
                 assert symbol in str(app.dashboard.query_one("#book").border_title)
             assert app.status_info().connection == "down"
@@ -273,14 +273,14 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
                          for n, f in app.feeds.feeds.items()}
                 entries = {e.client_order_id: (e.state.value, e.origin) for e in journal.entries()}
                 return (f"status={app.status_info()} feeds(fresh, error)={feeds}\n"
-                        f"open={[o.client_order_id for o in app.router.open_orders]} "
+                        f"open={[o.client_order_id for o in app.state.open_orders]} "
                         f"table={list(table.rows)} journal={entries}\nA={a} P={p} B={b}")
 
             def journal_is(cid: str, want: JournalState, origin: str) -> bool:
                 entry = journal.get(cid)
                 return entry is not None and entry.state is want and entry.origin == origin
 
-            router_ids = lambda: {o.client_order_id for o in app.router.open_orders}  # noqa: E731
+            store_ids = lambda: {o.client_order_id for o in app.state.open_orders}  # noqa: E731
             await wait_all(pilot, {
                 "status live": lambda: app.status_info().connection == "live",
                 "every feed fetched after the return": lambda: all(
@@ -289,7 +289,7 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
                                                  for p in panes),
                 "book fresh": lambda: app.dashboard.book._view is not None
                 and not app.dashboard.book._view.stale,
-                "open orders (router) = {P, B}": lambda: router_ids() == {p, b},
+                "open orders (store) = {P, B}": lambda: store_ids() == {p, b},
                 "open-orders table = {P, B}": lambda: set(table.orders) == {p, b} and a not in table.rows,
                 "P not 'unknown — checking'": lambda: p not in table.pending and _row_status(app, p) == "NEW",
                 "journal: P resolved to exists": lambda: journal_is(p, JournalState.ACCEPTED, "local"),
@@ -300,7 +300,7 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
                 "balances: BTC as the exchange has it": lambda: balances.balances["BTC"] == btc,
             }, deadline=returned + RECOVERY_S, state=state)
 
-            assert app.pending_intents() == {}
+            assert app.state.pending_intents == {}
             assert journal.get(p).order_id == table.orders[p].order_id  # type: ignore[union-attr]
             assert app.screen is app.dashboard
     finally:

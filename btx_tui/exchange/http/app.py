@@ -23,12 +23,14 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.http.auth import authenticate
-from btx_tui.exchange.http.endpoints import NONE, PERMISSION, Context, Endpoint
+from btx_tui.exchange.http.auth import authenticate, authenticate_key
+from btx_tui.exchange.http.endpoints import NONE, PERMISSION, USER_STREAM, Context, Endpoint
 from btx_tui.exchange.http.faults import FaultInjector, Plan
+from btx_tui.exchange.http.listen_keys import ListenKeys
 from btx_tui.exchange.http.params import parse
 from btx_tui.exchange.http.ratelimit import Limits, RateLimiter
 from btx_tui.exchange.http.route_table import all_endpoints
+from btx_tui.exchange.http.time_unit import params_to_ms, parse_time_unit, result_to_us
 from btx_tui.exchange.numbers import fmt
 from btx_tui.exchange.state.exchange import Exchange
 
@@ -79,6 +81,11 @@ class ExchangeApp:
             self.routes.setdefault(endpoint.path, {})[endpoint.method] = endpoint
         self._allow = {path: ", ".join(sorted(methods)) for path, methods in self.routes.items()}
         self._background: asyncio.Task | None = None
+        self.listen_keys = ListenKeys()
+        """listenKeys of the user-data-stream flow (managed by REST, read by the WebSocket surface)."""
+        self.websocket: Any = None
+        """The WebSocket surface (``ws/``) once installed: an ASGI callable for websocket
+        scopes with an async ``stop()`` run at shutdown."""
 
     # ---- ASGI entry -----------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -87,8 +94,11 @@ class ExchangeApp:
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
-        elif kind == "websocket":  # not offered: refuse the handshake
-            await send({"type": "websocket.close", "code": 1008})
+        elif kind == "websocket":
+            if self.websocket is not None:
+                await self.websocket(scope, receive, send)
+            else:  # not offered: refuse the handshake
+                await send({"type": "websocket.close", "code": 1008})
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         faults = self.faults
@@ -116,7 +126,7 @@ class ExchangeApp:
                 status, body = await self._handle(scope, receive, ip, now, extra, plan)
             except ApiError as error:
                 status = error.http_status
-                body = _encode({"code": error.code, "msg": error.msg})
+                body = _encode(error.body())
                 for name, value in (error.headers or {}).items():
                     extra.append((name.encode("latin-1"), str(value).encode("latin-1")))
         except _Disconnected:
@@ -154,6 +164,8 @@ class ExchangeApp:
 
         api_key: bytes | None = None
         content_length: bytes | None = None
+        admin_token: bytes | None = None
+        time_unit: bytes | None = None
         header_bytes = 0
         for name, value in scope["headers"]:
             header_bytes += len(value)
@@ -161,6 +173,10 @@ class ExchangeApp:
                 api_key = value
             elif name == b"content-length":
                 content_length = value
+            elif name == b"x-btx-admin-token":
+                admin_token = value
+            elif name == b"x-mbx-time-unit":
+                time_unit = value
 
         query: bytes = scope.get("query_string", b"")
         try:
@@ -171,16 +187,22 @@ class ExchangeApp:
             # GET parameters travel in the query string only (contract section 2).
             body = b"" if method == "GET" else await self.read_body(receive, content_length)
             params = parse(query, body)
+            microseconds = parse_time_unit(time_unit)
         except ApiError:
             limiter.charge(ip, endpoint.weight(_EMPTY), now)
             raise
         limiter.charge(ip, endpoint.weight(params), now)
 
+        if microseconds:
+            params_to_ms(params)
         key = None
-        if endpoint.security != NONE:
+        if endpoint.security == USER_STREAM:
+            key = authenticate_key(self.exchange.accounts, api_key, PERMISSION[USER_STREAM])
+        elif endpoint.security != NONE:
             signed_now = now if plan is None else now + plan.skew_ms
             key = authenticate(self.exchange.accounts, api_key, params, PERMISSION[endpoint.security], signed_now)
-        ctx = Context(self.exchange, params, key, now, limiter)
+        ctx = Context(self.exchange, params, key, now, limiter, client_ip=ip, listen_keys=self.listen_keys,
+                      headers={"x-btx-admin-token": admin_token.decode("latin-1")} if admin_token else {})
         if plan is not None:
             await plan.before_handler()
         if endpoint.places_order:
@@ -193,6 +215,8 @@ class ExchangeApp:
             result = endpoint.handler(ctx)
         if plan is not None:
             result = plan.after_handler(self.exchange.now_ms(), endpoint, result)
+        if microseconds:
+            result = result_to_us(result, path)
         return 200, _encode(result)
 
     def _too_large(self, what: str = "body", cap: int | None = None) -> ApiError:
@@ -232,6 +256,8 @@ class ExchangeApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.stop_background()
+                if self.websocket is not None:
+                    await self.websocket.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

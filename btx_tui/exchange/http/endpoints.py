@@ -15,15 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from btx_tui.contract.endpoints import PERMISSION, Security, find_endpoint
+from btx_tui.exchange.http.listen_keys import ListenKeys
 from btx_tui.exchange.http.params import Params
 from btx_tui.exchange.http.ratelimit import RateLimiter
 from btx_tui.exchange.state.accounts import ApiKey
 from btx_tui.exchange.state.exchange import Exchange
 
 NONE, USER_DATA, TRADE, WITHDRAW = Security.NONE, Security.USER_DATA, Security.TRADE, Security.WITHDRAW
+USER_STREAM = Security.USER_STREAM
+"""The API key only, no signature (the listenKey endpoints)."""
 
 __all__ = [
-    "NONE", "PERMISSION", "TRADE", "USER_DATA", "WITHDRAW",
+    "NONE", "PERMISSION", "TRADE", "USER_DATA", "USER_STREAM", "WITHDRAW",
     "Context", "Endpoint", "Weight", "fixed", "route",
 ]
 
@@ -39,6 +42,10 @@ class Context:
     now_ms: int
     limiter: RateLimiter
     headers: dict[str, str] = field(default_factory=dict)
+    client_ip: str = ""
+    """The caller's address (the admin endpoints answer loopback only)."""
+    listen_keys: ListenKeys | None = None
+    """The user-data-stream keys (only the listenKey endpoints use them)."""
 
     @property
     def account_id(self) -> int:

@@ -15,7 +15,11 @@ the ASGI machinery that injects them (:mod:`btx_tui.exchange.http.faults`). Kind
   received and authenticated, then execute and answer — the order is placed even if the
   client gave up), ``order_not_found_for`` (``GET /api/v3/order`` answers -2013 while the
   order is younger than ARG s), ``clock_skew`` (ARG ms added to the clock used by the
-  timestamp check and to every ``serverTime``; rate-limit windows keep the true clock).
+  timestamp check and to every ``serverTime``; rate-limit windows keep the true clock);
+* ``stream`` (market streams, endpoint ``WS /ws`` or ``*``; applied by ``ws/stream_faults.py``
+  per connection to each depth-diff event): ``ws_drop_diff``, ``ws_duplicate_diff``,
+  ``ws_reorder_diff`` (delivered after the next one), ``ws_close`` (the socket is closed
+  mid-stream), ``ws_stall`` (the socket stays open and goes silent).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-BEFORE, AFTER, MODIFIER = "before", "after", "modifier"
+BEFORE, AFTER, MODIFIER, STREAM = "before", "after", "modifier", "stream"
 _UNKNOWN = "An unknown error occurred while processing the request."
 
 
@@ -60,7 +64,15 @@ KINDS: dict[str, Kind] = {
     "delay": Kind(MODIFIER, arg="seconds"),
     "order_not_found_for": Kind(MODIFIER, arg="seconds"),
     "clock_skew": Kind(MODIFIER, arg="ms"),
+    "ws_drop_diff": Kind(STREAM),
+    "ws_duplicate_diff": Kind(STREAM),
+    "ws_reorder_diff": Kind(STREAM),
+    "ws_close": Kind(STREAM),
+    "ws_stall": Kind(STREAM),
 }
+STREAM_KINDS = frozenset(k for k, v in KINDS.items() if v.stage == STREAM)
+#: The WebSocket surface's "endpoints", as a stream fault names them.
+WS_ENDPOINTS = frozenset({"WS /ws"})
 
 _MAX_SECONDS = 600.0
 _MAX_SKEW_MS = 86_400_000
@@ -91,7 +103,7 @@ def known_endpoints() -> set[str]:
     """Every "METHOD /path" the exchange serves (what a fault's endpoint may name)."""
     from btx_tui.exchange.http.route_table import all_endpoints  # lazy: the CLI parses --fault cheaply
 
-    return {f"{e.method} {e.path}" for e in all_endpoints()}
+    return {f"{e.method} {e.path}" for e in all_endpoints()} | WS_ENDPOINTS
 
 
 def make_spec(kind: Any, endpoint: Any, probability: Any, arg: Any = None,
@@ -105,6 +117,8 @@ def make_spec(kind: Any, endpoint: Any, probability: Any, arg: Any = None,
     known_set = set(known) if known is not None else known_endpoints()
     if endpoint != "*" and endpoint not in known_set:
         raise FaultError(f"unknown endpoint {endpoint[:80]!r}; use 'METHOD /path' of a served endpoint or '*'")
+    if (kind in STREAM_KINDS) != (endpoint in WS_ENDPOINTS) and endpoint != "*":
+        raise FaultError(f"fault {kind} applies to {'WS /ws' if kind in STREAM_KINDS else 'HTTP endpoints'} only")
     prob = _number(probability, "probability")
     if not 0.0 <= prob <= 1.0:
         raise FaultError("probability must be between 0 and 1")

@@ -8,9 +8,11 @@ touches the ``Exchange``'s state.  "Executes" always means the normal pipeline r
 Exchange committed before the fault decided what the client sees.
 
 Off by default: ``ExchangeApp.faults`` is ``None`` unless ``btx-tui exchange`` got
-``--fault`` or ``--admin-token``.  The kinds (``before``, ``after``, ``modifier``) and how a
-fault is written and validated live in :mod:`btx_tui.exchange.http.fault_specs`; this module is
-the runtime side: drawing faults per request, answering for them, the admin endpoint.
+``--fault`` or ``--admin-token``.  The kinds (``before``, ``after``, ``modifier``, and
+``stream`` - applied by ``ws/stream_faults.py`` from this injector's specs and RNG, skipped
+here) and how a fault is written and validated live in
+:mod:`btx_tui.exchange.http.fault_specs`; this module is the runtime side: drawing faults per
+request, answering for them, the admin endpoint.
 
 Each request to a matching endpoint draws once per matching fault from one seeded RNG, in
 the order the faults were given, so a run with the same seed and the same request sequence
@@ -32,7 +34,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.http.fault_specs import (  # KINDS/FaultSpec/make_spec/parse_fault re-exported for callers
-    BEFORE, KINDS, MODIFIER, FaultError, FaultSpec, make_spec, parse_fault,
+    BEFORE, KINDS, MODIFIER, STREAM, FaultError, FaultSpec, make_spec, parse_fault,
 )
 
 from btx_tui.exchange.http.endpoints import Endpoint
@@ -133,6 +135,11 @@ class FaultInjector:
     def clear(self) -> None:
         self.specs = ()
 
+    @property
+    def rng(self) -> random.Random:
+        """The seeded RNG every fault draws from (the stream faults too)."""
+        return self._rng
+
     def record(self, kind: str, key: str) -> None:
         """Count one injected fault and log it (kind and endpoint only: never parameters)."""
         self.injected[kind] += 1
@@ -149,10 +156,10 @@ class FaultInjector:
         key = f"{method} {path}"
         plan: Plan | None = None
         for spec in self.specs:
-            if not spec.matches(key) or not self._rng.random() < spec.probability:
+            stage = KINDS[spec.kind].stage
+            if stage == STREAM or not spec.matches(key) or not self._rng.random() < spec.probability:
                 continue
             plan = plan or Plan(self, key)
-            stage = KINDS[spec.kind].stage
             if stage != MODIFIER:
                 plan.response = plan.response or spec
             elif spec.kind == "delay":

@@ -11,6 +11,7 @@ from typing import Any
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.http.params import INTERVALS, Params
 from btx_tui.exchange.http.endpoints import Context, route
+from btx_tui.exchange.state.market_data import mini_ticker
 
 
 def _one_or_many(params: Params, rows: list[dict]) -> Any:
@@ -83,7 +84,21 @@ def _interval_error() -> ApiError:
 
 def ticker_24hr(ctx: Context) -> Any:
     p = ctx.params
-    return _one_or_many(p, ctx.exchange.market_data.ticker_24hr(p.symbol_list()))
+    symbols = p.symbol_list()
+    rows = ctx.exchange.market_data.ticker_24hr(symbols)
+    if p.enum("type", frozenset({"FULL", "MINI"})) == "MINI":
+        rows = [mini_ticker(row) for row in rows]
+    return _one_or_many(p, rows)
+
+
+def historical_trades(ctx: Context) -> Any:
+    """Older trades from ``fromId`` on (oldest first), else the most recent; as ``trades``."""
+    p = ctx.params
+    p.require("symbol")
+    symbol = p.symbol()
+    limit = p.limit(500, 1000)
+    from_id = p.integer("fromId")
+    return ctx.exchange.market_data.historical_trades(symbol, limit, from_id)
 
 
 def ticker_price(ctx: Context) -> Any:
@@ -109,6 +124,9 @@ ENDPOINTS = [
     route("GET", "/api/v3/trades", trades),
     route("GET", "/api/v3/aggTrades", agg_trades),
     route("GET", "/api/v3/klines", klines),
+    # uiKlines: the same candles "modified for presentation"; ours have no gaps already.
+    route("GET", "/api/v3/uiKlines", klines),
+    route("GET", "/api/v3/historicalTrades", historical_trades),
     route("GET", "/api/v3/ticker/24hr", ticker_24hr),
     route("GET", "/api/v3/ticker/price", ticker_price),
     route("GET", "/api/v3/ticker/bookTicker", book_ticker),

@@ -49,7 +49,14 @@ _COIN_RE = re.compile(COIN_PATTERN)
 _INT64_MAX = 2**63 - 1
 
 SIDES = frozenset({"BUY", "SELL"})
-ORDER_TYPES = frozenset({"LIMIT", "MARKET", "LIMIT_MAKER"})
+ORDER_TYPES = frozenset({"LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT",
+                         "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"})
+OCO_ABOVE_TYPES = frozenset({"STOP_LOSS_LIMIT", "STOP_LOSS", "LIMIT_MAKER", "TAKE_PROFIT",
+                             "TAKE_PROFIT_LIMIT"})
+OCO_BELOW_TYPES = OCO_ABOVE_TYPES
+"""The standard lists ``belowType`` without LIMIT_MAKER but documents ``belowPrice`` for a
+LIMIT_MAKER below (a BUY OCO's limit leg is below the market): both sides take it."""
+CANCEL_REPLACE_MODES = frozenset({"STOP_ON_FAILURE", "ALLOW_FAILURE"})
 TIME_IN_FORCE = frozenset({"GTC", "IOC", "FOK"})
 RESP_TYPES = frozenset({"ACK", "RESULT", "FULL"})
 INTERVALS = frozenset(

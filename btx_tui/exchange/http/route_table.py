@@ -7,11 +7,21 @@ ASGI app (which imports the fault injector: that would be a circle).
 
 from __future__ import annotations
 
-from btx_tui.exchange.http import market_routes, trade_routes, wallet_routes
+from btx_tui.exchange.http import (
+    account_routes,
+    deposit_routes,
+    market_routes,
+    ticker_window_routes,
+    trade_routes,
+    user_stream_routes,
+    wallet_routes,
+)
 from btx_tui.exchange.http.endpoints import Endpoint
 
 __all__ = ["all_endpoints"]
 
 
 def all_endpoints() -> list[Endpoint]:
-    return [*market_routes.ENDPOINTS, *trade_routes.ENDPOINTS, *wallet_routes.ENDPOINTS]
+    return [*market_routes.ENDPOINTS, *trade_routes.ENDPOINTS, *wallet_routes.ENDPOINTS,
+            *ticker_window_routes.ENDPOINTS, *account_routes.ENDPOINTS, *deposit_routes.ENDPOINTS,
+            *user_stream_routes.ENDPOINTS]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..numbers import ZERO, fmt
+from ..signatures import HMAC
 from .counters import Counters
 from .events import BalanceChanged, EventBus
 from .ledger import Ledger
@@ -51,9 +52,20 @@ def _token(n: int = 64) -> str:
 class ApiKey:
     api_key: str
     secret: str
+    """The HMAC secret; empty for an Ed25519/RSA key."""
     account_id: int
     permissions: frozenset[str]  # READ, TRADE, WITHDRAW
     created_ms: int
+    key_type: str = HMAC
+    """``HMAC``, ``ED25519`` or ``RSA`` (how ``signature`` is checked: ``signatures.py``)."""
+    public_key: str = ""
+    """PEM public key of an Ed25519/RSA key."""
+
+
+def _key_from_row(row: tuple) -> ApiKey:
+    key, secret, acct, perms, created, _name, key_type, public_key = row
+    return ApiKey(key, secret, acct, frozenset(p for p in perms.split(",") if p), created,
+                  key_type, public_key)
 
 
 class Accounts:
@@ -75,9 +87,9 @@ class Accounts:
         self._accounts: dict[int, list] = {a: [c, u, label] for a, c, u, label in st.accounts()}
         self._keys: dict[str, ApiKey] = {}
         self._key_names: dict[str, str] = {}
-        for key, secret, acct, perms, created, name in st.keys():
-            self._keys[key] = ApiKey(key, secret, acct, frozenset(p for p in perms.split(",") if p), created)
-            self._key_names[key] = name
+        for row in st.keys():
+            self._keys[row[0]] = _key_from_row(row)
+            self._key_names[row[0]] = row[5]
         lg = self.ledger = Ledger()
         for acct in self._accounts:
             lg.add_account(acct)
@@ -157,10 +169,13 @@ class Accounts:
 
     # -------------------------------------------------------------------- keys
 
-    def _add_key(self, account_id: int, permissions: frozenset[str], name: str, now: int) -> ApiKey:
-        key = ApiKey(_token(), _token(), account_id, frozenset(permissions) | {"READ"}, now)
+    def _add_key(self, account_id: int, permissions: frozenset[str], name: str, now: int,
+                 key_type: str = HMAC, public_key: str = "") -> ApiKey:
+        secret = _token() if key_type == HMAC else ""
+        key = ApiKey(_token(), secret, account_id, frozenset(permissions) | {"READ"}, now,
+                     key_type, public_key)
         perms = ",".join(p for p in PERMISSIONS if p in key.permissions)
-        self._store.put_key(key.api_key, key.secret, account_id, perms, now, name)
+        self._store.put_key(key.api_key, key.secret, account_id, perms, now, name, key_type, public_key)
         self._keys[key.api_key] = key
         self._key_names[key.api_key] = name
         return key
@@ -172,14 +187,41 @@ class Accounts:
         with self._tx.mutation():
             return self._add_key(account_id, permissions, name, self._now_ms())
 
+    def register_public_key(self, account_id: int, key_type: str, public_key_pem: str,
+                            permissions: frozenset[str], name: str = "") -> ApiKey:
+        """A new Ed25519/RSA key (its PEM already validated by ``signatures.load_public_key``)."""
+        if account_id not in self._accounts:
+            raise ValueError(f"unknown account {account_id}")
+        with self._tx.mutation():
+            return self._add_key(account_id, permissions, name, self._now_ms(), key_type, public_key_pem)
+
     def key(self, api_key: str) -> ApiKey | None:
-        return self._keys.get(api_key)
+        """The key, or None. A miss asks the database: ``btx-tui exchange keys add`` may have
+        registered it from another process since this one loaded (SQLite WAL lets it write)."""
+        found = self._keys.get(api_key)
+        if found is None and not self._store.in_transaction:
+            row = self._store.key_row(api_key)
+            if row is not None and row[2] in self._accounts:
+                found = self._keys[api_key] = _key_from_row(row)
+                self._key_names[api_key] = row[5]
+        return found
 
     def demo_keys(self) -> list[dict]:
-        """The demo account's keys: ``[{"name","api_key","api_secret","permissions"}]``."""
-        return [{"name": self._key_names[k.api_key], "api_key": k.api_key, "api_secret": k.secret,
-                 "permissions": [p for p in PERMISSIONS if p in k.permissions]}
-                for k in self._keys.values() if self._accounts[k.account_id][2] == "demo"]
+        """The demo account's keys: ``[{"name","api_key","api_secret","permissions"}]``
+        (``key_type`` and ``public_key`` instead of a secret for an Ed25519/RSA key)."""
+        out = []
+        for k in self._keys.values():
+            if self._accounts[k.account_id][2] != "demo":
+                continue
+            entry: dict = {"name": self._key_names[k.api_key], "api_key": k.api_key}
+            if k.key_type == HMAC:
+                entry["api_secret"] = k.secret
+            else:
+                entry["key_type"] = k.key_type
+                entry["public_key"] = k.public_key
+            entry["permissions"] = [p for p in PERMISSIONS if p in k.permissions]
+            out.append(entry)
+        return out
 
     # ------------------------------------------------------------------- views
 

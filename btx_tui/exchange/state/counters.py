@@ -42,3 +42,14 @@ class Counters:
         for name in self._dirty:
             self._store.set_counter(name, self._values[name])
         self._dirty.clear()
+
+
+def trade_id_counter(symbol: str) -> str:
+    """The counter of ``symbol``'s trade ids: ids count per symbol, as on the standard's
+    exchanges (so a ticker's ``lastId - firstId + 1 == count``)."""
+    return f"trade_id:{symbol}"
+
+
+def agg_id_counter(symbol: str) -> str:
+    """The counter of ``symbol``'s aggregate-trade ids (per symbol, like trade ids)."""
+    return f"agg_id:{symbol}"

@@ -6,7 +6,9 @@ reach a part directly (``exchange.trading.place_order(...)``, ``exchange.market_
 
 * :attr:`Exchange.accounts` - accounts, API keys and the ledger of balances (``accounts.py``);
 * :attr:`Exchange.books` - one order book per symbol (``books.py``, ``matching.py``);
-* :attr:`Exchange.trading` - place / cancel / settle; owns the open orders (``trading.py``);
+* :attr:`Exchange.trading` - place / cancel / settle, stop triggers, OCO lists, amend and
+  cancel-replace; owns the open orders (``trading.py``, ``triggers.py``);
+* :attr:`Exchange.order_lists` - the order-list records (``order_lists.py``);
 * :attr:`Exchange.market_data` - the trade tape, klines, tickers, avgPrice, depth (``market_data.py``);
 * :attr:`Exchange.orders` - order and trade queries of an account (``order_queries.py``);
 * :attr:`Exchange.wallet` - withdrawals (``wallet.py``);
@@ -33,11 +35,13 @@ from .counters import Counters
 from .events import EventBus
 from .invariants import check_invariants
 from .market_data import MarketData
+from .order_lists import OrderLists
 from .order_queries import OrderQueries
 from .store import Store
 from .symbols import MARKETS, SymbolSpec
 from .trading import Trading
 from .transaction import Transaction
+from .deposits import Deposits
 from .wallet import Wallet
 
 __all__ = ["Exchange"]
@@ -62,16 +66,18 @@ class Exchange:
         self.accounts = Accounts(store, self.tx, self.counters, now_ms, self.events)
         self.books = OrderBooks(self.symbols, self.counters, self.events)
         self.market_data = MarketData(store, self.tx, self.symbols, self.books, now_ms, self.events)
+        self.order_lists = OrderLists(store, self.counters, self.events)
         self.trading = Trading(store, self.tx, self.symbols, self.counters, self.accounts,
-                               self.books, self.market_data, now_ms, self.events)
+                               self.books, self.market_data, now_ms, self.events, self.order_lists)
         self.orders = OrderQueries(store, self.tx, self.symbols, self.trading)
         self.wallet = Wallet(store, self.tx, self.counters, self.accounts, now_ms)
+        self.deposits = Deposits(store, self.tx, self.counters, self.accounts, now_ms)
         # Reload order matters: the books are emptied before trading restores the open
         # orders into them.  Flush order sets the order of the events of one transaction:
         # trades (emitted while matching), then depth, order updates, balances - as an
         # exchange's streams report them (execution report before the account update).
-        self.tx.register([self.counters, self.books, self.trading, self.market_data,
-                          self.wallet, self.accounts])
+        self.tx.register([self.counters, self.books, self.trading, self.order_lists,
+                          self.market_data, self.wallet, self.accounts])
 
     # ------------------------------------------------------------ lifecycle
 

@@ -31,7 +31,8 @@ from .store import KlineRow, Store, TradeRow
 from .symbols import SymbolSpec, spec_for
 from .transaction import Transaction
 
-__all__ = ["MarketData", "SymbolStats", "INTERVALS", "RATE_LIMITS", "align", "next_open"]
+__all__ = ["MarketData", "SymbolStats", "INTERVALS", "MINI_TICKER_FIELDS", "RATE_LIMITS", "align",
+           "mini_ticker", "next_open"]
 
 MINUTE = 60_000
 DAY = 86_400_000
@@ -157,7 +158,9 @@ class MarketData:
         self._new_trades.append(t)
         if self._events.active:
             self._events.emit(TradeExecuted(t.symbol, t.id, t.price, t.qty, t.quote_qty, t.time,
-                                            t.buyer_order_id, t.seller_order_id, t.taker_side))
+                                            t.buyer_order_id, t.seller_order_id, t.taker_side,
+                                            t.agg_id, t.buyer_account, t.seller_account,
+                                            t.buyer_fee, t.seller_fee))
         st = self._stats[spec.symbol]
         minute = align("1m", t.time)
         b = st.buckets.get(minute)
@@ -184,6 +187,10 @@ class MarketData:
         b.last_id = t.id
         self._dirty_klines[(spec.symbol, minute)] = b
         st.last_price, st.last_qty, st.last_time = t.price, t.qty, t.time
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The symbol's last trade price (None before its first trade): stop orders' reference."""
+        return self._stats[symbol].last_price
 
     def avg_price_value(self, spec: SymbolSpec) -> Decimal:
         """Volume-weighted price of the last 5 minutes; else the last price; else the
@@ -225,6 +232,19 @@ class MarketData:
         limit = min(max(limit or 500, 1), 1000)
         rows = self._store.trades("symbol = ?", (symbol,), f"ORDER BY id DESC LIMIT {limit}")
         rows.reverse()
+        return [{"id": t.id, "price": fmt(t.price), "qty": fmt(t.qty), "quoteQty": fmt(t.quote_qty),
+                 "time": t.time, "isBuyerMaker": t.taker_side == "SELL", "isBestMatch": True}
+                for t in rows]
+
+    def historical_trades(self, symbol: str, limit: int, from_id: int | None) -> list[dict]:
+        """``historicalTrades``: ``limit`` trades from id ``fromId`` on, oldest first (no
+        ``fromId``: the most recent ones, as ``trades``)."""
+        if from_id is None:
+            return self.trades(symbol, limit)
+        spec_for(self._symbols, symbol)
+        self._tx.sync()
+        limit = min(max(limit or 500, 1), 1000)
+        rows = self._store.trades("symbol = ? AND id >= ?", (symbol, from_id), f"ORDER BY id LIMIT {limit}")
         return [{"id": t.id, "price": fmt(t.price), "qty": fmt(t.qty), "quoteQty": fmt(t.quote_qty),
                  "time": t.time, "isBuyerMaker": t.taker_side == "SELL", "isBestMatch": True}
                 for t in rows]
@@ -405,3 +425,53 @@ class MarketData:
                 "closeTime": st.last_time or self._now_ms()}
 
 
+
+    # ------------------------------------------- windows other than the 24 h one
+
+    def window_tickers(self, symbols: list[str] | None, open_time: int, close_time: int,
+                       mini: bool) -> list[dict]:
+        """Statistics of the minute aggregates opening in ``[open_time, close_time]`` — the
+        rolling-window ``/api/v3/ticker`` and ``/api/v3/ticker/tradingDay`` (``FULL`` or
+        ``MINI`` fields). Read from the ``kline_1m`` table, so windows up to 7 days work."""
+        specs = self._specs(symbols)
+        self._tx.sync()
+        out = []
+        for spec in specs:
+            rows = self._store.klines("symbol = ? AND open_time >= ? AND open_time <= ?",
+                                      (spec.symbol, open_time, close_time))
+            st = self._stats[spec.symbol]
+            last = st.last_price if st.last_price is not None else ZERO
+            if rows:
+                o = rows[0].open
+                h = max(b.high for b in rows)
+                l = min(b.low for b in rows)
+                vol = sum((b.volume for b in rows), ZERO)
+                qv = sum((b.quote_volume for b in rows), ZERO)
+                count = sum(b.count for b in rows)
+                first_id, last_id = rows[0].first_id, rows[-1].last_id
+                wavg = _round_price(spec, qv / vol) if vol else ZERO
+                change = last - o
+            else:
+                o = h = l = last
+                vol = qv = wavg = change = ZERO
+                count, first_id, last_id = 0, -1, -1
+            pct = (change * 100 / o).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) if o else Decimal("0.000")
+            full = {
+                "symbol": spec.symbol, "priceChange": fmt(change), "priceChangePercent": f"{pct:.3f}",
+                "weightedAvgPrice": fmt(wavg), "openPrice": fmt(o), "highPrice": fmt(h),
+                "lowPrice": fmt(l), "lastPrice": fmt(last), "volume": fmt(vol), "quoteVolume": fmt(qv),
+                "openTime": open_time, "closeTime": close_time, "firstId": first_id, "lastId": last_id,
+                "count": count,
+            }
+            out.append(mini_ticker(full) if mini else full)
+        return out
+
+
+MINI_TICKER_FIELDS = ("symbol", "openPrice", "highPrice", "lowPrice", "lastPrice", "volume",
+                      "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count")
+"""The fields of a ``type=MINI`` ticker (24hr, rolling window, trading day)."""
+
+
+def mini_ticker(full: dict) -> dict:
+    """The ``type=MINI`` form of a ``FULL`` ticker."""
+    return {k: full[k] for k in MINI_TICKER_FIELDS}

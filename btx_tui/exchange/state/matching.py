@@ -237,6 +237,27 @@ class OrderBook:
                 del keys[bisect_left(keys, key)]
         return order
 
+    def resume_seq(self, seq: int) -> None:
+        """After a restart: continue arrival numbering after ``seq`` (the highest sequence
+        any submission took, resting or not), so the next order gets the number it would
+        have got had the process never stopped."""
+        if seq > self._seq:
+            self._seq = seq
+
+    def reduce(self, order_id: int, new_qty: int) -> bool:
+        """Lower a resting order's quantity in place, keeping its queue position (amend
+        keepPriority).  ``new_qty`` must stay above the filled lots; False if not resting."""
+        order = self._index.get(order_id)
+        if order is None:
+            return False
+        if not order.filled < new_qty <= order.qty:
+            raise ValueError(f"cannot reduce order {order_id} to {new_qty}: {order!r}")
+        book = self._bids if order.side == BUY else self._asks
+        level = book[order.price if order.side == BUY else -order.price]
+        level.total -= order.qty - new_qty
+        order.qty = new_qty
+        return True
+
     def restore(self, order: Order) -> None:
         """Put a resting order back (restart from storage), keeping its ``seq``.
 

@@ -101,11 +101,14 @@ class OrderQueries:
         rows = self._store.trades(" AND ".join(where), tuple(args), tail)
         if not ascending:
             rows.reverse()
+        mine = {t.buyer_order_id for t in rows if t.buyer_account == account_id} | \
+            {t.seller_order_id for t in rows if t.seller_account == account_id}
+        list_ids = self._store.order_list_ids(mine) if mine else {}
         out: list[dict] = []
         for t in rows:
             for is_buyer in (True, False):
                 acct = t.buyer_account if is_buyer else t.seller_account
                 oid = t.buyer_order_id if is_buyer else t.seller_order_id
                 if acct == account_id and (order_id is None or oid == order_id):
-                    out.append(trade_json(spec, t, is_buyer))
+                    out.append(trade_json(spec, t, is_buyer, list_ids.get(oid, -1)))
         return out[-limit:] if not ascending else out[:limit]

@@ -17,10 +17,16 @@ from decimal import Decimal
 from ..errors import filter_failure, invalid_symbol
 from ..numbers import fmt
 
-__all__ = ["SymbolSpec", "MARKETS", "ASSET_PRECISION", "ORDER_TYPES", "STP_MODES", "ASSETS", "spec_for"]
+__all__ = ["SymbolSpec", "MARKETS", "ASSET_PRECISION", "ORDER_TYPES", "STOP_TYPES", "STP_MODES",
+           "ASSETS", "spec_for", "TRAILING_DELTA_MIN", "TRAILING_DELTA_MAX"]
 
 ASSET_PRECISION = 8
-ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET"]
+ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
+               "TAKE_PROFIT_LIMIT"]
+STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+TRAILING_DELTA_MIN = 10
+"""``TRAILING_DELTA`` filter bounds in basis points (0.1 % .. 20 %), both directions."""
+TRAILING_DELTA_MAX = 2000
 STP_MODES = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
 
 
@@ -106,11 +112,16 @@ class SymbolSpec:
             "quoteCommissionPrecision": self.quote_precision,
             "orderTypes": list(ORDER_TYPES),
             "icebergAllowed": False,
-            "ocoAllowed": False,
-            "otoAllowed": False,
+            "ocoAllowed": True,
+            "otoAllowed": True,
             "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": False,
-            "cancelReplaceAllowed": False,
+            "allowTrailingStop": True,
+            "cancelReplaceAllowed": True,
+            "amendAllowed": True,
+            # One-pays-the-other lists and pegged orders: the standard's newer capabilities;
+            # false until the paper exchange serves them.
+            "opoAllowed": False,
+            "pegInstructionsAllowed": False,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "filters": [
@@ -124,6 +135,10 @@ class SymbolSpec:
                  "applyMinToMarket": True, "maxNotional": fmt(self.max_notional),
                  "applyMaxToMarket": False, "avgPriceMins": 5},
                 {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": self.max_num_orders},
+                {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": TRAILING_DELTA_MIN,
+                 "maxTrailingAboveDelta": TRAILING_DELTA_MAX,
+                 "minTrailingBelowDelta": TRAILING_DELTA_MIN,
+                 "maxTrailingBelowDelta": TRAILING_DELTA_MAX},
             ],
             "permissions": ["SPOT"],
             "permissionSets": [["SPOT"]],

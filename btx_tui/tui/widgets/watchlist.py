@@ -43,8 +43,8 @@ class Watchlist(DataTable):
     Watchlist { height: auto; max-height: 12; }
     """
 
-    class MarketSelected(Message):
-        """The user chose ``symbol`` for the other panes."""
+    class RowChosen(Message):
+        """The trader chose ``symbol``'s row (Enter or click) for the other panes."""
 
         def __init__(self, symbol: str) -> None:
             super().__init__()
@@ -111,4 +111,4 @@ class Watchlist(DataTable):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:
-            self.post_message(self.MarketSelected(event.row_key.value))
+            self.post_message(self.RowChosen(event.row_key.value))

@@ -1,4 +1,4 @@
-"""The trading session: which exchange, with which key and permissions, and its health.
+"""The connection: which exchange, as whom, and how healthy it is judged from the feeds.
 
 Kept apart from the App so connection health can be computed (and tested) from plain
 feed state, without a running UI.
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from btx_tui.api.errors import BtxError, NetworkError
-from btx_tui.api.models import ExchangeInfo, SymbolInfo
+from btx_tui.api.signing import Signer
 from btx_tui.tui.feeds import Feed
 
 
@@ -24,7 +24,8 @@ class Connection:
 
     base_url: str
     api_key: str | None
-    api_secret: SecretStr | None = field(repr=False, default=None)
+    api_secret: SecretStr | Signer | None = field(repr=False, default=None)
+    """The HMAC secret, or the Signer of an Ed25519/RSA private key."""
     paper: bool = False
 
     @property
@@ -33,29 +34,10 @@ class Connection:
         return "PAPER" if self.paper else (urlsplit(self.base_url).hostname or self.base_url)
 
 
-@dataclass
-class MarketRules:
-    """What the dashboard needs from ``exchangeInfo``, by symbol."""
-
-    info: ExchangeInfo | None = None
-
-    def symbol(self, name: str) -> SymbolInfo | None:
-        if self.info is None:
-            return None
-        try:
-            return self.info.symbol(name)
-        except KeyError:
-            return None
-
-    @property
-    def symbols(self) -> list[str]:
-        return [s.symbol for s in self.info.symbols] if self.info else []
-
-
 def short_error(exc: BaseException) -> str:
     """A few words for the status bar."""
     if isinstance(exc, NetworkError):
-        return "exchange unreachable"
+        return exc.short
     if isinstance(exc, BtxError):
         code = f" {exc.code}" if exc.code is not None else ""
         status = f"HTTP {exc.http_status}" if exc.http_status is not None else exc.title
