@@ -21,12 +21,10 @@ from btx_tui.contract.endpoints import (
     Security,
     depth_weight,
     find_endpoint,
-    find_ws_method,
     per_symbol_ticker_weight,
     prevented_matches_weight,
     request_weight,
     ticker_24hr_weight,
-    ws_weight,
 )
 from btx_tui.contract.rate_limits import interval_seconds, used_weight_header, weight_interval
 
@@ -38,7 +36,6 @@ __all__ = [
     "Security",
     "depth_weight",
     "find_endpoint",
-    "find_ws_method",
     "interval_seconds",
     "per_symbol_ticker_weight",
     "prevented_matches_weight",
@@ -46,5 +43,4 @@ __all__ = [
     "ticker_24hr_weight",
     "used_weight_header",
     "weight_interval",
-    "ws_weight",
 ]

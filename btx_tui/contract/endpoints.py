@@ -7,7 +7,9 @@ drift (they had: ``capital/config/getall`` weighed 1 for the client and 10 on th
   before sending it;
 * the paper exchange's routes (``btx_tui.exchange.http.*_routes``) take their security type
   and weight from their row (``route(...)`` refuses a route without one);
-* the exchange's limiter charges requests to no endpoint :data:`UNKNOWN_ENDPOINT_WEIGHT`.
+* the exchange's limiter charges requests to no endpoint :data:`UNKNOWN_ENDPOINT_WEIGHT`;
+* the WebSocket API runs each method as its REST endpoint (``exchange/ws/api_methods.py``),
+  so it charges the same weights by construction.
 
 A weight is an ``int`` or a function of the request's parameters (a ``Mapping[str, str]``
 of raw values as they travel: ``symbols`` is the JSON array text). The functions are lenient:
@@ -21,7 +23,6 @@ every exchange route has its row and that both sides weigh every row alike.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,12 +35,10 @@ __all__ = [
     "Security",
     "depth_weight",
     "find_endpoint",
-    "find_ws_method",
     "per_symbol_ticker_weight",
     "prevented_matches_weight",
     "request_weight",
     "ticker_24hr_weight",
-    "ws_weight",
 ]
 
 
@@ -168,8 +167,6 @@ class EndpointSpec:
     security: Security
     weight: int | WeightRule
     """A constant, or a function of the request's raw parameters."""
-    ws_method: str | None = None
-    """The WebSocket API method (contract section 9) doing the same, at the same weight."""
 
     def weigh(self, params: Params) -> int:
         """The request weight of one request with ``params``."""
@@ -182,28 +179,28 @@ _NONE, _USER_DATA, _TRADE, _WITHDRAW, _USER_STREAM = (
 
 ENDPOINTS: tuple[EndpointSpec, ...] = (
     # Market data (section 5).
-    EndpointSpec("GET", "/api/v3/ping", _NONE, 1, ws_method="ping"),
-    EndpointSpec("GET", "/api/v3/time", _NONE, 1, ws_method="time"),
-    EndpointSpec("GET", "/api/v3/exchangeInfo", _NONE, 20, ws_method="exchangeInfo"),
-    EndpointSpec("GET", "/api/v3/depth", _NONE, _depth, ws_method="depth"),
+    EndpointSpec("GET", "/api/v3/ping", _NONE, 1),
+    EndpointSpec("GET", "/api/v3/time", _NONE, 1),
+    EndpointSpec("GET", "/api/v3/exchangeInfo", _NONE, 20),
+    EndpointSpec("GET", "/api/v3/depth", _NONE, _depth),
     EndpointSpec("GET", "/api/v3/trades", _NONE, 25),
     EndpointSpec("GET", "/api/v3/aggTrades", _NONE, 2),
     EndpointSpec("GET", "/api/v3/klines", _NONE, 2),
     EndpointSpec("GET", "/api/v3/uiKlines", _NONE, 2),
     EndpointSpec("GET", "/api/v3/historicalTrades", _NONE, 25),
     EndpointSpec("GET", "/api/v3/ticker/24hr", _NONE, _ticker_24hr),
-    EndpointSpec("GET", "/api/v3/ticker/price", _NONE, _one_or_several, ws_method="ticker.price"),
+    EndpointSpec("GET", "/api/v3/ticker/price", _NONE, _one_or_several),
     EndpointSpec("GET", "/api/v3/ticker/bookTicker", _NONE, _one_or_several),
     EndpointSpec("GET", "/api/v3/avgPrice", _NONE, 2),
     EndpointSpec("GET", "/api/v3/ticker", _NONE, _per_symbol_ticker),
     EndpointSpec("GET", "/api/v3/ticker/tradingDay", _NONE, _per_symbol_ticker),
     # Orders (section 6).
-    EndpointSpec("POST", "/api/v3/order", _TRADE, 1, ws_method="order.place"),
-    EndpointSpec("POST", "/api/v3/order/test", _TRADE, _order_test, ws_method="order.test"),
-    EndpointSpec("GET", "/api/v3/order", _USER_DATA, 4, ws_method="order.status"),
-    EndpointSpec("DELETE", "/api/v3/order", _TRADE, 1, ws_method="order.cancel"),
-    EndpointSpec("GET", "/api/v3/openOrders", _USER_DATA, _open_orders, ws_method="openOrders.status"),
-    EndpointSpec("DELETE", "/api/v3/openOrders", _TRADE, 1, ws_method="openOrders.cancelAll"),
+    EndpointSpec("POST", "/api/v3/order", _TRADE, 1),
+    EndpointSpec("POST", "/api/v3/order/test", _TRADE, _order_test),
+    EndpointSpec("GET", "/api/v3/order", _USER_DATA, 4),
+    EndpointSpec("DELETE", "/api/v3/order", _TRADE, 1),
+    EndpointSpec("GET", "/api/v3/openOrders", _USER_DATA, _open_orders),
+    EndpointSpec("DELETE", "/api/v3/openOrders", _TRADE, 1),
     EndpointSpec("GET", "/api/v3/allOrders", _USER_DATA, 20),
     EndpointSpec("GET", "/api/v3/myTrades", _USER_DATA, _my_trades),
     EndpointSpec("GET", "/api/v3/rateLimit/order", _USER_DATA, 40),
@@ -218,7 +215,7 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec("GET", "/api/v3/allOrderList", _USER_DATA, 20),
     EndpointSpec("GET", "/api/v3/openOrderList", _USER_DATA, 6),
     # Account (sections 2 and 6).
-    EndpointSpec("GET", "/api/v3/account", _USER_DATA, 20, ws_method="account.status"),
+    EndpointSpec("GET", "/api/v3/account", _USER_DATA, 20),
     EndpointSpec("GET", "/sapi/v1/account/apiRestrictions", _USER_DATA, 1),
     EndpointSpec("GET", "/api/v3/account/commission", _USER_DATA, 20),
     EndpointSpec("GET", "/api/v3/myPreventedMatches", _USER_DATA, _prevented_matches),
@@ -255,28 +252,12 @@ def _index_by_route(rows: Sequence[EndpointSpec]) -> dict[tuple[str, str], Endpo
     return index
 
 
-def _index_by_ws_method(rows: Sequence[EndpointSpec]) -> dict[str, EndpointSpec]:
-    index: dict[str, EndpointSpec] = {}
-    for row in rows:
-        if row.ws_method is not None:
-            if row.ws_method in index:
-                raise ValueError(f"two rows for the WebSocket API method {row.ws_method}")
-            index[row.ws_method] = row
-    return index
-
-
 _BY_ROUTE = _index_by_route(ENDPOINTS)
-_BY_WS_METHOD = _index_by_ws_method(ENDPOINTS)
 
 
 def find_endpoint(method: str, path: str) -> EndpointSpec | None:
     """The row of ``METHOD path``, or None if the contract has no such endpoint."""
     return _BY_ROUTE.get((method.upper(), path))
-
-
-def find_ws_method(name: str) -> EndpointSpec | None:
-    """The row of a WebSocket API method (``"order.place"``), or None if it has none."""
-    return _BY_WS_METHOD.get(name)
 
 
 def request_weight(method: str, path: str, params: Params | Sequence[tuple[str, str]] = ()) -> int:
@@ -286,23 +267,3 @@ def request_weight(method: str, path: str, params: Params | Sequence[tuple[str, 
         return UNKNOWN_ENDPOINT_WEIGHT
     return row.weigh(params if isinstance(params, Mapping) else dict(params))
 
-
-def _ws_text(value: object) -> str:
-    """A WebSocket API parameter (JSON) as its REST text: arrays as compact JSON, booleans lower."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return json.dumps(list(value), separators=(",", ":"))
-    return str(value)
-
-
-def ws_weight(name: str, params: Mapping[str, object]) -> int:
-    """The weight of one WebSocket API request: the same as its REST twin's (section 9).
-
-    ``params`` is the request's JSON ``params`` object; a method without a REST twin in the
-    table weighs :data:`UNKNOWN_ENDPOINT_WEIGHT` until it gets a row.
-    """
-    row = _BY_WS_METHOD.get(name)
-    if row is None:
-        return UNKNOWN_ENDPOINT_WEIGHT
-    return row.weigh({key: _ws_text(value) for key, value in params.items() if value is not None})
