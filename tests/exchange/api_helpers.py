@@ -27,6 +27,9 @@ from btx_tui.exchange.server import make_config
 
 Pairs = list[tuple[str, str]] | dict[str, Any]
 
+TRON_ADDRESS = "TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9"
+"""A valid TRON withdrawal address (the wallet tests' default network for USDT)."""
+
 
 def hmac_hex(secret: str, payload: bytes) -> str:
     return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()

@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from btx_tui.exchange.http.ratelimit import Limits
 from btx_tui.exchange.ws.connection import WsSettings
 
-from .test_api_wallet import TRON_ADDRESS
-from .api_helpers import hmac_hex
+from .api_helpers import TRON_ADDRESS, hmac_hex
 from .ws_support import Client, signed_params, ws_exchange
 
 FAST = WsSettings(tick_ms=50)
