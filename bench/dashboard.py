@@ -45,8 +45,8 @@ from btx_tui.api.orders import OrderRequest  # noqa: E402
 from btx_tui.config import Settings  # noqa: E402
 from btx_tui.paper import start_paper_exchange  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
-from btx_tui.tui.session import Connection  # noqa: E402
-from btx_tui.api.market import book_view  # noqa: E402
+from btx_tui.tui.connection_health import Connection  # noqa: E402
+from btx_tui.api.book_views import book_view  # noqa: E402
 from btx_tui.api.models import Depth  # noqa: E402
 from btx_tui.tui.widgets.order_book import BookDisplay, OrderBookView  # noqa: E402
 
@@ -172,7 +172,7 @@ def all_panes_filled(app: BtxApp) -> bool:
     """Every feed has delivered and every pane shows data (the status bar says live)."""
     d = app.dashboard
     feeds = app.feeds.feeds.values()
-    return bool(feeds and all(f.last_ok is not None for f in feeds) and app.rules.info
+    return bool(feeds and all(f.last_ok is not None for f in feeds) and app.state.rules.info
                 and d.tape.trades and d.chart.klines and len(d.watchlist.tickers) == len(d.watchlist.symbols))
 
 
@@ -244,7 +244,7 @@ async def bench_app(seconds: float, tmp: Path) -> dict[str, float]:
                                        time_in_force=TimeInForce.GTC, quantity=Decimal("0.0001"),
                                        price=Decimal(50000 + i))
                 t0 = time.perf_counter()
-                app.submit_order(request)
+                app.trading.submit_order(request)
                 table = app.dashboard.open_orders
                 await wait_until(lambda: request.client_order_id in table.orders, step=0.001)
                 visible_ms.append((time.perf_counter() - t0) * 1000)

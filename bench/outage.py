@@ -54,8 +54,8 @@ from btx_tui.api.orders import OrderRequest  # noqa: E402
 from btx_tui.config import Settings  # noqa: E402
 from btx_tui.paper import PaperExchange, start_paper_exchange  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
-from btx_tui.tui.messages import FeedFailed  # noqa: E402
-from btx_tui.tui.session import Connection  # noqa: E402
+from btx_tui.tui.messages import FeedFailed, JournalChanged  # noqa: E402
+from btx_tui.tui.connection_health import Connection  # noqa: E402
 
 LAG_TARGET_MS = 100.0
 RECOVERY_TARGET_S = 10.0
@@ -184,10 +184,10 @@ async def run_outage(outage_s: float, tmp: Path, ui: dict[str, object]) -> dict[
         app.feeds.target = retries  # type: ignore[assignment]
         async with app.run_test(size=(160, 48)):
             feeds = app.feeds.feeds
-            await wait_until(lambda: app.rules.info is not None and feeds
+            await wait_until(lambda: app.state.rules.info is not None and feeds
                              and all(f.last_ok is not None for f in feeds.values()), 30, "first data")
             resting = limit("BUY", "0.001", "90000")
-            app.submit_order(resting)
+            app.trading.submit_order(resting)
             await wait_until(lambda: resting.client_order_id in app.dashboard.open_orders.orders, 10, "order A")
             await asyncio.sleep(2)
             assert app.journal is not None and app.client is not None
@@ -201,7 +201,7 @@ async def run_outage(outage_s: float, tmp: Path, ui: dict[str, object]) -> dict[
 
             lost, other = limit("BUY", "0.002", "91000"), limit("SELL", "0.001", "99000")
             journal.record_intent(lost)
-            app.show_pending()
+            app.post_message(JournalChanged())  # written behind the app's back: read it again
             retries.delays.clear()
             await asyncio.to_thread(exchanges[0].kill)
             killed = time.monotonic()
@@ -222,7 +222,7 @@ async def run_outage(outage_s: float, tmp: Path, ui: dict[str, object]) -> dict[
 
             def reconciled() -> bool:
                 p, b = journal.get(lost.client_order_id), journal.get(other.client_order_id)
-                return ({o.client_order_id for o in app.router.open_orders} == want
+                return ({o.client_order_id for o in app.state.open_orders} == want
                         and set(app.dashboard.open_orders.orders) == want
                         and not app.dashboard.open_orders.pending
                         and p is not None and p.state is JournalState.ACCEPTED

@@ -49,7 +49,7 @@ from btx_tui.paper import start_paper_exchange  # noqa: E402
 from btx_tui.api.client import BtxClient  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
 from btx_tui.tui.app import default_client  # noqa: E402
-from btx_tui.tui.session import Connection  # noqa: E402
+from btx_tui.tui.connection_health import Connection  # noqa: E402
 
 ADMIN_TOKEN = "soak-admin-token"
 INTERVALS = ("tickers", "book", "trades", "klines", "account", "orders", "history", "prices")

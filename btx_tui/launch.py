@@ -23,7 +23,7 @@ from btx_tui.config import ConfigError, ExchangeSettings, LoadedConfig
 from btx_tui.logging_setup import redactor, setup_logging
 
 if TYPE_CHECKING:
-    from btx_tui.tui.session import Connection
+    from btx_tui.tui.connection_health import Connection
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def signer_for(exchange: ExchangeSettings, prompt: Callable[[str], str] | None =
 
 def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
     from btx_tui.tui.app import BtxApp
-    from btx_tui.tui.session import Connection
+    from btx_tui.tui.connection_health import Connection
 
     settings = loaded.settings
     exchange = settings.exchange

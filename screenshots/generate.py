@@ -30,7 +30,7 @@ from btx_tui.api.orders import OrderRequest  # noqa: E402
 from btx_tui.config import Settings  # noqa: E402
 from btx_tui.paper import start_paper_exchange  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
-from btx_tui.tui.session import Connection  # noqa: E402
+from btx_tui.tui.connection_health import Connection  # noqa: E402
 
 OUT = ROOT / "screenshots"
 SIZE = (120, 36)
@@ -53,22 +53,22 @@ async def shoot(tmp: Path) -> list[Path]:
         settings = Settings.model_validate({"ui": {"chart_interval": "1s", "symbol": "BTCUSDT"}})
         app = BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.router.account is not None and app.router.depth is not None)
+            await wait_until(pilot, lambda: app.state.account is not None and app.state.depth is not None)
             assert app.client is not None
-            book = app.router.depth
+            book = app.state.depth
             assert book is not None
             below = (book.bids[0].price * Decimal("0.99")).quantize(Decimal("0.01"))
-            app.submit_order(OrderRequest(symbol="BTCUSDT", side=OrderSide.BUY, type=OrderType.LIMIT,
+            app.trading.submit_order(OrderRequest(symbol="BTCUSDT", side=OrderSide.BUY, type=OrderType.LIMIT,
                                           time_in_force=TimeInForce.GTC, quantity=Decimal("0.01"), price=below))
-            app.submit_order(OrderRequest(symbol="BTCUSDT", side=OrderSide.BUY, type=OrderType.MARKET,
+            app.trading.submit_order(OrderRequest(symbol="BTCUSDT", side=OrderSide.BUY, type=OrderType.MARKET,
                                           quantity=Decimal("0.005")))
             # the widest numbers the tables show: BTT's tiny price and a 20,000,000 quantity
-            app.submit_order(OrderRequest(symbol="BTTUSDT", side=OrderSide.BUY, type=OrderType.LIMIT,
+            app.trading.submit_order(OrderRequest(symbol="BTTUSDT", side=OrderSide.BUY, type=OrderType.LIMIT,
                                           time_in_force=TimeInForce.GTC, quantity=Decimal("20000000"),
                                           price=Decimal("0.0000006")))
             await pilot.pause(WARMUP_S)
             try:
-                await wait_until(pilot, lambda: app.dashboard.tape.trades and app.router.open_orders)
+                await wait_until(pilot, lambda: app.dashboard.tape.trades and app.state.open_orders)
             except TimeoutError:
                 raise TimeoutError(f"no data; notifications: {[n.message for n in app._notifications]}") from None
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import random
 import re
 import secrets
 import string
@@ -31,6 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from ..backoff import Backoff
 from .errors import BtxError, NetworkError, OutcomeUnknown, UnknownOrder
 from .models_trading import MyTrade, Order, OrderSide, OrderType, TimeInForce
 from .signing import params
@@ -206,8 +206,7 @@ class ResolvePolicy:
     request's receive window plus 1 s, after which the exchange refuses to execute it."""
 
     def delay(self, attempt: int) -> float:
-        cap = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return cap / 2 + random.uniform(0, cap / 2)
+        return Backoff(first_s=self.base_delay_s, cap_s=self.max_delay_s).delay(attempt)
 
 
 class OrderVenue(Protocol):

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from .errors import BtxError, UnknownOrder
 from .journal import JournalEntry, JournalState, ListEntry, SqliteJournal
 from .models_orderlists import OrderList
-from .models_trading import Order, OrderSide, OrderStatus, OrderType
+from .models_trading import MyTrade, Order, OrderSide, OrderStatus, OrderType
 from .orders import ResolvePolicy, is_btx_client_order_id
 from .preflight import MARKET_BUY_STOP_SLACK
 
@@ -508,3 +508,54 @@ async def _settle_closed(client: BtxClient, journal: SqliteJournal, entry: Journ
     _observe(journal, order, run)
     if order.executed_qty:
         await _fetch_fills(client, journal, order, run)
+
+
+# -- everyday observations: what the dashboard's polls and cancels tell the journal -------------
+#
+# The journal has one writer, the service layer: the dashboard's open-orders and history polls
+# and its cancels go through these, so the UI never writes the journal itself.
+
+
+def record_observed(journal: SqliteJournal | None, orders: Iterable[Order],
+                    trades: Iterable[MyTrade] = ()) -> None:
+    """Bring the journal's known orders (and their fills) up to date; a failed write is logged."""
+    if journal is None:
+        return
+    import sqlite3
+
+    try:
+        for order in orders:
+            journal.record_order(order)
+        journal.record_fills(trades)
+    except sqlite3.Error as exc:
+        log.error("order journal update failed: %s", exc)
+
+
+async def observed_open_orders(client: BtxClient, journal: SqliteJournal | None) -> tuple[Order, ...]:
+    """Every open order of the account, recorded in the journal."""
+    orders = await client.open_orders()
+    record_observed(journal, orders)
+    return orders
+
+
+async def observed_history(client: BtxClient, journal: SqliteJournal | None, symbol: str,
+                           limit: int = 100) -> tuple[tuple[Order, ...], tuple[MyTrade, ...]]:
+    """Recent orders and own trades of ``symbol``, recorded in the journal."""
+    orders = await client.all_orders(symbol, limit=limit)
+    trades = await client.my_trades(symbol, limit=limit)
+    record_observed(journal, orders, trades)
+    return orders, trades
+
+
+async def cancel_recorded(client: BtxClient, journal: SqliteJournal | None, symbol: str, order_id: int) -> Order:
+    """Cancel one order and record the exchange's answer."""
+    order = await client.cancel_order(symbol, order_id=order_id)
+    record_observed(journal, (order,))
+    return order
+
+
+async def cancel_all_recorded(client: BtxClient, journal: SqliteJournal | None, symbol: str) -> tuple[Order, ...]:
+    """Cancel every open order of ``symbol`` and record each answer."""
+    reports = await client.cancel_open_orders(symbol)
+    record_observed(journal, reports)
+    return reports

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from ..backoff import Backoff
 from .clock import ClockSample, ServerClock
 from .errors import (
     AuthError,
@@ -91,7 +91,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to sleep after failed attempt number ``attempt`` (1-based)."""
-        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
+        return Backoff(first_s=self.base_delay_s, cap_s=self.max_delay_s, spread=1.0).delay(attempt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,16 @@
-"""BtxApp: the dashboard application — bindings, session lifecycle and feed routing.
+"""BtxApp: the dashboard application — bindings, session lifecycle, and where messages land.
 
-The app owns the service-layer client and the polling feeds; widgets only receive
-snapshots. Every binding has an id so users can remap it via ``[keys]`` in the config
-(``App.set_keymap``), and a description for the footer and the help screen.
+The app is where the parts are wired together: it owns the service-layer client, the polling
+feeds (:mod:`~btx_tui.tui.feeds`), the state store (:mod:`~btx_tui.tui.state`, the only writer
+of each fact) and the trading actions (:mod:`~btx_tui.tui.trading`, an object, not a mixin).
+Every typed message lands in one handler here that hands it to the store, then to whoever must
+act on it (fill lookups, notifications, reconciliation). Widgets never see the app: the
+dashboard is told of changes by the store's signals.
+
+Every binding has an id so users can remap it via ``[keys]`` in the config
+(``App.set_keymap``), and a description for the footer and the help screen. Bindings the
+key's permissions forbid are disabled through :meth:`BtxApp.check_action` (the footer greys
+them) and still say why when pressed.
 """
 
 from __future__ import annotations
@@ -20,16 +28,25 @@ from textual.screen import Screen
 
 from btx_tui.api.client import BtxClient
 from btx_tui.api.journal import SqliteJournal
+from btx_tui.backoff import Backoff
 from btx_tui.config import Settings
-from btx_tui.tui.feeds import Feed, FeedRunner
-from btx_tui.tui.messages import FeedFailed, FeedUpdated
-from btx_tui.tui.router import FeedRouter
+from btx_tui.tui.connection_health import Connection, connection_state, freshest_age_s, overdue_feeds
+from btx_tui.tui.feeds import FeedRunner
+from btx_tui.tui.fetchers import Fetchers
+from btx_tui.tui.messages import (
+    AccountFetched, DepthFetched, FeedFailed, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
+    JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderConfirmed, OrderNotSent, OrderPlaced,
+    OrdersCanceled, PricesFetched, Reconciled, TickersFetched, TradesFetched,
+)
+from btx_tui.tui.permissions import NEEDS
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
-from btx_tui.tui.session import Connection, MarketRules, connection_state, freshest_age_s, overdue_feeds
-from btx_tui.tui.trading import TradingActions
+from btx_tui.tui.screens.help import HelpScreen
+from btx_tui.tui.state import DashboardState
+from btx_tui.tui.trading import Session, TradingActions
 from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
 from btx_tui.tui.widgets.status_bar import StatusInfo
+from btx_tui.tui.widgets.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +54,7 @@ THEMES = ("textual-dark", "nord", "gruvbox", "tokyo-night", "dracula", "catppucc
           "textual-light", "solarized-light")
 
 
-class BtxApp(TradingActions, App[None]):
+class BtxApp(App[None]):
     """The btx-tui trading dashboard."""
 
     CSS_PATH = "app.tcss"
@@ -80,31 +97,36 @@ class BtxApp(TradingActions, App[None]):
         super().__init__()
         self.settings = settings
         self.connection = connection
-        self.symbol = settings.selected_symbol
-        self.chart_interval = settings.ui.chart_interval
-        self.permissions: frozenset[str] = frozenset()
-        self.rules = MarketRules()
         self._client_factory = client_factory or default_client
         self.client: BtxClient | None = None
-        self.feeds = FeedRunner(self)
-        self.router = FeedRouter(self)
-        self.started = False
-        self._pending: dict[str, str] = {}
         self._journal_path = journal_path
         self.journal: SqliteJournal | None = None
         """The order intent journal (None without a ``journal_path``: intents live in memory only)."""
+        self.state = DashboardState(self, symbol=settings.selected_symbol, chart_interval=settings.ui.chart_interval,
+                                    journal_pending=self._journal_pending)
+        """The dashboard's facts; :meth:`DashboardState.apply` is their only writer."""
+        self.feeds = FeedRunner(self)
+        self.fetchers = Fetchers(lambda: self.client, self.state, tuple(settings.ui.watchlist), lambda: self.journal)
+        self.trading = TradingActions(self, Session(
+            connection=connection, state=self.state, feeds=self.feeds, client=lambda: self.client,
+            journal=lambda: self.journal, selected_order=lambda: self.dashboard.open_orders.selected,
+            bell_on_fill=settings.ui.bell_on_fill))
+        """Buy, sell, cancel, withdraw: the bindings below delegate to it."""
+        self.started = False
         self._connection_state = "connecting"
-        self._forms: list[str] = []
         self.type_ahead = TypeAhead(self)
         """Routes keys typed quickly one after another, each after the previous one settled."""
         self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
         if settings.keys:
             self.set_keymap(dict(settings.keys))
 
+    def _journal_pending(self) -> dict[str, str]:
+        return {e.client_order_id: e.description for e in self.journal.pending()} if self.journal else {}
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        self.dashboard = DashboardScreen(list(self.settings.ui.watchlist), self.status_info())
+        self.dashboard = DashboardScreen(self.state, list(self.settings.ui.watchlist), self.status_info)
         return self.dashboard
 
     def _fatal_error(self) -> None:
@@ -134,10 +156,8 @@ class BtxApp(TradingActions, App[None]):
         self.client = self._client_factory(self.connection, self.settings)
         if self._journal_path is not None:
             self.journal = SqliteJournal(self._journal_path, fingerprint=self._journal_path.stem)
-            self.show_pending()  # intents left unresolved by an earlier run: "unknown — checking"
-        self.dashboard.set_titles(self.symbol)
-        self.dashboard.watchlist.select_symbol(self.symbol)
-        self.set_interval(1.0, self.refresh_status)
+            self.post_message(JournalChanged())  # intents an earlier run left unresolved: "unknown — checking"
+        self.set_interval(1.0, self.check_health)
         self.run_worker(self._start_session(), name="session", group="session", exit_on_error=False)
 
     async def on_unmount(self) -> None:
@@ -153,25 +173,25 @@ class BtxApp(TradingActions, App[None]):
         the status bar says "down"); exchangeInfo is fetched again until it succeeds.
         """
         assert self.client is not None
-        self._register_feeds()
-        for feed in self.feeds.feeds.values():
+        ui = self.settings.ui
+        for feed in self.fetchers.feeds(ui, lambda: bool(self.connection.api_key), self.settings.exchange.timeout_s):
+            self.feeds.add(feed)
             self.run_worker(self.feeds.run(feed), name=f"feed:{feed.name}", group=f"feed:{feed.name}",
                             exit_on_error=False)
         self.started = True
-        self.start_reconcile()
-        delay = 0.5
-        while self.rules.info is None:
+        self.trading.start_reconcile()
+        backoff = Backoff(first_s=0.5, cap_s=15.0)
+        attempt = 0
+        while True:
             try:
-                info, permissions = await asyncio.gather(self.client.exchange_info(),
-                                                         self._load_permissions())
-                self.rules = MarketRules(info)
-                self.permissions = permissions
-                self.router.rules_loaded()
+                info, permissions = await asyncio.gather(self.client.exchange_info(), self._load_permissions())
             except Exception as exc:  # noqa: BLE001 - keep trying; the status bar shows it
+                attempt += 1
                 log.warning("session start failed: %s", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 15)
-        self.refresh_status()
+                await asyncio.sleep(backoff.delay(attempt))
+            else:
+                self.post_message(MarketsLoaded(info, permissions))
+                return
 
     async def _load_permissions(self) -> frozenset[str]:
         assert self.client is not None
@@ -186,51 +206,81 @@ class BtxApp(TradingActions, App[None]):
         return frozenset({"READ"} | ({"TRADE"} if r.enable_spot_and_margin_trading else set())
                          | ({"WITHDRAW"} if r.enable_withdrawals else set()))
 
-    def _register_feeds(self) -> None:
-        ui = self.settings.ui
-        signed = lambda: bool(self.connection.api_key)  # noqa: E731
-        add = self.feeds.add
-        add(Feed("tickers", ui.tickers_interval_s, self.router.fetch_tickers))
-        add(Feed("book", ui.book_interval_s, self.router.fetch_book))
-        add(Feed("trades", ui.trades_interval_s, self.router.fetch_trades))
-        add(Feed("klines", ui.klines_interval_s, self.router.fetch_klines))
-        add(Feed("account", ui.account_interval_s, self.router.fetch_account, signed))
-        add(Feed("prices", ui.prices_interval_s, self.router.fetch_prices))
-        add(Feed("orders", ui.orders_interval_s, self.router.fetch_orders, signed))
-        add(Feed("history", ui.history_interval_s, self.router.fetch_history, signed))
-        for feed in self.feeds.feeds.values():
-            feed.timeout_s = self.settings.exchange.timeout_s
-
     @property
     def ui_live(self) -> bool:
-        """False once shutdown began: late snapshots must not touch widgets being torn down."""
+        """False once shutdown began: late messages must not touch widgets being torn down."""
         return self.is_running and self.dashboard.is_mounted
 
-    # -- feed messages -----------------------------------------------------------------
+    # -- facts: every message goes to the store first, then to whoever acts on it -----------
 
-    def on_feed_updated(self, message: FeedUpdated) -> None:
+    def _apply(self, message: Any) -> bool:
         if not self.ui_live:
-            return
-        self.journal_observe(message)  # first, so the table's pending rows are current
+            return False
         with self.batch_update():
-            self.router.apply(message)
-        self._watch_connection()
-        self.refresh_status()
+            self.state.apply(message)
+        return True
+
+    def on_markets_loaded(self, message: MarketsLoaded) -> None:
+        if self._apply(message):
+            self.refresh_bindings()  # the permissions decide which trading keys are enabled
+            self.check_health()
+
+    def on_tickers_fetched(self, message: TickersFetched) -> None:
+        self._fetched(message)
+
+    def on_depth_fetched(self, message: DepthFetched) -> None:
+        self._fetched(message)
+
+    def on_trades_fetched(self, message: TradesFetched) -> None:
+        self._fetched(message)
+
+    def on_klines_fetched(self, message: KlinesFetched) -> None:
+        self._fetched(message)
+
+    def on_prices_fetched(self, message: PricesFetched) -> None:
+        self._fetched(message)
+
+    def on_history_fetched(self, message: HistoryFetched) -> None:
+        self._fetched(message)
+
+    def on_account_fetched(self, message: AccountFetched) -> None:
+        previous = self.state.account
+        if self._fetched(message) and previous is not None and previous.balances != message.account.balances:
+            # Something filled, or an order came or went (maybe from elsewhere): look now.
+            self.feeds.wake("orders", "history")
+
+    def on_open_orders_fetched(self, message: OpenOrdersFetched) -> None:
+        before = self.state.open_orders
+        if self._fetched(message):
+            self.trading.check_fills(before, self.state.open_orders)
+
+    def _fetched(self, message: Any) -> bool:
+        if not self._apply(message):
+            return False
+        self.check_health()
+        return True
 
     def on_feed_failed(self, message: FeedFailed) -> None:
+        if self._apply(message):
+            self.check_health()
+
+    def check_health(self) -> None:
+        """Judge the connection from the feeds (every second, and on every answer or failure).
+
+        A failing feed is marked stale by its FeedFailed; a silent one (a hung exchange) only by
+        the clock, here. When the exchange answers again after being down, the order journal
+        is reconciled.
+        """
         if not self.ui_live:
             return
-        self.router.mark_stale(message.feed)
-        self._watch_connection()
-        self.refresh_status()
-
-    def _watch_connection(self) -> None:
-        """Reconcile the order journal whenever the exchange answers again after being down."""
-        state, _ = connection_state(self.feeds.feeds.values(), self.feeds.paused, self.started)
+        feeds = self.feeds.feeds.values()
+        state, error = connection_state(feeds, self.feeds.paused, self.started)
+        overdue = frozenset() if self.feeds.paused else frozenset(f.name for f in overdue_feeds(feeds))
+        self.state.apply(HealthChecked(state, error, overdue))
         previous, self._connection_state = self._connection_state, state
         if previous == "down" and state in ("live", "degraded"):
             log.info("connection recovered: reconciling orders")
-            self.start_reconcile()
+            self.trading.start_reconcile()
 
     def status_info(self) -> StatusInfo:
         state, error = connection_state(self.feeds.feeds.values(), self.feeds.paused, self.started)
@@ -244,46 +294,87 @@ class BtxApp(TradingActions, App[None]):
             weight_limit=budget.limit if budget else 6000,
             paused_for_s=budget.paused_for if budget else 0.0,
             clock_offset_ms=self.client.clock_offset_ms if self.client else None,
-            permissions=self.permissions,
+            permissions=self.state.permissions,
         )
 
-    def refresh_status(self) -> None:
-        if self.ui_live:
-            self._grey_out_silent()
-            self._watch_connection()
-            self.dashboard.status_bar.show(self.status_info())
+    # -- trading events ------------------------------------------------------------------
 
-    def _grey_out_silent(self) -> None:
-        """Mark the panes of feeds that neither answer nor fail (a hung exchange) as stale.
+    def on_order_confirmed(self, message: OrderConfirmed) -> None:
+        self.trading.submit_order(message.request)
 
-        A failing feed is marked by its FeedFailed; a silent one only by the clock. The next
-        answer un-marks it (:meth:`FeedRouter.apply`).
-        """
-        if self.feeds.paused:
-            return
-        for feed in overdue_feeds(self.feeds.feeds.values()):
-            if feed.name not in self.router.stale:
-                self.router.mark_stale(feed.name)
+    def on_order_placed(self, message: OrderPlaced) -> None:
+        if self._apply(message):
+            self.trading.placed(message)
+
+    def on_order_not_sent(self, message: OrderNotSent) -> None:
+        if self._apply(message):
+            self.trading.not_sent(message)
+
+    def on_orders_canceled(self, message: OrdersCanceled) -> None:
+        if self._apply(message):
+            self.trading.canceled(message)
+
+    def on_fills_found(self, message: FillsFound) -> None:
+        if self._apply(message):
+            self.trading.announce_fills(message.trades)
+
+    def on_journal_changed(self, message: JournalChanged) -> None:
+        self._apply(message)
+
+    def on_reconciled(self, message: Reconciled) -> None:
+        if self._apply(message):
+            self.trading.reconciled(message)
 
     # -- selection ---------------------------------------------------------------------
 
     def select_market(self, symbol: str) -> None:
         """Make ``symbol`` the market of the book, chart, trades and order form."""
-        if symbol == self.symbol:
+        if symbol == self.state.symbol:
             return
-        self.symbol = symbol
-        self.dashboard.set_titles(symbol)
-        self.dashboard.watchlist.select_symbol(symbol)
-        self.router.market_changed()
-        self.feeds.wake("book", "trades", "klines", "history")
+        self.post_message(MarketSelected(symbol))
 
-    def on_watchlist_market_selected(self, message: Any) -> None:
+    def on_market_selected(self, message: MarketSelected) -> None:
+        if self._apply(message):
+            self.feeds.wake("book", "trades", "klines", "history")
+
+    def on_watchlist_row_chosen(self, message: Watchlist.RowChosen) -> None:
         self.select_market(message.symbol)
 
-    def on_order_book_view_grouping_changed(self, message: Any) -> None:
-        self.router.regroup()
+    def on_interval_chosen(self, message: IntervalChosen) -> None:
+        if self._apply(message):
+            self.feeds.wake("klines")
 
     # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Trading keys the key's permissions forbid (or that wait for the markets) are disabled:
+        None shows them greyed out in the footer. Pressing one still says why (:meth:`run_action`)."""
+        if action in NEEDS and self.trading.refusal(action) is not None:
+            return None
+        return True
+
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        if await super().run_action(action, default_namespace, namespaces):
+            return True
+        name = action.removeprefix("app.") if isinstance(action, str) else ""
+        if name in NEEDS and default_namespace in (None, self):
+            return self.trading.explain(name)  # a disabled trading key: say why
+        return False
+
+    def action_buy(self) -> None:
+        self.trading.open_order_form("BUY")
+
+    def action_sell(self) -> None:
+        self.trading.open_order_form("SELL")
+
+    def action_cancel_order(self) -> None:
+        self.trading.cancel_order()
+
+    def action_cancel_all(self) -> None:
+        self.trading.cancel_all()
+
+    def action_withdraw(self) -> None:
+        self.trading.withdraw()
 
     def action_refresh(self) -> None:
         self.feeds.wake_all()
@@ -296,7 +387,7 @@ class BtxApp(TradingActions, App[None]):
         else:
             self.feeds.pause()
             self.notify("Polling paused: data on screen is no longer updated. Press p to resume.", timeout=4)
-        self.refresh_status()
+        self.check_health()
 
     def action_cycle_theme(self) -> None:
         themes = [t for t in THEMES if t in self.available_themes]
@@ -305,49 +396,42 @@ class BtxApp(TradingActions, App[None]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def action_cycle_interval(self) -> None:
-        idx = INTERVALS.index(self.chart_interval) if self.chart_interval in INTERVALS else 0
-        self.chart_interval = INTERVALS[(idx + 1) % len(INTERVALS)]
-        self.dashboard.chart.interval = self.chart_interval
-        self.dashboard.set_titles(self.symbol)
-        self.feeds.wake("klines")
+        current = self.state.chart_interval
+        idx = INTERVALS.index(current) if current in INTERVALS else 0
+        self.post_message(IntervalChosen(INTERVALS[(idx + 1) % len(INTERVALS)]))
 
     def action_focus_pane(self, index: int) -> None:
         if self.screen is self.dashboard:
             self.dashboard.focus_pane(index)
 
     def action_find_symbol(self) -> None:
-        symbols = self.rules.symbols or list(self.settings.ui.watchlist)
+        symbols = self.state.rules.symbols or list(self.settings.ui.watchlist)
         self.search_commands(
             [(s, (lambda s=s: self.select_market(s)), self._symbol_help(s)) for s in symbols],
             placeholder="Jump to market…",
         )
 
     def _symbol_help(self, symbol: str) -> str:
-        info = self.rules.symbol(symbol)
+        info = self.state.rules.symbol(symbol)
         return f"{info.base_asset} / {info.quote_asset}" if info else ""
 
     def action_help(self) -> None:
-        from btx_tui.tui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.state.permissions))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if "TRADE" in self.permissions:
-            yield SystemCommand("Buy", f"Buy {self.symbol}", self.action_buy)
-            yield SystemCommand("Sell", f"Sell {self.symbol}", self.action_sell)
-            yield SystemCommand("Cancel all", f"Cancel all open orders of {self.symbol}", self.action_cancel_all)
-        if "WITHDRAW" in self.permissions:
+        symbol, permissions = self.state.symbol, self.state.permissions
+        if "TRADE" in permissions:
+            yield SystemCommand("Buy", f"Buy {symbol}", self.action_buy)
+            yield SystemCommand("Sell", f"Sell {symbol}", self.action_sell)
+            yield SystemCommand("Cancel all", f"Cancel all open orders of {symbol}", self.action_cancel_all)
+        if "WITHDRAW" in permissions:
             yield SystemCommand("Withdraw", "Withdraw funds", self.action_withdraw)
         yield SystemCommand("Refresh", "Poll every feed now", self.action_refresh)
         yield SystemCommand("Pause / resume polling", "Stop or restart every feed", self.action_toggle_pause)
-        for symbol in self.settings.ui.watchlist:
-            if symbol != self.symbol:
-                yield SystemCommand(f"Market {symbol}", f"Show {symbol}", lambda s=symbol: self.select_market(s))
-
-    def ring_bell(self) -> None:
-        if self.settings.ui.bell_on_fill:
-            self.bell()
+        for other in self.settings.ui.watchlist:
+            if other != symbol:
+                yield SystemCommand(f"Market {other}", f"Show {other}", lambda s=other: self.select_market(s))
 
 
 def default_client(connection: Connection, settings: Settings) -> BtxClient:

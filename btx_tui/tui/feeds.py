@@ -1,9 +1,10 @@
 """Polling feeds: one long-lived async loop per feed.
 
-Each feed fetches, posts a :class:`FeedUpdated`, then sleeps its interval — the next
+Each feed fetches, posts the typed snapshot message its fetch built (a
+:class:`~btx_tui.tui.messages.Fetched`), then sleeps its interval — the next
 poll is scheduled only after the previous one finished, so a slow exchange slows the
 feed down instead of piling up requests. Errors are caught inside the loop: the feed
-posts :class:`FeedFailed`, backs off exponentially with jitter, and recovers by itself.
+posts :class:`FeedFailed`, backs off exponentially with jitter (:class:`~btx_tui.backoff.Backoff`), and recovers by itself.
 ``CancelledError`` always propagates so the app can stop every feed on exit.
 """
 
@@ -11,20 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
-from textual.message_pump import MessagePump
+from textual.message import Message
 
-from btx_tui.tui.messages import FeedFailed, FeedUpdated
+from btx_tui.backoff import Backoff
+from btx_tui.tui.messages import FeedFailed, Fetched
 
 log = logging.getLogger(__name__)
 
-Fetch = Callable[[], Awaitable[tuple[str, Any]]]
-"""A feed's fetch: returns ``(key, snapshot)``; the key names what the data is about."""
+Fetch = Callable[[], Awaitable[Fetched]]
+"""A feed's fetch: returns the snapshot as the message that reports it (it names what the data is about)."""
+
+
+class Target(Protocol):
+    """Where the feeds post their messages (the app)."""
+
+    def post_message(self, message: Message) -> bool: ...
 
 MAX_BACKOFF_S = 8.0
 """Longest wait between two tries of a failing feed (so a returning exchange is seen within
@@ -75,22 +82,23 @@ class Feed:
         """
         return self.silence_s(now) > self.interval_s + timeouts * self.timeout_s
 
-    def backoff_s(self) -> float:
-        """Exponential backoff with jitter, capped at :data:`MAX_BACKOFF_S` for every feed.
+    def backoff_s(self, cap: float = MAX_BACKOFF_S) -> float:
+        """Exponential backoff with jitter, capped at ``cap`` (:data:`MAX_BACKOFF_S`) for every feed.
 
         A feed polled less often than the cap (prices every 15 s) retries within the cap too,
         so a returning exchange is seen within 8 s whichever feeds a trader configured.
         """
-        ceiling = min(MAX_BACKOFF_S, self.interval_s * 2 ** min(self.failures, 8))
-        floor = min(self.interval_s, MAX_BACKOFF_S / 2)
-        return max(floor, random.uniform(ceiling / 2, ceiling))
+        policy = Backoff(first_s=2 * self.interval_s, cap_s=cap, floor_s=min(self.interval_s, cap / 2))
+        return policy.delay(min(self.failures, 8))
 
 
 class FeedRunner:
     """Runs every feed as a loop posting messages to ``target``; pausable as a whole."""
 
-    def __init__(self, target: MessagePump) -> None:
+    def __init__(self, target: Target, *, max_backoff_s: float = MAX_BACKOFF_S) -> None:
         self.target = target
+        self.max_backoff_s = max_backoff_s
+        """The backoff cap of every feed; only a compressed-time test shortens it."""
         self.feeds: dict[str, Feed] = {}
         self._running = asyncio.Event()
         self._running.set()
@@ -134,7 +142,7 @@ class FeedRunner:
             if feed.enabled():
                 started = feed.fetching_since = time.monotonic()
                 try:
-                    key, data = await feed.fetch()
+                    message = await feed.fetch()
                 except asyncio.CancelledError:
                     feed.fetching_since = None
                     raise
@@ -144,7 +152,7 @@ class FeedRunner:
                     feed.last_error = exc
                     if feed.failing_since is None:
                         feed.failing_since = time.monotonic()
-                    delay = feed.backoff_s()
+                    delay = feed.backoff_s(self.max_backoff_s)
                     log.warning("feed %s failed (%s): %s; retry in %.1fs",
                                 feed.name, type(exc).__name__, exc, delay)
                     self.target.post_message(FeedFailed(feed.name, exc, delay))
@@ -157,8 +165,9 @@ class FeedRunner:
                     if recovered:
                         self._wake_failing()
                     feed.last_ok = time.monotonic()
-                    latency = (feed.last_ok - started) * 1000
-                    self.target.post_message(FeedUpdated(feed.name, data, key, latency, started))
+                    message.started = started
+                    message.latency_ms = (feed.last_ok - started) * 1000
+                    self.target.post_message(message)
             try:
                 await asyncio.wait_for(feed._wake.wait(), timeout=delay)
             except TimeoutError:

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from btx_tui.api.market import book_view, chart_view, group_levels, grouping_steps, tape, ticker_set
+from btx_tui.api.book_views import book_view, chart_view, group_levels, grouping_steps, tape, ticker_set
 from btx_tui.api.models import Depth, Kline, PriceLevel, Ticker24h, Trade
 
 D = Decimal

@@ -20,7 +20,7 @@ from btx_tui.api.orders import OrderRequest, Outcome
 from btx_tui.config import ExchangeSettings, Settings
 from btx_tui.paper import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import default_client
-from btx_tui.tui.session import Connection, short_error
+from btx_tui.tui.connection_health import Connection, short_error
 
 from .conftest import FAST_RESOLVE, FAST_RETRY, run_forward_proxy
 

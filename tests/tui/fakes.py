@@ -26,7 +26,7 @@ from btx_tui.api.orders import OrderRequest, Outcome, PlacementResult
 from btx_tui.config import Settings
 from btx_tui.exchange.state.symbols import MARKETS
 from btx_tui.tui.app import BtxApp
-from btx_tui.tui.session import Connection
+from btx_tui.tui.connection_health import Connection
 
 T0 = 1_700_000_000_000
 """A fixed "now" (2023-11-14 22:13:20 UTC) for every timestamp the fake returns."""

@@ -88,4 +88,4 @@ class WithdrawHostApp(App[None]):
         self.interval_s = interval_s
 
     def on_mount(self) -> None:
-        self.push_screen(WithdrawScreen(interval_s=self.interval_s))
+        self.push_screen(WithdrawScreen(client=lambda: self.client, interval_s=self.interval_s))

@@ -18,7 +18,7 @@ from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.config import Settings
 from btx_tui.paper import PaperExchange
 from btx_tui.tui.app import BtxApp
-from btx_tui.tui.session import Connection
+from btx_tui.tui.connection_health import Connection
 
 FAST_UI = {"tickers_interval_s": 0.3, "book_interval_s": 0.2, "trades_interval_s": 0.3,
            "klines_interval_s": 1.0, "account_interval_s": 0.3, "orders_interval_s": 0.3}
@@ -64,9 +64,9 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float
 async def ready(pilot: Pilot) -> BtxApp:
     """Wait until markets, permissions, balances and the book have arrived."""
     app: BtxApp = pilot.app  # type: ignore[assignment]
-    await wait_for(pilot, lambda: app.rules.info is not None and app.permissions, what="session start")
-    await wait_for(pilot, lambda: app.router.account is not None, what="first balances")
-    await wait_for(pilot, lambda: app.router.depth is not None, what="first book")
+    await wait_for(pilot, lambda: app.state.rules.info is not None and app.state.permissions, what="session start")
+    await wait_for(pilot, lambda: app.state.account is not None, what="first balances")
+    await wait_for(pilot, lambda: app.state.depth is not None, what="first book")
     return app
 
 

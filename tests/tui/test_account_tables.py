@@ -85,7 +85,7 @@ async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_exchange:
             fits(app, table)
 
             # an order whose outcome is unknown reads whole, with the widest numbers beside it
-            table.update_orders(list(table.orders.values()), {"x-pending": "BTTUSDT|BUY|LIMIT"}, app.router.steps)
+            table.update_orders(list(table.orders.values()), {"x-pending": "BTTUSDT|BUY|LIMIT"}, app.state.steps)
             await pilot.pause(0.1)
             line = row_line(table, "x-pending")
             assert re.search(rf"BTTUSDT\s+BUY\s+.*\sunknown — checking", line), line
@@ -95,7 +95,7 @@ async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_exchange:
             assert {"symbol", "side", "price", "qty", "status"} <= set(table.shown_columns)
             if size[0] >= 120:
                 assert table.get_cell("x-pending", "side").style.color == theme_color(app, "success")
-            table.update_orders(list(table.orders.values()), {}, app.router.steps)
+            table.update_orders(list(table.orders.values()), {}, app.state.steps)
             await pilot.pause(0.1)
             assert table.shown_columns == ("time", "symbol", "side", "type", "price", "qty", "filled", "status")
 

@@ -19,7 +19,7 @@ from btx_tui.logging_setup import setup_logging
 from btx_tui.paper import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.confirm import ConfirmScreen
-from btx_tui.tui.session import Connection
+from btx_tui.tui.connection_health import Connection
 
 from .harness import FAST_UI, limit, notifications, ready, wait_for
 
@@ -37,8 +37,8 @@ async def test_canary_secret_appears_nowhere(fresh_exchange: PaperExchange, tmp_
         async with app.run_test(size=(120, 36)) as pilot:
             await ready(pilot)
             ok = limit("ETHUSDT", "BUY", "0.01", "3000")
-            app.submit_order(ok)
-            app.submit_order(limit("ETHUSDT", "BUY", "100", "3000"))  # rejected: balance
+            app.trading.submit_order(ok)
+            app.trading.submit_order(limit("ETHUSDT", "BUY", "100", "3000"))  # rejected: balance
             await wait_for(pilot, lambda: ok.client_order_id in app.dashboard.open_orders.orders, what="order")
             await wait_for(pilot, lambda: any("Order rejected" in n for n in notifications(app)), what="reject")
             app.dashboard.open_orders.focus()

@@ -25,7 +25,7 @@ async def test_startup_shows_paper_mode_markets_and_permissions(fresh_exchange: 
         watchlist = app.dashboard.watchlist
         assert watchlist.symbols == ["BTTUSDT", "BTCUSDT", "ETHUSDT", "TRXUSDT", "BTTTRX"]
         await wait_for(pilot, lambda: len(watchlist.tickers) == 5, what="tickers")
-        assert app.symbol == "BTTUSDT"
+        assert app.state.symbol == "BTTUSDT"
         assets = set(app.dashboard.balances.balances)
         assert {"USDT", "BTC", "ETH", "BTT", "TRX"} <= assets
         assert app.dashboard.balances.balances["USDT"].free == Decimal("10000")
@@ -39,7 +39,7 @@ async def test_buy_limit_appears_in_open_orders_and_is_marked_in_the_book(
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             request = limit("BTCUSDT", "BUY", "0.001", "94500")
-            app.submit_order(request)
+            app.trading.submit_order(request)
             table = app.dashboard.open_orders
             await wait_for(pilot, lambda: request.client_order_id in table.orders, what="order in open orders")
             on_exchange = {o.client_order_id: o for o in await client.open_orders("BTCUSDT")}
@@ -87,7 +87,7 @@ async def test_market_buy_changes_balances_by_the_fills(fresh_exchange: PaperExc
             await wait_for(pilot, lambda: balances.balances["BTC"].locked == Decimal("0.002"), what="locked BTC")
             before_usdt = balances.balances["USDT"].free
             before_btc = balances.balances["BTC"].free
-            app.submit_order(market("BTCUSDT", "BUY", "0.002"))
+            app.trading.submit_order(market("BTCUSDT", "BUY", "0.002"))
             await wait_for(pilot, lambda: balances.balances["BTC"].locked == 0, what="sell filled")
             await wait_for(pilot, lambda: balances.balances["USDT"].free != before_usdt, what="USDT moved")
             account = await client.account()
@@ -110,12 +110,12 @@ async def test_cancel_all_of_the_selected_market(fresh_exchange: PaperExchange) 
         app = make_app(fresh_exchange, symbol="ETHUSDT")
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
-            await wait_for(pilot, lambda: len(app.router.open_orders) == 3, what="three orders")
+            await wait_for(pilot, lambda: len(app.state.open_orders) == 3, what="three orders")
             await pilot.press("C")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
             assert "2 open order(s) on ETHUSDT" in str(app.screen.query_one("#confirm-body").render())
             await pilot.press("y")
-            await wait_for(pilot, lambda: len(app.router.open_orders) == 1, what="ETH orders gone")
+            await wait_for(pilot, lambda: len(app.state.open_orders) == 1, what="ETH orders gone")
             remaining = await client.open_orders()
             assert [o.client_order_id for o in remaining] == [other.client_order_id]
 
@@ -124,17 +124,17 @@ async def test_rejected_order_shows_the_reason(fresh_exchange: PaperExchange) ->
     app = make_app(fresh_exchange, symbol="BTCUSDT")
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.submit_order(limit("BTCUSDT", "BUY", "10", "94000"))  # 940,000 USDT: far more than we have
+        app.trading.submit_order(limit("BTCUSDT", "BUY", "10", "94000"))  # 940,000 USDT: far more than we have
         await wait_for(pilot, lambda: any("Order rejected" in n for n in notifications(app)), what="rejection")
         text = next(n for n in notifications(app) if "Order rejected" in n)
         assert "insufficient balance" in text
-        assert app.router.open_orders == ()
+        assert app.state.open_orders == ()
 
 
 async def test_read_only_key_cannot_open_the_order_form(fresh_exchange: PaperExchange) -> None:
     app = make_app(fresh_exchange, key="read")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.permissions == {"READ"}, what="permissions")
+        await wait_for(pilot, lambda: app.state.permissions == {"READ"}, what="permissions")
         depth = len(app.screen_stack)
         await pilot.press("b")
         await pilot.pause(0.1)

@@ -19,8 +19,8 @@ from pydantic import SecretStr
 from btx_tui.config import Settings
 from btx_tui.paper import PaperExchange
 from btx_tui.tui.app import BtxApp
-from btx_tui.tui.router import PANES_OF
-from btx_tui.tui.session import Connection
+from btx_tui.tui.screens.dashboard import PANES_OF
+from btx_tui.tui.connection_health import Connection
 
 from .harness import FAST_UI, ready, wait_for
 

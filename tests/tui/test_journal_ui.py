@@ -12,7 +12,7 @@ from rich.text import Text
 from btx_tui.api.journal import JournalState, SqliteJournal
 from btx_tui.launch import journal_path
 from btx_tui.paper import PaperExchange, start_paper_exchange
-from btx_tui.tui.session import Connection
+from btx_tui.tui.connection_health import Connection
 from btx_tui.tui.widgets.orders import OpenOrdersTable
 
 from .harness import client_for, limit, make_app, notifications, ready, wait_for
@@ -53,7 +53,7 @@ async def test_a_pending_intent_from_a_previous_run_shows_checking_then_its_real
         await wait_for(pilot, lambda: lost.client_order_id in table.orders, what="the order confirmed")
         await wait_for(pilot, lambda: app.journal.get(lost.client_order_id).state is JournalState.ACCEPTED,
                        what="the journal updated")
-        assert app.pending_intents() == {}
+        assert app.state.pending_intents == {}
         assert app.journal.get(lost.client_order_id).order_id == table.orders[lost.client_order_id].order_id
     assert seen == ["unknown — checking", "NEW"]
 
@@ -70,7 +70,7 @@ async def test_orders_placed_from_the_dashboard_are_journaled_and_a_lost_intent_
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         request = limit("ETHUSDT", "BUY", "0.01", "1502")
-        app.submit_order(request)
+        app.trading.submit_order(request)
         table = app.dashboard.open_orders
         await wait_for(pilot, lambda: request.client_order_id in table.orders, what="the order open")
         await wait_for(pilot, lambda: app.journal.get(request.client_order_id) is not None

@@ -21,7 +21,7 @@ from btx_tui.api.client import BtxClient
 from btx_tui.config import Settings
 from btx_tui.paper import PaperExchange
 from btx_tui.tui.app import BtxApp, default_client
-from btx_tui.tui.session import Connection
+from btx_tui.tui.connection_health import Connection
 
 from .harness import FAST_UI, client_for, limit, ready, wait_for
 
@@ -75,27 +75,27 @@ async def test_a_placed_order_stays_in_open_orders_through_a_poll_that_started_b
         await ready(pilot)
         slow = made[0]
         table = app.dashboard.open_orders
-        await wait_for(pilot, lambda: app.router.open_orders is not None and app.feeds.feeds["orders"].last_ok,
+        await wait_for(pilot, lambda: app.state.open_orders is not None and app.feeds.feeds["orders"].last_ok,
                        what="a first open-orders poll")
         slow.holding = True
         await wait_for(pilot, lambda: slow.held == 1, what="an open-orders poll to be slow")
 
         request = limit(SYMBOL, "BUY", "20000000", PRICE)
         cid = request.client_order_id
-        app.submit_order(request)
+        app.trading.submit_order(request)
         await wait_for(pilot, lambda: cid in table.orders, what="the placed order in open orders")
-        assert not app.pending_intents()
+        assert not app.state.pending_intents
         assert str(table.orders[cid].status) == "NEW"
 
-        before = app.router.open_orders
+        before = app.state.open_orders
         slow.holding = False
         slow.release.set()  # the poll that started before the placement answers now, without it
-        await wait_for(pilot, lambda: app.router.open_orders is not before, what="the slow poll applied")
+        await wait_for(pilot, lambda: app.state.open_orders is not before, what="the slow poll applied")
         assert cid in table.orders, "a snapshot older than the placement erased the order"
 
-        before = app.router.open_orders
-        await wait_for(pilot, lambda: app.router.open_orders is not before, what="a poll after the placement")
-        assert cid in table.orders and cid in {o.client_order_id for o in app.router.open_orders}
+        before = app.state.open_orders
+        await wait_for(pilot, lambda: app.state.open_orders is not before, what="a poll after the placement")
+        assert cid in table.orders and cid in {o.client_order_id for o in app.state.open_orders}
 
         async with client_for(fresh_exchange) as client:
             await client.cancel_order(SYMBOL, orig_client_order_id=cid)

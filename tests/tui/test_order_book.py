@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from textual.app import App, ComposeResult
 
-from btx_tui.api.market import book_view
+from btx_tui.api.book_views import book_view
 from btx_tui.api.models import Depth
 from btx_tui.tui.widgets.order_book import BookDisplay, OrderBookView
 

@@ -24,31 +24,13 @@ from btx_tui.tui.widgets.order_preview import MarketContext, OrderDraft, approx,
 
 from .fakes import FakeClient, exchange_info, fake_app, freeze_clock
 from .harness import client_for, limit, make_app, ready, wait_for
-
-SIZE = (120, 36)
-CALM = {"tickers_interval_s": 2.0, "trades_interval_s": 2.0, "klines_interval_s": 5.0, "book_interval_s": 0.5,
-        "account_interval_s": 0.5, "orders_interval_s": 1.0}
-"""Polling slow enough to stay far below the exchange's weight limit (a test that hits it
-waits a minute for the window to reset) and to leave the CPU to the form."""
-SYMBOL = "BTTUSDT"
-BEST_ASK = "0.0000006200"
-BEST_BID = "0.0000006000"
-RESTING = "10000000"
-
-
-async def rest_both_sides(exchange: PaperExchange) -> None:
-    """One resting level on each side of BTTUSDT, placed by the demo account itself."""
-    async with client_for(exchange) as client:
-        for side, price in (("SELL", BEST_ASK), ("BUY", BEST_BID)):
-            result = await client.place_order(limit(SYMBOL, side, RESTING, price))
-            assert result.order is not None, result.describe()
-
+from .resting_book import BEST_ASK, BEST_BID, CALM, SIZE, SYMBOL, rest_both_sides
 
 async def open_form(pilot: Pilot, key: str) -> OrderFormScreen:
     app: BtxApp = pilot.app  # type: ignore[assignment]
     await ready(pilot)
-    await wait_for(pilot, lambda: app.router.depth is not None and app.router.depth.asks
-                   and app.router.depth.bids, what="a two-sided book")
+    await wait_for(pilot, lambda: app.state.depth is not None and app.state.depth.asks
+                   and app.state.depth.bids, what="a two-sided book")
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, OrderFormScreen), what="the order form")
     await pilot.pause()
@@ -102,7 +84,7 @@ async def test_quantity_below_the_minimum_is_shown_inline_and_enter_does_not_con
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is form
-        assert app.pending_intents() == {}
+        assert app.state.pending_intents == {}
 
 
 async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_it(
@@ -132,7 +114,7 @@ async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_i
         await wait_for(pilot, lambda: app.screen is form, what="back to the form")
         assert (value(form, "#price"), value(form, "#quantity")) == ("0.000000610012", "10000000.7")
         assert form.side == "BUY" and form.order_type == "LIMIT" and form.time_in_force == "GTC"
-        assert app.pending_intents() == {}
+        assert app.state.pending_intents == {}
 
         form.query_one("#quantity", Input).focus()
         await pilot.press("enter")
@@ -168,9 +150,9 @@ async def test_quick_size_100_percent_of_a_sell_is_the_free_base_rounded_down(
         async with client_for(fresh_exchange) as client:
             free = (await client.account()).balance("BTT").free
         assert free == Decimal("40000000")  # 50M funded, 10M locked by the resting sell
-        step = app.rules.symbol(SYMBOL).lot_size.step_size  # type: ignore[union-attr]
-        await wait_for(pilot, lambda: app.router.account is not None
-                       and app.router.account.balance("BTT").free == free, what="fresh balances")
+        step = app.state.rules.symbol(SYMBOL).lot_size.step_size  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: app.state.account is not None
+                       and app.state.account.balance("BTT").free == free, what="fresh balances")
         assert app.focused is form.query_one("#quantity")
         await pilot.press("f4")
         await pilot.pause()
@@ -212,7 +194,7 @@ async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_e
 
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.dashboard, what="the form to close")
-        assert app.pending_intents() == {}
+        assert app.state.pending_intents == {}
         await pilot.pause(0.3)
         async with client_for(fresh_exchange) as client:
             orders = await client.all_orders(SYMBOL)
@@ -335,8 +317,8 @@ def test_estimates_are_shown_with_at_most_eight_decimals() -> None:
 
 async def fake_ready(pilot: Pilot) -> BtxApp:
     app: BtxApp = pilot.app  # type: ignore[assignment]
-    await wait_for(pilot, lambda: app.rules.info is not None and app.permissions and app.router.account
-                   and app.router.depth and len(app.dashboard.watchlist.tickers) == 5
+    await wait_for(pilot, lambda: app.state.rules.info is not None and app.state.permissions and app.state.account
+                   and app.state.depth and len(app.dashboard.watchlist.tickers) == 5
                    and app.dashboard.tape.trades, what="fake data everywhere")
     return app
 
@@ -416,3 +398,31 @@ async def test_yes_on_the_fake_sends_exactly_the_confirmed_request() -> None:
         assert request.price == Decimal("0.0000006000") and request.quantity == Decimal("12345678")
         assert request.quote_order_qty is None
         assert app.screen is app.dashboard
+
+
+async def test_a_cleared_price_field_is_not_refilled_under_the_cursor_by_a_book_update(
+        fresh_exchange: PaperExchange) -> None:
+    """Found in tmux: End, shift+Home, Backspace in the price field, then a book update arrived
+    before the field's Input.Changed: the best ask was put back and the typed price landed in
+    front of it ("0.00000050000.0000006116")."""
+    await rest_both_sides(fresh_exchange)
+    app = make_app(fresh_exchange, **CALM)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, "b")
+        price = form.query_one("#price", Input)
+        price.focus()
+        await pilot.pause()
+        with form.prevent(Input.Changed):  # the clear's Changed has not been handled yet
+            price.value = ""
+        form._follow_market()  # the book moved meanwhile
+        assert price.value == ""
+        await pilot.press(*"0.0000005000")
+        await pilot.pause()
+        assert value(form, "#price") == "0.0000005000"
+        form.query_one("#quantity", Input).focus()
+        await pilot.pause()
+        with form.prevent(Input.Changed):
+            price.value = ""
+        form._touched.discard("price")
+        form._follow_market()  # an empty field the trader is not in is filled again
+        assert Decimal(price.value) == Decimal(BEST_ASK)

@@ -21,7 +21,7 @@ from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen
 
 from .harness import client_for, limit, make_app, ready, wait_for
-from .test_order_form import BEST_ASK, CALM, SIZE, SYMBOL, rest_both_sides
+from .resting_book import BEST_ASK, CALM, SIZE, SYMBOL, rest_both_sides
 
 QUANTITIES = ("10000000", "12000000", "13000000")
 """One per open (above the 5 USDT minimum at the resting ask), so each order is told apart."""
@@ -58,7 +58,7 @@ async def buy_without_pausing(pilot: Pilot, exchange: PaperExchange, quantity: s
         orders = await placed_buys(exchange)
         if len(orders) > before:
             break
-    await wait_for(pilot, lambda: app.screen is app.dashboard and not app.pending_intents(),
+    await wait_for(pilot, lambda: app.screen is app.dashboard and not app.state.pending_intents,
                    what="the form to close and the order's outcome to be known")
     form = app.get_screen(f"order-form:{SYMBOL}")
     typed = [(i.id, i.value) for i in form.query(Input)]
@@ -80,7 +80,7 @@ async def test_keys_typed_as_the_form_opens_place_exactly_one_order_first_and_la
     app = make_app(fresh_exchange, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await wait_for(pilot, lambda: app.router.depth is not None and app.router.depth.asks,
+        await wait_for(pilot, lambda: app.state.depth is not None and app.state.depth.asks,
                        what="a book with an ask to prefill the price")
         for n, quantity in enumerate(QUANTITIES):
             await buy_without_pausing(pilot, fresh_exchange, quantity, before=n)

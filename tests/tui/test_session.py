@@ -8,8 +8,8 @@ from btx_tui.api.errors import NetworkError, ServerError
 from btx_tui.api.ratebudget import request_weight
 from btx_tui.config import Settings
 from btx_tui.tui.feeds import Feed
-from btx_tui.tui.router import BOOK_LIMIT, KLINES_LIMIT, TRADES_LIMIT
-from btx_tui.tui.session import connection_state, short_error
+from btx_tui.tui.fetchers import BOOK_LIMIT, KLINES_LIMIT, TRADES_LIMIT
+from btx_tui.tui.connection_health import connection_state, short_error
 
 
 async def _noop() -> tuple[str, object]:

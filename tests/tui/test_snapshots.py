@@ -27,10 +27,10 @@ SIZE = (120, 36)
 async def all_data(pilot: Pilot) -> BtxApp:
     app: BtxApp = pilot.app  # type: ignore[assignment]
     dash = app.dashboard
-    await wait_for(pilot, lambda: app.rules.info is not None and app.permissions
+    await wait_for(pilot, lambda: app.state.rules.info is not None and app.state.permissions
                    and all(f.last_ok is not None for f in app.feeds.feeds.values())
                    and len(dash.watchlist.tickers) == 5 and dash.tape.trades and dash.chart.klines
-                   and app.router.prices and dash.balances.balances, what="every pane filled")
+                   and app.state.prices and dash.balances.balances, what="every pane filled")
     await pilot.pause(0.3)  # the fake answers every poll identically: the picture is stable
     return app
 
@@ -41,7 +41,7 @@ def test_snapshot_dashboard(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) 
     async def run_before(pilot: Pilot) -> None:
         app = await all_data(pilot)
         dash = app.dashboard
-        assert app.symbol == "BTTUSDT"
+        assert app.state.symbol == "BTTUSDT"
         assert str(dash.watchlist.get_cell("BTCUSDT", "last")).strip() == "95,000.00"
         assert str(dash.watchlist.get_cell("BTTUSDT", "last")).strip() == "0.0000006100"
         assert [r.price for r in dash.book.rows if r.kind == "bid"][:2] == ["0.0000006000", "0.0000005990"]

@@ -26,7 +26,7 @@ from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.withdraw import WithdrawScreen
 from btx_tui.tui.screens.withdraw_confirm import ConfirmWithdrawScreen
 from btx_tui.tui.withdraw_checks import check, confirms, parse_amount
-from btx_tui.tui.session import Connection
+from btx_tui.tui.connection_health import Connection
 
 from .fakes_withdraw import COINS, WithdrawHostApp
 
@@ -81,7 +81,7 @@ def notes(app: object) -> list[str]:
 
 
 async def open_withdraw(pilot: Pilot, app: BtxApp) -> WithdrawScreen:
-    await wait_for(pilot, lambda: app.rules.info is not None and app.permissions, "session start")
+    await wait_for(pilot, lambda: app.state.rules.info is not None and app.state.permissions, "session start")
     await pilot.press("w")
     await wait_for(pilot, lambda: isinstance(app.screen, WithdrawScreen), "the withdraw screen")
     screen = app.screen
@@ -223,8 +223,8 @@ async def test_exchange_rejection_is_shown_in_plain_words(paper_exchange: PaperE
 async def test_read_only_key_cannot_open_the_withdraw_screen(paper_exchange: PaperExchange) -> None:
     app = make_app(paper_exchange, "read")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.rules.info is not None and app.permissions, "session start")
-        assert "WITHDRAW" not in app.permissions
+        await wait_for(pilot, lambda: app.state.rules.info is not None and app.state.permissions, "session start")
+        assert "WITHDRAW" not in app.state.permissions
         await pilot.press("w")
         await pilot.pause()
         assert not any(isinstance(s, WithdrawScreen) for s in app.screen_stack)

@@ -10,11 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from btx_tui.tui.trading import PERMISSION_REASON
-
-NEEDS = {"buy": "TRADE", "sell": "TRADE", "cancel_order": "TRADE", "cancel_all": "TRADE",
-         "withdraw": "WITHDRAW"}
-"""Binding id → the key permission it needs."""
+from btx_tui.tui.permissions import NEEDS, PERMISSION_REASON
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,9 +24,14 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 96; height: 80%; border: thick $accent; background: $surface; padding: 0 1;
+        width: 96; max-width: 100%; height: 80%; border: thick $accent; background: $surface; padding: 0 1;
     }
     """
+
+    def __init__(self, permissions: frozenset[str]) -> None:
+        """``permissions``: the key's permissions (a binding they forbid says so)."""
+        super().__init__()
+        self.permissions = permissions
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help") as scroll:
@@ -39,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _table(self) -> Table:
         app = self.app
-        permissions: frozenset[str] = getattr(app, "permissions", frozenset())
+        permissions = self.permissions
         table = Table(expand=True, box=None, show_header=True, header_style="bold")
         table.add_column("Key", width=16)
         table.add_column("Action")

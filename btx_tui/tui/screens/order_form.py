@@ -3,34 +3,34 @@
 Why it works this way: a trader must see the rounded price and quantity, the total, the fee
 and every filter or balance problem *while typing*, and nothing leaves the machine until a
 confirmation that names the order exactly has been answered with y. The form never calls
-the exchange: it reads the latest snapshots the feeds delivered (``app.router``), and hands
-the confirmed :class:`~btx_tui.api.orders.OrderRequest` to ``app.submit_order``, which sends
-it in a worker. Parsing and pre-flight live in :mod:`btx_tui.tui.widgets.order_preview`;
+the exchange: it reads the latest snapshots from the state store it is given, is told of new
+ones by the store's signals (while it is on screen), and posts the confirmed
+:class:`~btx_tui.api.orders.OrderRequest` as :class:`~btx_tui.tui.messages.OrderConfirmed`;
+the app's trading actions send it in a worker. Parsing and pre-flight live in :mod:`btx_tui.tui.widgets.order_preview`;
 the ``Choice`` control and the field rows in :mod:`btx_tui.tui.screens.order_form_fields`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.timer import Timer
+from textual.signal import Signal
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.api.preflight import SymbolRules
+from btx_tui.tui.messages import OrderConfirmed
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form_fields import SIZE_HINT, SIZES, Choice, form_layout, shown
+from btx_tui.tui.state import DashboardState
 from btx_tui.tui.widgets.order_preview import (
     Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, fmt_on_grid, quick_size,
 )
-
-if TYPE_CHECKING:
-    from btx_tui.tui.app import BtxApp
 
 INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote-amount"}
 """Pre-flight field name → id of its Input (and, with ``-error``, of its problem line)."""
@@ -38,8 +38,6 @@ INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote
 
 class OrderFormScreen(ModalScreen[None]):
     """Buy or sell the selected market: type, price, size, live preview, then confirm."""
-
-    app: BtxApp  # type: ignore[assignment]
 
     AUTO_FOCUS = "#quantity"
 
@@ -59,8 +57,17 @@ class OrderFormScreen(ModalScreen[None]):
 
     CSS_PATH = "order_form.tcss"
 
-    def __init__(self, *, side: str, symbol: str) -> None:
+    def __init__(self, state: DashboardState, *, side: str, symbol: str, paper: bool = False) -> None:
+        """
+        Args:
+            state: the store the form reads the market and the account from.
+            side: BUY or SELL.
+            symbol: the market to trade.
+            paper: the bundled paper exchange (the title says so).
+        """
         super().__init__()
+        self.state = state
+        self.paper = paper
         self.side = OrderSide(side)
         self.symbol = symbol
         self.order_type = OrderType.LIMIT
@@ -72,10 +79,12 @@ class OrderFormScreen(ModalScreen[None]):
         self._prefilled: str | None = None
         self._touched: set[str] = set()
         self._review_attempted = False
-        self._seen: tuple[object, ...] = ()
         self._rules: SymbolRules | None = None
         self._rules_for: object = None
-        self._market_timer: Timer | None = None
+        self._market_moved = False
+        """A store signal arrived and its re-evaluation is scheduled (bursts coalesce into one)."""
+        self._seen: tuple[object, ...] = ()
+        """:meth:`_market_seen` at the last evaluation."""
 
     def prepare(self, side: str) -> None:
         """Start a new order on this form, which the app reuses for its market.
@@ -92,7 +101,6 @@ class OrderFormScreen(ModalScreen[None]):
         self._prefilled = None
         self._touched = set()
         self._review_attempted = False
-        self._seen = ()
         if not self.is_mounted:
             return  # first open: on_mount sets everything up
         with self.prevent(Input.Changed):  # clearing is not typing
@@ -106,22 +114,39 @@ class OrderFormScreen(ModalScreen[None]):
         self.recompute()
         self.query_one("#quantity", Input).focus()
 
-    def on_screen_suspend(self) -> None:
-        if self._market_timer is not None:
-            self._market_timer.pause()
-
     def on_screen_resume(self) -> None:
-        if self._market_timer is not None:
-            self._market_timer.resume()
+        """Follow the market while on screen: new book, balances, orders or rules re-evaluate the form.
+
+        What changed while it was covered (by the confirmation) is caught up at once; a form
+        just prepared is current already and is not evaluated twice (opening must stay fast).
+        """
+        for signal in self._signals():
+            signal.subscribe(self, self._market_changed)
+        seen = self._market_seen()
+        if len(seen) != len(self._seen) or any(a is not b for a, b in zip(seen, self._seen, strict=True)):
+            self._market_changed(None)
+
+    def on_screen_suspend(self) -> None:
+        for signal in self._signals():
+            signal.unsubscribe(self)
+
+    def _market_seen(self) -> tuple[object, ...]:
+        """Identities of the snapshots the form reads (the store replaces them, never mutates)."""
+        s = self.state
+        return (s.depth, s.account, s.open_orders, s.prices, s.rules.info)
+
+    def _signals(self) -> tuple[Signal[Any], ...]:
+        s = self.state
+        return (s.book_changed, s.balances_changed, s.open_orders_changed, s.markets_loaded)
 
     # -- data ----------------------------------------------------------------------------
 
     @property
     def rules(self) -> SymbolRules | None:
         """The market's trading rules (rebuilt only when exchangeInfo is fetched again)."""
-        info = self.app.rules.info
+        info = self.state.rules.info
         if self._rules_for is not info or info is None:
-            symbol_info = self.app.rules.symbol(self.symbol)
+            symbol_info = self.state.rules.symbol(self.symbol)
             self._rules = SymbolRules.from_symbol_info(symbol_info) if symbol_info is not None else None
             self._rules_for = info
         return self._rules
@@ -131,16 +156,16 @@ class OrderFormScreen(ModalScreen[None]):
         rules = self.rules
         if rules is None:
             return None
-        router = self.app.router
-        depth, account = router.depth, router.account
+        state = self.state
+        depth, account = state.depth, state.account
         return MarketContext(
             rules=rules,
             best_bid=depth.bids[0].price if depth and depth.bids else None,
             best_ask=depth.asks[0].price if depth and depth.asks else None,
-            last_price=router.prices.get(self.symbol),
+            last_price=state.prices.get(self.symbol),
             free=account.free() if account is not None else None,
             commission_rates=account.commission_rates if account is not None else None,
-            open_orders=sum(1 for o in router.open_orders if o.symbol == self.symbol),
+            open_orders=sum(1 for o in state.open_orders if o.symbol == self.symbol),
         )
 
     def draft(self) -> OrderDraft:
@@ -171,18 +196,19 @@ class OrderFormScreen(ModalScreen[None]):
         self._prefill_price()
         self._sync_layout()
         self.recompute()
-        self._market_timer = self.set_interval(1.0, self._poll_market)
 
     # -- state changes ---------------------------------------------------------------------
 
     def _prefill_price(self, *, follow: bool = True) -> None:
         """Put the best opposite price in the price field unless the trader typed one.
 
-        With ``follow=False`` only an empty field is filled: a price the form chose must not
-        move under the trader's eyes just because the book moved.
+        With ``follow=False`` only an empty field the trader is not in is filled: a price the
+        form chose must not move under the trader's eyes just because the book moved, and a
+        field just cleared must not refill under the cursor (its ``Input.Changed``, which marks
+        it touched, may still be queued behind the book update that calls this).
         """
         price = self.query_one("#price", Input)
-        if not follow and (price.value or "price" in self._touched):
+        if not follow and (price.value or "price" in self._touched or price.has_focus):
             return  # an emptied field is being retyped: never fill it under the cursor
         if price.value and price.value != self._prefilled:
             return
@@ -200,7 +226,7 @@ class OrderFormScreen(ModalScreen[None]):
         rules = self.rules
         form = self.query_one("#order-form")
         form.set_class(not buy, "-sell")
-        paper = " · PAPER" if self.app.connection.paper else ""
+        paper = " · PAPER" if self.paper else ""
         verb = "BUY" if buy else "SELL"
         self.query_one("#of-title", Static).update(f"{verb} {self.symbol}{paper}")
         self.query_one("#review", Button).variant = "success" if buy else "error"
@@ -223,6 +249,7 @@ class OrderFormScreen(ModalScreen[None]):
 
     def recompute(self) -> Evaluation | None:
         """Evaluate the form and show the preview and every problem next to its field."""
+        self._seen = self._market_seen()
         ctx = self.context = self.market_context()
         if ctx is None:
             self.evaluation = None
@@ -241,12 +268,16 @@ class OrderFormScreen(ModalScreen[None]):
         self.query_one("#preview", OrderPreview).show(ev, ctx)
         return ev
 
-    def _poll_market(self) -> None:
+    def _market_changed(self, _: object) -> None:
+        """The store changed something the form shows: re-evaluate once the burst is over."""
+        if not self._market_moved:
+            self._market_moved = True
+            self.call_later(self._follow_market)
+
+    def _follow_market(self) -> None:
         """Follow new book and account snapshots (prefill, balances, fees) without typing."""
-        router = self.app.router
-        seen = (router.depth, router.account, router.open_orders, self.app.rules.info)
-        if len(seen) != len(self._seen) or any(a is not b for a, b in zip(seen, self._seen, strict=True)):
-            self._seen = seen
+        self._market_moved = False
+        if self.is_mounted:
             self._prefill_price(follow=False)
             self.recompute()
 
@@ -364,7 +395,7 @@ class OrderFormScreen(ModalScreen[None]):
             if confirmed:
                 request = result.to_request()
                 self.dismiss(None)
-                self.app.submit_order(request)
+                self.app.post_message(OrderConfirmed(request))
 
         self.app.push_screen(ConfirmScreen(f"Place this {verb} order?", body, details=details,
                                            confirm_label=f"Place {verb}"), answered)

@@ -15,8 +15,9 @@ they post back live in :mod:`btx_tui.tui.screens.withdraw_worker`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -31,7 +32,7 @@ from btx_tui.tui.screens.withdraw_confirm import ConfirmWithdrawScreen
 from btx_tui.tui.screens.withdraw_worker import (
     WithdrawalSent, WithdrawalsFailed, WithdrawalsFetched, poll_history, send_withdrawal,
 )
-from btx_tui.tui.session import short_error
+from btx_tui.tui.connection_health import short_error
 from btx_tui.tui.widgets.withdrawals import WithdrawalsTable, plain, shorten
 from btx_tui.tui.withdraw_checks import HISTORY_INTERVAL_S, Draft, check, max_amount, new_withdraw_order_id, show
 
@@ -80,8 +81,17 @@ class WithdrawScreen(ModalScreen[None]):
     WithdrawScreen #wd-table { height: 1fr; }
     """
 
-    def __init__(self, *, interval_s: float = HISTORY_INTERVAL_S) -> None:
+    def __init__(self, *, client: Callable[[], Any], on_sent: Callable[[], None] = lambda: None,
+                 interval_s: float = HISTORY_INTERVAL_S) -> None:
+        """
+        Args:
+            client: returns the service-layer client (None while not connected).
+            on_sent: called once a send's outcome is known (the app refreshes the balances).
+            interval_s: seconds between two history polls.
+        """
         super().__init__()
+        self.client = client
+        self.on_sent = on_sent
         self.interval_s = interval_s
         self.coins: dict[str, CoinConfig] = {}
         """Withdrawable coins by name, from the latest ``capital/config/getall``."""

@@ -10,17 +10,41 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from textual.message import Message
+
+from btx_tui.backoff import Backoff
 
 from btx_tui.api.errors import NetworkError
 from btx_tui.api.models_trading import CoinConfig, Withdrawal
 from btx_tui.tui.widgets.withdrawals import shorten
 from btx_tui.tui.withdraw_checks import CONFIG_EVERY, Draft, SendOutcome, classify, show
 
-if TYPE_CHECKING:
-    from btx_tui.tui.screens.withdraw import WithdrawScreen
+
+class HistoryScreen(Protocol):
+    """What the history poll needs from the screen it serves (the withdraw screen)."""
+
+    interval_s: float
+    wake: asyncio.Event
+    coins: dict[str, CoinConfig]
+    client: Callable[[], Any]
+    """The service-layer client (None until connected)."""
+
+    def post_message(self, message: Message) -> bool: ...
+
+
+class SendingScreen(Protocol):
+    """What a send needs from the screen that started it."""
+
+    client: Callable[[], Any]
+    on_sent: Callable[[], None]
+    """Called once a send's outcome is known (the app refreshes the balances)."""
+    is_attached: bool
+    app: Any
+
+    def post_message(self, message: Message) -> bool: ...
 
 __all__ = ["WithdrawalSent", "WithdrawalsFailed", "WithdrawalsFetched", "notify_outcome", "poll_history",
            "send_withdrawal"]
@@ -56,16 +80,17 @@ class WithdrawalsFailed(Message):
         self.retry_in_s = retry_in_s
 
 
-async def poll_history(screen: WithdrawScreen) -> None:
+async def poll_history(screen: HistoryScreen) -> None:
     """Fetch history and balances, post them, sleep; errors are shown, never raised."""
-    fail_delay = screen.interval_s
+    backoff = Backoff(first_s=2 * screen.interval_s, cap_s=30.0, floor_s=screen.interval_s)
+    failures = 0
     polls = 0
     while True:
         woken = screen.wake.is_set()
         screen.wake.clear()
         delay = screen.interval_s
         try:
-            client = getattr(screen.app, "client", None)
+            client = screen.client()
             if client is None:
                 raise NetworkError("not connected to the exchange yet", maybe_sent=False)
             history = await client.withdraw_history(limit=100)
@@ -76,24 +101,25 @@ async def poll_history(screen: WithdrawScreen) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown on screen, retried with backoff
-            fail_delay = min(fail_delay * 2, 30.0)
-            delay = fail_delay
+            failures += 1
+            delay = backoff.delay(failures)
             screen.post_message(WithdrawalsFailed(exc, delay))
         else:
-            fail_delay = screen.interval_s
+            failures = 0
+            delay = screen.interval_s * random.uniform(0.9, 1.1)  # polls of several screens drift apart
             screen.post_message(WithdrawalsFetched(history, coins))
         try:
-            await asyncio.wait_for(screen.wake.wait(), delay * random.uniform(0.9, 1.1))
+            await asyncio.wait_for(screen.wake.wait(), delay)
         except TimeoutError:
             pass
 
 
-async def send_withdrawal(screen: WithdrawScreen, d: Draft, wid: str) -> None:
+async def send_withdrawal(screen: SendingScreen, d: Draft, wid: str) -> None:
     """Send one confirmed withdrawal named ``wid``; tell the trader and the screen how it ended."""
     assert d.coin is not None and d.network is not None and d.amount is not None
     what = f"{show(d.amount)} {d.coin.coin} to {shorten(d.address)} on {d.network.network}"
     try:
-        client = getattr(screen.app, "client", None)
+        client = screen.client()
         if client is None:
             raise NetworkError("not connected to the exchange yet", maybe_sent=False)
         result = await client.withdraw_apply(d.coin.coin, d.address, d.amount, network=d.network.network,
@@ -105,9 +131,7 @@ async def send_withdrawal(screen: WithdrawScreen, d: Draft, wid: str) -> None:
         kind, words = classify(exc)
         outcome = SendOutcome(kind, wid, what, words)
     notify_outcome(screen.app, outcome)
-    feeds = getattr(screen.app, "feeds", None)
-    if feeds is not None:
-        feeds.wake("account")
+    screen.on_sent()
     if screen.is_attached:
         screen.post_message(WithdrawalSent(outcome))
 

@@ -14,20 +14,20 @@ resting orders are marked with ``●`` on their level.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from btx_tui.api.market import BookLevel, BookView
+from btx_tui.api.book_views import BookLevel, BookView
 from btx_tui.tui.formatting import fmt_amount, fmt_compact, fmt_price
 
 GROUPINGS = (1, 10, 100, 1000)
@@ -53,7 +53,7 @@ class BookDisplay:
     """The input: a book snapshot (already grouped) and how to show it."""
 
     book: BookView | None
-    """From :func:`btx_tui.api.market.book_view`: levels best first, with running totals."""
+    """From :func:`btx_tui.api.book_views.book_view`: levels best first, with running totals."""
     price_step: Decimal
     """Tick size × grouping: decides how many decimals prices show."""
     qty_step: Decimal
@@ -98,7 +98,8 @@ class OrderBookView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._view: BookDisplay | None = None
         self._rows: list[BookRow] = []
-        self._strips: OrderedDict[tuple[BookRow, int, bool], Strip] = OrderedDict()
+        self._strips: LRUCache[tuple[BookRow, int, bool], Strip] = LRUCache(_STRIP_CACHE_SIZE)
+        """Rendered rows keyed by their content, width and staleness: equal rows are drawn once."""
         self._texts: dict[tuple[Decimal, Decimal, bool], str] = {}
         """Formatted prices and sizes: Decimal formatting is the costliest part of a row."""
         self._styles: dict[str, Style] = {}
@@ -241,12 +242,7 @@ class OrderBookView(ScrollView, can_focus=True):
         key = (self._rows[y], width, stale)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_row(self._rows[y], width, stale)
-            self._strips[key] = strip
-            if len(self._strips) > _STRIP_CACHE_SIZE:
-                self._strips.popitem(last=False)
-        else:
-            self._strips.move_to_end(key)
+            strip = self._strips[key] = self._render_row(self._rows[y], width, stale)
         return strip
 
     def _render_row(self, row: BookRow, width: int, stale: bool) -> Strip:

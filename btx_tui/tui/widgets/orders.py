@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 
 from btx_tui.api.models_trading import MyTrade, Order
 from btx_tui.tui.formatting import fmt_amount, fmt_exact, fmt_price
+from btx_tui.tui.state import fill_key
 from btx_tui.tui.widgets.columns import add_columns, cell
 
 
@@ -201,11 +202,6 @@ class OpenOrdersTable(AccountTable):
         self.refill(rows)
         if current is not None and current.client_order_id in self.orders:
             self.move_cursor(row=self.get_row_index(current.client_order_id))
-
-
-def fill_key(trade: MyTrade) -> tuple[str, int, int]:
-    """A fill's identity: a self-trade is two fills with one trade id."""
-    return trade.symbol, trade.id, trade.order_id
 
 
 class FillsTable(AccountTable):

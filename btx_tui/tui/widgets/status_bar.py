@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
 PERMISSIONS = ("READ", "TRADE", "WITHDRAW")
+"""Shown in full where they fit, as their initials (``R T W``) where they would not."""
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,36 @@ class StatusBar(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.info = info
 
-    def on_mount(self) -> None:
-        self.show(self.info)
-
     def show(self, info: StatusInfo) -> None:
+        """Show ``info`` (drawn for the bar's width at the next refresh)."""
         self.info = info
-        self.update(self.render_info(info))
+        self.refresh()
 
-    def _style(self, name: str) -> object:
+    def render(self) -> Text:
+        return self.render_info(self.info, self.size.width or None)
+
+    def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"status-bar--{name}")
 
-    def render_info(self, info: StatusInfo) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
+    def render_info(self, info: StatusInfo, width: int | None = None) -> Text:
+        """The line for ``info``, fitted to ``width`` cells (None: everything, in full).
+
+        Narrow terminals lose the least important parts first: the permissions shrink to
+        their initials (``R T W``), then the clock offset, the round trip and the rate weight
+        go, in that order; the exchange, the connection state and the data's age always stay.
+        """
+        variants = [(False, ()), (True, ()), (True, ("clock",)), (True, ("clock", "rtt")),
+                    (True, ("clock", "rtt", "weight"))]
+        text = Text()
+        for short, dropped in variants:
+            text = self._line(info, short_permissions=short, dropped=dropped)
+            if width is None or text.cell_len <= width:
+                break
+        text.no_wrap, text.overflow = True, "ellipsis"
+        return text
+
+    def _line(self, info: StatusInfo, *, short_permissions: bool, dropped: tuple[str, ...]) -> Text:
+        text = Text()
         text.append(f" {info.exchange} ", self._style("paper" if info.paper else "live"))
         text.append(" ")
         state_style = {"live": "ok", "degraded": "warn", "paused": "warn"}.get(info.connection, "bad")
@@ -81,10 +101,11 @@ class StatusBar(Static):
         if info.last_error and info.connection in ("degraded", "down"):
             text.append(f" ({info.last_error})", self._style(state_style))
         sep = (" │ ", self._style("dim"))
-        text.append(*sep)
-        # While down, the last round trip is history, not the link's state.
-        latency = "—" if info.latency_ms is None or info.connection == "down" else f"{info.latency_ms:.0f} ms"
-        text.append(f"rtt {latency}")
+        if "rtt" not in dropped:
+            text.append(*sep)
+            # While down, the last round trip is history, not the link's state.
+            latency = "—" if info.latency_ms is None or info.connection == "down" else f"{info.latency_ms:.0f} ms"
+            text.append(f"rtt {latency}")
         text.append(*sep)
         if info.data_age_s is None:
             text.append("data —")
@@ -92,21 +113,28 @@ class StatusBar(Static):
             age_style = "ok" if info.data_age_s < 5 else ("warn" if info.data_age_s < 30 else "bad")
             text.append("data ")
             text.append(f"{info.data_age_s:.0f}s old", self._style(age_style))
-        text.append(*sep)
-        frac = info.weight_used / info.weight_limit if info.weight_limit else 0
-        weight_style = "ok" if frac < 0.5 else ("warn" if frac < 0.85 else "bad")
-        text.append("weight ")
-        text.append(f"{info.weight_used}/{info.weight_limit}", self._style(weight_style))
+        if "weight" not in dropped:
+            text.append(*sep)
+            frac = info.weight_used / info.weight_limit if info.weight_limit else 0
+            weight_style = "ok" if frac < 0.5 else ("warn" if frac < 0.85 else "bad")
+            text.append("weight ")
+            text.append(f"{info.weight_used}/{info.weight_limit}", self._style(weight_style))
         if info.paused_for_s > 0:
             text.append(f" held {info.paused_for_s:.0f}s", self._style("bad"))
+        if "clock" not in dropped:
+            text.append(*sep)
+            offset = f"{info.clock_offset_ms:+d} ms" if info.clock_offset_ms is not None else "—"
+            text.append(f"clock {offset}")
         text.append(*sep)
-        offset = f"{info.clock_offset_ms:+d} ms" if info.clock_offset_ms is not None else "—"
-        text.append(f"clock {offset}")
-        text.append(*sep)
+        words = []
         for perm in PERMISSIONS:
-            if perm in info.permissions:
-                text.append(perm, self._style("ok"))
-            else:
-                text.append(perm.lower(), self._style("dim"))
+            word = perm[0] if short_permissions else perm
+            granted = perm in info.permissions
+            words.append((word if granted else word.lower(), self._style("ok" if granted else "dim")))
+        for i, (word, style) in enumerate(words):
+            if i:
+                text.append(" ")
+            text.append(word, style)
+        if not short_permissions:
             text.append(" ")
         return text

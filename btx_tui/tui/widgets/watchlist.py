@@ -17,7 +17,7 @@ from textual.widgets import DataTable
 
 from btx_tui.api.models import Ticker24h
 from btx_tui.tui.formatting import fmt_compact, fmt_price, fmt_signed_pct
-from btx_tui.tui.widgets.columns import add_columns
+from btx_tui.tui.widgets.columns import add_columns, cell
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_LEN = 12
@@ -43,8 +43,8 @@ class Watchlist(DataTable):
     Watchlist { height: auto; max-height: 12; }
     """
 
-    class MarketSelected(Message):
-        """The user chose ``symbol`` for the other panes."""
+    class RowChosen(Message):
+        """The trader chose ``symbol``'s row (Enter or click) for the other panes."""
 
         def __init__(self, symbol: str) -> None:
             super().__init__()
@@ -59,8 +59,9 @@ class Watchlist(DataTable):
         self.tickers: dict[str, Ticker24h] = {}
 
     def on_mount(self) -> None:
-        add_columns(self, (("Market", "symbol", 8), ("Last", "last", 13), ("24h", "change", 8),
-                           ("High", "high", 13), ("Low", "low", 13), ("Volume", "volume", 8),
+        # Sized to their widest cell (None): a BTT price next to a volume never runs together.
+        add_columns(self, (("Market", "symbol", None), ("Last", "last", None), ("24h", "change", None),
+                           ("High", "high", None), ("Low", "low", None), ("Volume", "volume", None),
                            ("Trend", "trend", SPARK_LEN - 3)))
         for sym in self.symbols:
             self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
@@ -78,18 +79,19 @@ class Watchlist(DataTable):
             if flash and (not hist or hist[-1] != t.last_price):
                 hist.append(t.last_price)
             direction = 0 if not flash or prev is None or prev == t.last_price else (1 if t.last_price > prev else -1)
-            last = Text(fmt_price(t.last_price, tick), justify="right")
+            last = cell(fmt_price(t.last_price, tick), numeric=True)
             if direction:
                 last.stylize("bold black on green" if direction > 0 else "bold black on red")
                 self.set_timer(FLASH_S, lambda s=t.symbol: self._unflash(s))
             change_style = "green" if t.price_change_percent > 0 else ("red" if t.price_change_percent < 0 else "")
             row = t.symbol
-            self.update_cell(row, "last", last)
-            self.update_cell(row, "change", Text(fmt_signed_pct(t.price_change_percent), style=change_style,
-                                                 justify="right"))
-            self.update_cell(row, "high", Text(fmt_price(t.high_price, tick), justify="right"))
-            self.update_cell(row, "low", Text(fmt_price(t.low_price, tick), justify="right"))
-            self.update_cell(row, "volume", Text(fmt_compact(t.volume), justify="right"))
+            grow = True  # columns widen to a longer value (e.g. a price gaining a digit)
+            self.update_cell(row, "last", last, update_width=grow)
+            self.update_cell(row, "change", cell(fmt_signed_pct(t.price_change_percent), numeric=True,
+                                                 style=change_style), update_width=grow)
+            self.update_cell(row, "high", cell(fmt_price(t.high_price, tick), numeric=True), update_width=grow)
+            self.update_cell(row, "low", cell(fmt_price(t.low_price, tick), numeric=True), update_width=grow)
+            self.update_cell(row, "volume", cell(fmt_compact(t.volume), numeric=True), update_width=grow)
             self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
 
     def repaint(self) -> None:
@@ -101,7 +103,7 @@ class Watchlist(DataTable):
     def _unflash(self, symbol: str) -> None:
         if symbol in self._last and symbol in self.tickers:
             tick = self.tick_sizes.get(symbol, Decimal("0.00000001"))
-            self.update_cell(symbol, "last", Text(fmt_price(self._last[symbol], tick), justify="right"))
+            self.update_cell(symbol, "last", cell(fmt_price(self._last[symbol], tick), numeric=True))
 
     def select_symbol(self, symbol: str) -> None:
         """Move the cursor to ``symbol`` (without re-announcing it)."""
@@ -111,4 +113,4 @@ class Watchlist(DataTable):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:
-            self.post_message(self.MarketSelected(event.row_key.value))
+            self.post_message(self.RowChosen(event.row_key.value))

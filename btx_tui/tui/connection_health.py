@@ -1,4 +1,4 @@
-"""The trading session: which exchange, with which key and permissions, and its health.
+"""The connection: which exchange, as whom, and how healthy it is judged from the feeds.
 
 Kept apart from the App so connection health can be computed (and tested) from plain
 feed state, without a running UI.
@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from btx_tui.api.errors import BtxError, NetworkError
-from btx_tui.api.models import ExchangeInfo, SymbolInfo
 from btx_tui.api.signing import Signer
 from btx_tui.tui.feeds import Feed
 
@@ -33,25 +32,6 @@ class Connection:
     def label(self) -> str:
         """``PAPER`` for the bundled exchange, else the exchange's host."""
         return "PAPER" if self.paper else (urlsplit(self.base_url).hostname or self.base_url)
-
-
-@dataclass
-class MarketRules:
-    """What the dashboard needs from ``exchangeInfo``, by symbol."""
-
-    info: ExchangeInfo | None = None
-
-    def symbol(self, name: str) -> SymbolInfo | None:
-        if self.info is None:
-            return None
-        try:
-            return self.info.symbol(name)
-        except KeyError:
-            return None
-
-    @property
-    def symbols(self) -> list[str]:
-        return [s.symbol for s in self.info.symbols] if self.info else []
 
 
 def short_error(exc: BaseException) -> str:
