@@ -7,6 +7,8 @@ is not served, down or stale. No Textual imports here.
 - :class:`OrderBookSync` (:mod:`.order_book_sync`) — the standard's local-book sync rules;
 - :class:`AccountEvents` (:mod:`.account_events`) — order and balance events over the
   WebSocket API (listenKey fallback), gaps filled from REST;
+- :class:`WsOrderVenue` (:mod:`.ws_orders`) — order.place / order.cancel over the WebSocket
+  API with the three outcomes;
 - :mod:`.stream_health` — mode (stream / polling), lag, reconnects per stream kind.
 """
 
@@ -22,6 +24,7 @@ from .market_streams import MAX_STREAMS, MAX_WATCHLIST, MarketStreams
 from .market_updates import BookUpdate, KlineUpdate, MarketUpdate, TickersUpdate, TradesUpdate
 from .order_book_sync import BookOutOfSync, OrderBookSync
 from .stream_health import HealthSnapshot, StreamHealth, StreamMode
+from .ws_orders import WsOrderVenue
 
 __all__ = [
     "MAX_STREAMS",
@@ -43,4 +46,5 @@ __all__ = [
     "StreamMode",
     "TickersUpdate",
     "TradesUpdate",
+    "WsOrderVenue",
 ]
