@@ -9,6 +9,7 @@ import asyncio
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from btx_tui.exchange.ws.connection import WsSettings
 from tests.exchange.test_ws_support import ws_exchange
 
 FAST = WsSettings(tick_ms=20)
+D = Decimal
 
 
 def _fast_backoff(attempt: int) -> float:
@@ -175,3 +177,69 @@ async def test_wanted_set_limits_are_refused_without_change(tmp_path: Path) -> N
         streams.follow("ethusdt", "1m")
         assert streams.wanted_streams == {"!miniTicker@arr", "ethusdt@depth@100ms", "ethusdt@aggTrade",
                                           "ethusdt@kline_1m"}
+
+
+def _order(wx, symbol: str, side: str, qty: str, price: str) -> None:  # type: ignore[no-untyped-def]
+    api = wx.api()
+    try:
+        r = api.signed("POST", "/api/v3/order", {"symbol": symbol, "side": side, "type": "LIMIT",
+                                                 "timeInForce": "GTC", "quantity": qty, "price": price})
+        assert r.status_code == 200, r.text
+    finally:
+        api.close()
+
+
+async def test_klines_and_watchlist_tickers_equal_rest_and_the_market_switches_live(tmp_path: Path) -> None:
+    from btx_tui.api.streams import KlineUpdate, TickersUpdate
+
+    with ws_exchange(tmp_path, FAST) as wx:
+        klines: list[KlineUpdate] = []
+        tickers: list[TickersUpdate] = []
+
+        def on_update(u) -> None:  # type: ignore[no-untyped-def]
+            if isinstance(u, KlineUpdate):
+                klines.append(u)
+            elif isinstance(u, TickersUpdate):
+                tickers.append(u)
+
+        async with BtxClient(wx.base_url) as client:
+            streams = MarketStreams(client, on_update, backoff=_fast_backoff)
+            streams.watch(["BTCUSDT", "ETHUSDT"])
+            streams.follow("BTCUSDT", "1m")
+            async with streams:
+                await _until(lambda: streams.subscribed_streams == streams.wanted_streams
+                             and {t.symbol for u in tickers for t in u.tickers} == {"BTCUSDT", "ETHUSDT"})
+                seeded = len(tickers)
+                await asyncio.to_thread(_order, wx, "BTCUSDT", "BUY", "0.002", "50000")
+                await asyncio.to_thread(_order, wx, "BTCUSDT", "SELL", "0.001", "49000")
+                await asyncio.to_thread(_order, wx, "BTCUSDT", "SELL", "0.001", "49000")
+                rest_ticker = await client.ticker_24hr("BTCUSDT")
+                rest_kline = (await client.klines("BTCUSDT", "1m", limit=1))[-1]
+
+                def streamed_ticker():  # type: ignore[no-untyped-def]
+                    return next((t for u in reversed(tickers[seeded:]) for t in u.tickers
+                                 if t.symbol == "BTCUSDT"), None)
+
+                await _until(lambda: (t := streamed_ticker()) is not None and t.volume == rest_ticker.volume)
+                await _until(lambda: any(not u.gap_fill and u.klines[-1].volume == rest_kline.volume
+                                         for u in klines))
+                ticker = streamed_ticker()
+                kline = next(u.klines[-1] for u in reversed(klines) if not u.gap_fill)
+                # the market switches on the same connection: SUBSCRIBE/UNSUBSCRIBE, book resynced
+                streams.follow("ETHUSDT", "1m")
+                await _until(lambda: streams.subscribed_streams == streams.wanted_streams)
+                await asyncio.to_thread(_order, wx, "ETHUSDT", "BUY", "0.01", "1000")
+                await _until(lambda: streams.book("ETHUSDT") is not None
+                             and streams.book("ETHUSDT").bids[:1] == ((D("1000.00"), D("0.0100")),))
+                fresh = await client.depth("ETHUSDT", 100)
+                eth = streams.book("ETHUSDT")
+                reconnects = streams.health()["book"].reconnects
+        assert ticker is not None
+        for field in ("last_price", "open_price", "high_price", "low_price", "volume", "quote_volume"):
+            assert getattr(ticker, field) == getattr(rest_ticker, field), field
+        assert ticker.price_change == rest_ticker.last_price - rest_ticker.open_price
+        for field in ("open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades"):
+            assert getattr(kline, field) == getattr(rest_kline, field), field
+        assert eth is not None and eth.bids == fresh.bids and eth.asks == fresh.asks
+        assert streams.book("BTCUSDT") is None  # unsubscribed: no stale book kept
+        assert reconnects == 0

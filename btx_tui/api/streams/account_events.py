@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -126,12 +127,16 @@ class AccountEvents:
         on_event: called on the event loop with each :data:`AccountEvent`.
         symbols: the symbols whose ``myTrades`` are gap-filled (:meth:`follow_symbols`).
         force_listen_key: skip the WebSocket API (tests of the fallback).
+        silence_s: no message for this long → ``ping`` the WebSocket API (account events are
+            rare: silence alone means nothing);
+        probe_timeout_s: no answer to that ping → stale: reconnect and resync.
     """
 
     def __init__(self, client: BtxClient, api_key: str, signer: Signer,
                  on_event: Callable[[AccountEvent], None], *, symbols: Iterable[str] = (),
                  ws_url: str | None = None, on_health: Callable[[HealthSnapshot], None] | None = None,
-                 force_listen_key: bool = False, backoff: Callable[[int], float] = reconnect_delay) -> None:
+                 force_listen_key: bool = False, silence_s: float = 30.0, probe_timeout_s: float = 5.0,
+                 backoff: Callable[[int], float] = reconnect_delay) -> None:
         self._client = client
         self._api_key = api_key
         self._signer = signer
@@ -141,6 +146,8 @@ class AccountEvents:
         self._symbols: set[str] = {s.upper() for s in symbols}
         self._use_ws_api = not force_listen_key
         self._backoff = backoff
+        self._silence_s = silence_s
+        self._probe_timeout_s = probe_timeout_s
         self._health = StreamHealth("account")
         self._last_trade: dict[str, int] = {}
         self._ids = itertools.count(1)
@@ -235,13 +242,28 @@ class AccountEvents:
             keepalive = asyncio.create_task(self._keepalive(listen_key))
         self._mode(StreamMode.STREAM, None)
         await self._resync()
+        probe: tuple[int, float] | None = None  # (id, deadline) of an unanswered ping
         try:
             while True:
+                wait = self._silence_s if probe is None else max(0.0, probe[1] - time.monotonic())
                 try:
-                    raw = await ws.recv()
+                    raw = await asyncio.wait_for(ws.recv(), wait)
+                except (asyncio.TimeoutError, TimeoutError):
+                    if probe is not None:
+                        self._mode(StreamMode.POLLING, "stale: no answer to ping")
+                        return "stale"
+                    if listen_key is not None:
+                        continue  # a listenKey socket takes no requests; websockets pings it
+                    ident = next(self._ids)
+                    await ws.send(json.dumps({"id": ident, "method": "ping"}))
+                    probe = (ident, time.monotonic() + self._probe_timeout_s)
+                    continue
                 except ConnectionClosed:
                     return "closed"
                 message = loads(raw)
+                if probe is not None and isinstance(message, dict) and message.get("id") == probe[0]:
+                    probe = None
+                    continue
                 event = message.get("event") if isinstance(message, dict) and "subscriptionId" in message else message
                 if not isinstance(event, dict) or "e" not in event:
                     continue

@@ -57,6 +57,7 @@ MAX_WATCHLIST = 100
 MINI_TICKERS = "!miniTicker@arr"
 KINDS = ("book", "trades", "kline", "tickers")
 _AGG_PAGE = 1000
+_MAX_FILL_PAGES = 10
 
 
 class MarketStreams:
@@ -304,8 +305,7 @@ class MarketStreams:
                 await self._request(ws, "UNSUBSCRIBE", drop)
                 self._subscribed -= set(drop)
                 for name in drop:
-                    if name.endswith("@depth@100ms"):
-                        self._books.pop(name.split("@", 1)[0].upper(), None)
+                    self._forget(name)
             if add:
                 answer = await self._request(ws, "SUBSCRIBE", add)
                 if isinstance(answer, dict) and "error" in answer:
@@ -314,6 +314,20 @@ class MarketStreams:
                     continue
                 self._subscribed |= set(add)
                 self._after_subscribe(add)
+
+    def _forget(self, name: str) -> None:
+        """A stream the caller no longer wants: its book and its gap-fill marks go (following
+        the market again later starts from a fresh seed, not from hours of history)."""
+        if name == MINI_TICKERS:
+            return
+        sym, kind = name.split("@", 1)
+        symbol = sym.upper()
+        if kind.startswith("depth"):
+            self._books.pop(symbol, None)
+        elif kind == "aggTrade":
+            self._last_agg.pop(symbol, None)
+        elif kind.startswith("kline_"):
+            self._last_kline.pop((symbol, kind[len("kline_"):]), None)
 
     def _after_subscribe(self, names: list[str]) -> None:
         """Mark kinds live; fill the gap from REST for what was just subscribed."""
@@ -356,13 +370,16 @@ class MarketStreams:
                 found = list(await self._retrying("aggTrades", lambda: self._client.agg_trades(
                     symbol, limit=self._trades_seed)))
             else:
-                while True:
+                for _ in range(_MAX_FILL_PAGES):
                     start = (found[-1].agg_id if found else last) + 1
                     page = await self._retrying("aggTrades", lambda s=start: self._client.agg_trades(
                         symbol, limit=_AGG_PAGE, from_id=s))
                     found.extend(page)
                     if len(page) < _AGG_PAGE:
                         break
+                else:
+                    log.warning("%s: more than %d trades missed; the fill stops there", symbol,
+                                _MAX_FILL_PAGES * _AGG_PAGE)
             self._deliver_trades(symbol, found, gap_fill=True)
         finally:
             buffered = self._filling.pop(symbol, [])
