@@ -19,6 +19,7 @@ from btx_tui.api.streams import (
     AccountEvents,
     AccountResync,
     BalancesUpdate,
+    ListStatusUpdate,
     OrderUpdate,
     StreamMode,
 )
@@ -49,6 +50,11 @@ def _script(wx) -> None:  # type: ignore[no-untyped-def]
         r = api.signed("DELETE", "/api/v3/order", {"symbol": "BTCUSDT", "orderId": bids[2]["orderId"]})
         assert r.status_code == 200, r.text
         order("SELL", "0.001", "60000")  # rests
+        r = api.signed("POST", "/api/v3/orderList/oco", {
+            "symbol": "BTCUSDT", "side": "SELL", "quantity": "0.001", "aboveType": "LIMIT_MAKER",
+            "abovePrice": "70000", "belowType": "STOP_LOSS_LIMIT", "belowPrice": "39000",
+            "belowStopPrice": "40000", "belowTimeInForce": "GTC"})
+        assert r.status_code == 200, r.text
     finally:
         api.close()
 
@@ -91,4 +97,8 @@ async def test_every_execution_report_reaches_the_consumer(tmp_path: Path, liste
             assert mine[0].execution_type == "NEW"
             assert mine[-1].status == o.status and mine[-1].cum_qty == o.executed_qty
         assert any(u.execution_type == "CANCELED" for u in updates)
+        lists = [e for e in events if isinstance(e, ListStatusUpdate)]
+        oco_legs = {o.order_id for o in orders if o.order_list_id != -1}
+        assert len(oco_legs) == 2 and lists and set(lists[-1].order_ids) == oco_legs
+        assert {u.order_list_id for u in updates if u.order_id in oco_legs} == {lists[-1].order_list_id}
         assert any(isinstance(e, BalancesUpdate) and any(b.asset == "BTC" for b in e.balances) for e in events)

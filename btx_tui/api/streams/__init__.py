@@ -18,6 +18,7 @@ from .account_events import (
     AccountResync,
     BalanceDelta,
     BalancesUpdate,
+    ListStatusUpdate,
     OrderUpdate,
 )
 from .market_streams import MAX_STREAMS, MAX_WATCHLIST, MarketStreams
@@ -38,6 +39,7 @@ __all__ = [
     "BookUpdate",
     "HealthSnapshot",
     "KlineUpdate",
+    "ListStatusUpdate",
     "MarketStreams",
     "MarketUpdate",
     "OrderBookSync",

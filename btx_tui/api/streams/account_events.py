@@ -31,15 +31,15 @@ from websockets.exceptions import ConnectionClosed
 from ..errors import BtxError
 from ..models import Frozen
 from ..models_trading import Account, Balance, MyTrade, Order
-from .reconnect_backoff import reconnect_delay
 from .stream_health import HealthSnapshot, StreamHealth, StreamMode
-from .ws_connect import StreamsNotServed, http_to_ws, loads, open_socket
+from .ws_connect import RECONNECT_BACKOFF, StreamsNotServed, http_to_ws, loads, open_socket
 
 if TYPE_CHECKING:
     from ..client import BtxClient
     from ..signing import Signer
 
-__all__ = ["AccountEvent", "AccountEvents", "AccountResync", "BalanceDelta", "BalancesUpdate", "OrderUpdate"]
+__all__ = ["AccountEvent", "AccountEvents", "AccountResync", "BalanceDelta", "BalancesUpdate", "ListStatusUpdate",
+           "OrderUpdate"]
 
 log = logging.getLogger("btx_tui.api.streams")
 
@@ -74,6 +74,8 @@ class OrderUpdate(Frozen):
     order_time: int | None = None
     cum_quote: Decimal
     last_quote: Decimal | None = None
+    order_list_id: int = -1
+    is_working: bool = True
 
     @classmethod
     def from_event(cls, e: dict[str, Any]) -> OrderUpdate:
@@ -83,7 +85,28 @@ class OrderUpdate(Frozen):
                    reject_reason=e.get("r", "NONE"), order_id=e["i"], last_qty=e["l"], cum_qty=e["z"],
                    last_price=e["L"], commission=e["n"], commission_asset=e.get("N"),
                    transact_time=e["T"], trade_id=e["t"], is_maker=bool(e.get("m", False)),
-                   order_time=e.get("O"), cum_quote=e["Z"], last_quote=e.get("Y"))
+                   order_time=e.get("O"), cum_quote=e["Z"], last_quote=e.get("Y"),
+                   order_list_id=e.get("g", -1), is_working=bool(e.get("w", True)))
+
+
+class ListStatusUpdate(Frozen):
+    """``listStatus``: an order list (OCO/OTO/OTOCO) changed; its legs by id."""
+
+    event_time: int
+    symbol: str
+    order_list_id: int
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    list_client_order_id: str
+    transaction_time: int
+    order_ids: tuple[int, ...]
+
+    @classmethod
+    def from_event(cls, e: dict[str, Any]) -> ListStatusUpdate:
+        return cls(event_time=e["E"], symbol=e["s"], order_list_id=e["g"], contingency_type=e["c"],
+                   list_status_type=e["l"], list_order_status=e["L"], list_client_order_id=e["C"],
+                   transaction_time=e["T"], order_ids=tuple(int(o["i"]) for o in e.get("O", ())))
 
 
 class BalancesUpdate(Frozen):
@@ -113,7 +136,7 @@ class AccountResync:
     trades: tuple[MyTrade, ...]
 
 
-AccountEvent = OrderUpdate | BalancesUpdate | BalanceDelta | AccountResync
+AccountEvent = OrderUpdate | ListStatusUpdate | BalancesUpdate | BalanceDelta | AccountResync
 
 
 class AccountEvents:
@@ -136,7 +159,7 @@ class AccountEvents:
                  on_event: Callable[[AccountEvent], None], *, symbols: Iterable[str] = (),
                  ws_url: str | None = None, on_health: Callable[[HealthSnapshot], None] | None = None,
                  force_listen_key: bool = False, silence_s: float = 30.0, probe_timeout_s: float = 5.0,
-                 backoff: Callable[[int], float] = reconnect_delay) -> None:
+                 backoff: Callable[[int], float] = RECONNECT_BACKOFF.delay) -> None:
         self._client = client
         self._api_key = api_key
         self._signer = signer
@@ -329,6 +352,8 @@ class AccountEvents:
             balances = tuple(Balance(asset=b["a"], free=b["f"], locked=b["l"]) for b in event.get("B", ()))
             self._emit(BalancesUpdate(event_time=event["E"], update_time=event.get("u", event["E"]),
                                       balances=balances))
+        elif kind == "listStatus":
+            self._emit(ListStatusUpdate.from_event(event))
         elif kind == "balanceUpdate":
             self._emit(BalanceDelta(event_time=event["E"], asset=event["a"], delta=event["d"],
                                     clear_time=event.get("T", event["E"])))

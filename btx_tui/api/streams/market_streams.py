@@ -41,9 +41,8 @@ from .market_updates import (
     merge_mini_ticker,
 )
 from .order_book_sync import BookOutOfSync, OrderBookSync
-from .reconnect_backoff import reconnect_delay
 from .stream_health import HealthSnapshot, StreamHealth, StreamMode
-from .ws_connect import StreamsNotServed, http_to_ws, loads, open_socket
+from .ws_connect import RECONNECT_BACKOFF, StreamsNotServed, http_to_ws, loads, open_socket
 
 if TYPE_CHECKING:
     from ..client import BtxClient
@@ -82,7 +81,7 @@ class MarketStreams:
                  ws_url: str | None = None, book_levels: int = 100, snapshot_limit: int = 1000,
                  silence_s: float = 5.0, probe_timeout_s: float = 3.0, min_send_interval_s: float = 0.25,
                  trades_seed: int = 100, klines_seed: int = 100,
-                 backoff: Callable[[int], float] = reconnect_delay) -> None:
+                 backoff: Callable[[int], float] = RECONNECT_BACKOFF.delay) -> None:
         self._client = client
         self._on_update = on_update
         self._on_health = on_health

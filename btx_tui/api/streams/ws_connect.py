@@ -1,4 +1,4 @@
-"""Opening a stream socket and telling "the exchange does not serve streams" apart from
+"""Opening a stream socket (and the reconnect backoff) and telling "the exchange does not serve streams" apart from
 "the exchange is down", shared by the market and account connections.
 
 Why: the caller's per-stream fallback depends on the difference. A handshake answered with a
@@ -17,7 +17,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-__all__ = ["StreamsNotServed", "http_to_ws", "loads", "open_socket"]
+from btx_tui.backoff import Backoff
+
+__all__ = ["RECONNECT_BACKOFF", "StreamsNotServed", "http_to_ws", "loads", "open_socket"]
+
+RECONNECT_BACKOFF = Backoff(first_s=0.2, cap_s=15.0, floor_s=0.05, spread=0.9)
+"""Between stream reconnects: jittered (a restarted exchange is not hit by every client at
+once), from 0.2 s up to 15 s — the project's one backoff policy (:mod:`btx_tui.backoff`)."""
 
 
 class StreamsNotServed(Exception):
