@@ -102,3 +102,18 @@ async def test_every_execution_report_reaches_the_consumer(tmp_path: Path, liste
         assert len(oco_legs) == 2 and lists and set(lists[-1].order_ids) == oco_legs
         assert {u.order_list_id for u in updates if u.order_id in oco_legs} == {lists[-1].order_list_id}
         assert any(isinstance(e, BalancesUpdate) and any(b.asset == "BTC" for b in e.balances) for e in events)
+
+
+async def test_a_refused_subscription_is_reported_and_nothing_leaks(tmp_path: Path) -> None:
+    with ws_exchange(tmp_path, FAST) as wx:
+        key, secret = wx.key()
+        wrong = "x" * len(secret)
+        events: list[AccountEvent] = []
+        async with BtxClient(wx.base_url, key, SecretStr(secret)) as client:
+            stream = AccountEvents(client, key, HmacSigner(SecretStr(wrong)), events.append, backoff=_fast_backoff)
+            async with stream:
+                await _until(lambda: (stream.health().reason or "").startswith("stream refused"))
+                health = stream.health()
+        assert health.mode is StreamMode.POLLING and not health.live
+        assert wrong not in (health.reason or "") and secret not in (health.reason or "")
+        assert events == []  # no resync, no event on a refused subscription

@@ -244,21 +244,23 @@ class AccountEvents:
             connected_once = True
             try:
                 reason = await self._session(ws, key)
+            except ConnectionClosed:
+                reason = "closed"
             finally:
                 await ws.close()
             if reason == "unsupported":
                 self._use_ws_api = False
                 continue
-            attempt = 1
+            attempt = attempt + 1 if reason.startswith("refused") else 1
             self._mode(StreamMode.POLLING, f"stream {reason}: reconnecting")
             await asyncio.sleep(self._backoff(attempt))
 
     async def _session(self, ws: ClientConnection, listen_key: str | None) -> str:
         keepalive = None
         if listen_key is None:
-            answer = await self._subscribe(ws)
-            if answer is None:
-                return "unsupported"
+            outcome = await self._subscribe(ws)
+            if outcome != "ok":
+                return outcome
             self.via = "ws-api"
         else:
             self.via = "listen-key"
@@ -294,8 +296,9 @@ class AccountEvents:
                 if kind in ("eventStreamTerminated", "listenKeyExpired"):
                     if listen_key is not None:
                         return "expired"
-                    if await self._subscribe(ws) is None:
-                        return "closed"
+                    outcome = await self._subscribe(ws)
+                    if outcome != "ok":
+                        return outcome
                     await self._resync()
                     continue
                 self._handle(event)
@@ -303,8 +306,9 @@ class AccountEvents:
             if keepalive is not None:
                 keepalive.cancel()
 
-    async def _subscribe(self, ws: ClientConnection) -> Any:
-        """``userDataStream.subscribe.signature``; None when the exchange lacks the method."""
+    async def _subscribe(self, ws: ClientConnection) -> str:
+        """``userDataStream.subscribe.signature`` → ``"ok"``, ``"unsupported"`` (the exchange
+        lacks the method: use the listenKey flow) or ``"refused: <msg>"`` (e.g. a bad key)."""
         params = {"apiKey": self._api_key, "timestamp": self._client.rest.clock.now_ms()}
         payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
         params["signature"] = unquote(self._signer.sign(payload))
@@ -315,12 +319,12 @@ class AccountEvents:
             if isinstance(message, dict) and message.get("id") == ident:
                 break
         if message.get("status") == 200:
-            return message.get("result")
+            return "ok"
         error = message.get("error") or {}
         log.warning("userDataStream.subscribe.signature refused: %s", error.get("msg"))
         if error.get("code") in (-1000, -1100, -1102, -1103, -1121) or message.get("status") == 404:
-            return None
-        raise ConnectionClosed(None, None)
+            return "unsupported"
+        return f"refused: {error.get('msg') or 'no message'}"
 
     async def _listen_key(self) -> str:
         http = self._client.rest.http

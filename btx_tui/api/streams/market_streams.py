@@ -306,10 +306,13 @@ class MarketStreams:
                 for name in drop:
                     self._forget(name)
             if add:
+                self._prepare(add)  # before sending: events may follow the answer at once
                 answer = await self._request(ws, "SUBSCRIBE", add)
                 if isinstance(answer, dict) and "error" in answer:
                     log.warning("SUBSCRIBE refused: %s", answer["error"])
                     self._rejected |= set(add)
+                    for name in add:
+                        self._unprepare(name)
                     continue
                 self._subscribed |= set(add)
                 self._after_subscribe(add)
@@ -328,6 +331,26 @@ class MarketStreams:
         elif kind.startswith("kline_"):
             self._last_kline.pop((symbol, kind[len("kline_"):]), None)
 
+    def _prepare(self, names: list[str]) -> None:
+        """State for streams about to be subscribed: a book buffering diffs, trades held
+        until their REST fill has been delivered (so a fill is never overtaken)."""
+        for name in names:
+            if name == MINI_TICKERS:
+                continue
+            sym, kind = name.split("@", 1)
+            if kind.startswith("depth"):
+                self._books[sym.upper()] = OrderBookSync(sym.upper())
+            elif kind == "aggTrade":
+                self._filling[sym.upper()] = []
+
+    def _unprepare(self, name: str) -> None:
+        if name != MINI_TICKERS:
+            sym, kind = name.split("@", 1)
+            if kind.startswith("depth"):
+                self._books.pop(sym.upper(), None)
+            elif kind == "aggTrade":
+                self._filling.pop(sym.upper(), None)
+
     def _after_subscribe(self, names: list[str]) -> None:
         """Mark kinds live; fill the gap from REST for what was just subscribed."""
         for name in names:
@@ -338,12 +361,10 @@ class MarketStreams:
             sym, kind = name.split("@", 1)
             symbol = sym.upper()
             if kind.startswith("depth"):
-                self._books[symbol] = OrderBookSync(symbol)
                 self._snapshotting.add(symbol)
                 self._spawn(self._snapshot(symbol))
                 self._set_modes(StreamMode.STREAM, None, ["book"])
             elif kind == "aggTrade":
-                self._filling[symbol] = []
                 self._spawn(self._fill_trades(symbol))
                 self._set_modes(StreamMode.STREAM, None, ["trades"])
             elif kind.startswith("kline_"):
@@ -450,7 +471,7 @@ class MarketStreams:
         try:
             await asyncio.wait_for(self._request(ws, "LIST_SUBSCRIPTIONS"), self._probe_timeout_s)
             return True
-        except (asyncio.TimeoutError, TimeoutError, ConnectionClosed, asyncio.CancelledError):
+        except (asyncio.TimeoutError, TimeoutError, ConnectionClosed):
             return False
 
     def _dispatch(self, message: Any) -> None:
