@@ -93,6 +93,7 @@ async def test_book_equals_a_fresh_snapshot_despite_stream_faults(tmp_path: Path
             assert health.reconnects >= 1
         if fault is None:
             assert ids == sorted(ids) and streams.resyncs == 0 and health.reconnects == 0
+            assert health.live and health.lag_ms is not None and health.lag_ms >= 0 and health.reason is None
 
 
 async def test_trades_across_reconnects_are_all_delivered_once(tmp_path: Path) -> None:
