@@ -253,11 +253,11 @@ class MarketStreams:
             return await self._read_loop(ws)
         finally:
             self._ws = None
-            for task in list(self._conn_tasks):
+            tasks = list(self._conn_tasks)
+            for task in tasks:
                 task.cancel()
-            for task in list(self._conn_tasks):
-                with contextlib.suppress(BaseException):
-                    await task
+            # the children's CancelledError is returned, our own cancellation still propagates
+            await asyncio.gather(*tasks, return_exceptions=True)
             for fut in self._pending.values():
                 fut.cancel()
             self._pending.clear()
