@@ -79,6 +79,8 @@ class BtxApp(App[None]):
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Pause or resume polling"),
         Binding("i", "cycle_interval", "Interval", id="chart_interval", show=False,
                 tooltip="Change the chart's candle interval"),
+        Binding("d", "toggle_depth", "Depth", id="toggle_depth", show=False,
+                tooltip="Switch the chart between candles and the book's cumulative depth"),
         Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False, tooltip="Cycle colour themes"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit btx-tui"),
@@ -126,7 +128,8 @@ class BtxApp(App[None]):
     # -- lifecycle ---------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        self.dashboard = DashboardScreen(self.state, list(self.settings.ui.watchlist), self.status_info)
+        self.dashboard = DashboardScreen(self.state, list(self.settings.ui.watchlist), self.status_info,
+                                         zone=self.settings.ui.zone)
         return self.dashboard
 
     def _fatal_error(self) -> None:
@@ -399,6 +402,10 @@ class BtxApp(App[None]):
         current = self.state.chart_interval
         idx = INTERVALS.index(current) if current in INTERVALS else 0
         self.post_message(IntervalChosen(INTERVALS[(idx + 1) % len(INTERVALS)]))
+
+    def action_toggle_depth(self) -> None:
+        if self.screen is self.dashboard:
+            self.dashboard.toggle_depth()
 
     def action_focus_pane(self, index: int) -> None:
         if self.screen is self.dashboard:

@@ -197,6 +197,7 @@ def fake_client_factory(client: FakeClient | None = None) -> Callable[[Connectio
 
 def fake_app(client: FakeClient | None = None, **ui: object) -> BtxApp:
     """The real app on a :class:`FakeClient`, in paper mode, with the default watchlist."""
+    ui.setdefault("timezone", "UTC")  # times on screen must not depend on the machine's zone
     settings = Settings.model_validate({"ui": {"watchlist": list(WATCHLIST), **ui}})
     connection = Connection("http://127.0.0.1:9", "fake-key", SecretStr("fake-secret"), paper=True)
     return BtxApp(settings, connection, client_factory=fake_client_factory(client))  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from btx_tui.api.models import Ticker24h
-from btx_tui.tui.formatting import fmt_compact, fmt_price, fmt_signed_pct
+from btx_tui.tui.formatting import UNKNOWN, fmt_compact, fmt_known_price, fmt_signed_pct
 from btx_tui.tui.widgets.columns import add_columns
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -78,17 +78,18 @@ class Watchlist(DataTable):
             if flash and (not hist or hist[-1] != t.last_price):
                 hist.append(t.last_price)
             direction = 0 if not flash or prev is None or prev == t.last_price else (1 if t.last_price > prev else -1)
-            last = Text(fmt_price(t.last_price, tick), justify="right")
+            last = Text(fmt_known_price(t.last_price, tick), justify="right")
             if direction:
                 last.stylize("bold black on green" if direction > 0 else "bold black on red")
                 self.set_timer(FLASH_S, lambda s=t.symbol: self._unflash(s))
             change_style = "green" if t.price_change_percent > 0 else ("red" if t.price_change_percent < 0 else "")
             row = t.symbol
             self.update_cell(row, "last", last)
-            self.update_cell(row, "change", Text(fmt_signed_pct(t.price_change_percent), style=change_style,
-                                                 justify="right"))
-            self.update_cell(row, "high", Text(fmt_price(t.high_price, tick), justify="right"))
-            self.update_cell(row, "low", Text(fmt_price(t.low_price, tick), justify="right"))
+            traded = bool(t.last_price and t.open_price)
+            change = fmt_signed_pct(t.price_change_percent) if traded else UNKNOWN
+            self.update_cell(row, "change", Text(change, style=change_style, justify="right"))
+            self.update_cell(row, "high", Text(fmt_known_price(t.high_price, tick), justify="right"))
+            self.update_cell(row, "low", Text(fmt_known_price(t.low_price, tick), justify="right"))
             self.update_cell(row, "volume", Text(fmt_compact(t.volume), justify="right"))
             self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
 
@@ -101,7 +102,7 @@ class Watchlist(DataTable):
     def _unflash(self, symbol: str) -> None:
         if symbol in self._last and symbol in self.tickers:
             tick = self.tick_sizes.get(symbol, Decimal("0.00000001"))
-            self.update_cell(symbol, "last", Text(fmt_price(self._last[symbol], tick), justify="right"))
+            self.update_cell(symbol, "last", Text(fmt_known_price(self._last[symbol], tick), justify="right"))
 
     def select_symbol(self, symbol: str) -> None:
         """Move the cursor to ``symbol`` (without re-announcing it)."""
