@@ -93,6 +93,7 @@ class DashboardScreen(Screen[None]):
         for signal, callback in (
             (s.markets_loaded, self._show_rules), (s.market_selected, self._show_market),
             (s.tickers_changed, self._held_until_shown("tickers", self._show_tickers)),
+            (s.watchlist_changed, self._show_watchlist),
             (s.book_changed, self._show_book), (s.open_orders_changed, self._show_chart_marks),
             (s.fills_added, self._show_chart_marks), (s.trades_changed, self._held_until_shown("trades", self._show_trades)),
             (s.klines_changed, self._held_until_shown("klines", self._show_klines)),
@@ -124,7 +125,7 @@ class DashboardScreen(Screen[None]):
 
     def _show_rules(self, state: DashboardState) -> None:
         """Tick and step sizes are known now: repaint what was drawn with fallback decimals."""
-        self.watchlist.tick_sizes = {s: state.steps(s)[0] for s in self.watchlist.symbols}
+        self.watchlist.tick_sizes = {s: state.steps(s)[0] for s in state.rules.symbols or self.watchlist.symbols}
         self.watchlist.repaint()
         self.set_titles(state.symbol)
         tick, step = state.steps(state.symbol)
@@ -137,6 +138,12 @@ class DashboardScreen(Screen[None]):
 
     def _show_market(self, state: DashboardState) -> None:
         self.set_titles(state.symbol)
+        self.watchlist.select_symbol(state.symbol)
+
+    def _show_watchlist(self, state: DashboardState) -> None:
+        self.watchlist.tick_sizes = {s: state.steps(s)[0] for s in state.watchlist}
+        self.watchlist.set_symbols(state.watchlist)
+        self.watchlist.update_tickers(state.tickers, flash=False)
         self.watchlist.select_symbol(state.symbol)
 
     def _show_tickers(self, state: DashboardState) -> None:

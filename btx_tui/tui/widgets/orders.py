@@ -115,7 +115,7 @@ class AccountTable(DataTable):
 
     def label(self, label: str) -> str:
         """A column's header: time columns name the zone."""
-        return f"{label} {zone_name(self.zone)}" if label in ("Time", "Placed") else label
+        return f"{label} {zone_name(self.zone)}" if label == "Time" else label
 
     def on_mount(self) -> None:
         add_columns(self, ((self.label(label), key, None) for label, key in self.COLUMNS))
@@ -257,7 +257,8 @@ STATUS_STYLE = {"FILLED": "filled", "CANCELED": "done", "EXPIRED": "done", "REJE
 class OrderHistoryTable(AccountTable):
     """All recent orders of the selected market (filled, canceled, expired too)."""
 
-    COLUMNS = (("Placed", "placed"), *ORDER_COLUMNS[1:-1], ("Updated", "time"), ORDER_COLUMNS[-1])
+    COLUMNS = (("Placed", "time"), *ORDER_COLUMNS[1:])
+    """When the order was placed (its status says what became of it since)."""
     DROP_FIRST = ("time", "type", "filled")
 
     def __init__(self, **kwargs: object) -> None:
@@ -274,7 +275,6 @@ class OrderHistoryTable(AccountTable):
         for o in sorted(orders, key=lambda o: -(o.update_time or o.time or 0))[:200]:
             status = str(getattr(o.status, "value", o.status))
             style = self.styled(STATUS_STYLE[status]) if status in STATUS_STYLE else ""
-            cells = self.order_cells(o, o.time, steps, cell(_status(o), style=style))
-            updated = cell(_time(o.update_time, self.zone) if o.update_time and o.update_time != o.time else "")
-            rows.append(([*cells[:-1], updated, cells[-1]], f"{o.symbol}:{o.order_id}"))
+            rows.append((self.order_cells(o, o.time or o.transact_time, steps, cell(_status(o), style=style)),
+                         f"{o.symbol}:{o.order_id}"))
         self.refill(rows)

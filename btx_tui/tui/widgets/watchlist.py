@@ -65,6 +65,29 @@ class Watchlist(DataTable):
         for sym in self.symbols:
             self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
 
+    def set_symbols(self, symbols: Iterable[str]) -> None:
+        """Show the markets ``symbols`` in this order (added or removed by the trader)."""
+        symbols = list(symbols)
+        if symbols == self.symbols:
+            return
+        highlighted = self.highlighted
+        self.symbols = symbols
+        self._history = {s: self._history.get(s) or deque(maxlen=SPARK_LEN) for s in symbols}
+        self.tickers = {s: t for s, t in self.tickers.items() if s in symbols}
+        self._last = {s: p for s, p in self._last.items() if s in symbols}
+        self.clear()
+        for sym in symbols:
+            self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
+        self.repaint()
+        if highlighted in symbols:
+            self.move_cursor(row=symbols.index(highlighted))
+
+    @property
+    def highlighted(self) -> str | None:
+        """The market under the cursor."""
+        row = self.cursor_row
+        return self.symbols[row] if self.symbols and 0 <= row < len(self.symbols) else None
+
     def update_tickers(self, tickers: Iterable[Ticker24h], *, flash: bool = True) -> None:
         """Show fresh 24h tickers; prices that moved flash up or down."""
         for t in tickers:
