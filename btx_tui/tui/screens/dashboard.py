@@ -32,6 +32,9 @@ from btx_tui.tui.widgets.status_bar import StatusBar, StatusInfo
 from btx_tui.tui.widgets.trades import TradesTape
 from btx_tui.tui.widgets.watchlist import Watchlist
 
+NARROW_BELOW = 120
+"""Below this width (the app's ``-narrow`` breakpoint) the balances move under the watchlist."""
+
 PANES = ("watchlist", "book", "chart", "trades", "balances", "orders")
 """Focus order of the panes; number keys 1–6 jump to them."""
 
@@ -58,6 +61,7 @@ class DashboardScreen(Screen[None]):
         self._watchlist = watchlist
         self._status = status
         self._held: set[str] = set()
+        self._moving_balances = False
         """Paint-only panes that changed while a modal covered the dashboard."""
 
     def compose(self) -> ComposeResult:
@@ -104,7 +108,38 @@ class DashboardScreen(Screen[None]):
         ):
             signal.subscribe(self, callback, immediate=True)
 
-    def on_screen_resume(self) -> None:
+    def on_resize(self) -> None:
+        self._place_balances()
+
+    def _place_balances(self) -> None:
+        """On a narrow terminal the balances sit under the watchlist, in the room the hidden
+        chart leaves, with their exact free amount and value; wider, they sit at the bottom
+        with every column. A pane is mounted anew where it belongs and filled from the store."""
+        narrow = self.size.width < NARROW_BELOW
+        if self._moving_balances or not self.is_mounted:
+            return
+        current = self.balances
+        if current.compact == narrow:
+            return
+        self._moving_balances = True
+
+        async def move() -> None:
+            try:
+                stale = current.has_class("-stale")
+                await current.remove()
+                pane = BalancesTable(id="balances", compact=narrow, classes="-stale" if stale else None)
+                pane.border_title = "Balances [5]"
+                if narrow:
+                    await self.query_one("#left").mount(pane)
+                else:
+                    await self.query_one("#bottom").mount(pane, before=0)
+                self._show_balances(self.state)
+            finally:
+                self._moving_balances = False
+            self._place_balances()  # the size may have changed again meanwhile
+
+        self.run_worker(move(), group="place-balances", exit_on_error=False)
+
         held, self._held = self._held, set()
         painters = {"tickers": self._show_tickers, "trades": self._show_trades, "klines": self._show_klines,
                     "history": self._show_history}
@@ -179,7 +214,8 @@ class DashboardScreen(Screen[None]):
 
     def _show_balances(self, state: DashboardState) -> None:
         if state.account is not None:
-            self.balances.update_balances(state.account.balances, state.prices)
+            for pane in self.query(BalancesTable):  # none while the pane moves (narrow ↔ wide)
+                pane.update_balances(state.account.balances, state.prices)
 
     def _show_open_orders(self, state: DashboardState) -> None:
         self.open_orders.update_orders(state.open_orders, state.pending_intents, state.steps)
