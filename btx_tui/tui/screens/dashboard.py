@@ -161,6 +161,8 @@ class DashboardScreen(Screen[None]):
     def _show_rules(self, state: DashboardState) -> None:
         """Tick and step sizes are known now: repaint what was drawn with fallback decimals."""
         self.watchlist.tick_sizes = {s: state.steps(s)[0] for s in state.rules.symbols or self.watchlist.symbols}
+        self.watchlist.quote_assets = {s: info.quote_asset for s in state.rules.symbols
+                                       if (info := state.rules.symbol(s)) is not None}
         self.watchlist.repaint()
         self.set_titles(state.symbol)
         tick, step = state.steps(state.symbol)

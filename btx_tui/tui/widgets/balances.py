@@ -21,7 +21,8 @@ COLUMNS = (("Asset", "asset", 6), ("Free", "free", 16), ("Locked", "locked", 8),
            ("Total", "total", 10), ("Value", "value", 10))
 """The free balance gets the room to be exact (what can be spent); locked and total may compact."""
 WIDTH = {key: width for _, key, width in COLUMNS}
-COMPACT_FREE_WIDTH = 12
+COMPACT_FREE_WIDTH = 14
+COMPACT_ASSET_WIDTH = 5
 
 
 def amount(value: Decimal, key: str, width: int | None = None) -> str:
@@ -89,8 +90,8 @@ class BalancesTable(DataTable):
         return ("asset", "free", "value") if self.compact else ("asset", "free", "locked", "total", "value")
 
     def on_mount(self) -> None:
-        columns = [(label, key, self.free_width if key == "free" else width)
-                   for label, key, width in COLUMNS[:-1] if key in self.keys]
+        widths = {"free": self.free_width, **({"asset": COMPACT_ASSET_WIDTH} if self.compact else {})}
+        columns = [(label, key, widths.get(key, width)) for label, key, width in COLUMNS[:-1] if key in self.keys]
         add_columns(self, (*columns, (f"≈ {self.quote}", "value", COLUMNS[-1][2])))
 
     def update_balances(self, balances: Sequence[Balance], prices: Mapping[str, Decimal]) -> None:

@@ -1,4 +1,5 @@
-"""The watchlist: one row per symbol with last price, 24h change, range, volume and trend.
+"""The watchlist: one row per symbol with last price, 24h change, range, volume (in the base
+asset and in the quote asset) and trend.
 
 It updates about once a second, so a keyed ``DataTable`` with fixed column widths is
 cheap enough (the measured rule in design.md). A changed price flashes green or red for
@@ -54,6 +55,8 @@ class Watchlist(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=0, **kwargs)  # type: ignore[arg-type]
         self.symbols = list(symbols)
         self.tick_sizes: dict[str, Decimal] = {}
+        self.quote_assets: dict[str, str] = {}
+        """Quote asset by symbol (known once exchangeInfo arrived), for the quote volume."""
         self._history: dict[str, deque[Decimal]] = {s: deque(maxlen=SPARK_LEN) for s in self.symbols}
         self._last: dict[str, Decimal] = {}
         self.tickers: dict[str, Ticker24h] = {}
@@ -61,9 +64,9 @@ class Watchlist(DataTable):
     def on_mount(self) -> None:
         add_columns(self, (("Market", "symbol", 8), ("Last", "last", 13), ("24h", "change", 8),
                            ("High", "high", 13), ("Low", "low", 13), ("Volume", "volume", 8),
-                           ("Trend", "trend", SPARK_LEN - 3)))
+                           ("Quote vol", "qvolume", 10), ("Trend", "trend", SPARK_LEN - 3)))
         for sym in self.symbols:
-            self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
+            self.add_row(" " + sym, "…", "", "", "", "", "", "", key=sym)
 
     def set_symbols(self, symbols: Iterable[str]) -> None:
         """Show the markets ``symbols`` in this order (added or removed by the trader)."""
@@ -77,7 +80,7 @@ class Watchlist(DataTable):
         self._last = {s: p for s, p in self._last.items() if s in symbols}
         self.clear()
         for sym in symbols:
-            self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
+            self.add_row(" " + sym, "…", "", "", "", "", "", "", key=sym)
         self.repaint()
         if highlighted in symbols:
             self.move_cursor(row=symbols.index(highlighted))
@@ -114,7 +117,12 @@ class Watchlist(DataTable):
             self.update_cell(row, "high", Text(fmt_known_price(t.high_price, tick), justify="right"))
             self.update_cell(row, "low", Text(fmt_known_price(t.low_price, tick), justify="right"))
             self.update_cell(row, "volume", Text(fmt_compact(t.volume), justify="right"))
+            self.update_cell(row, "qvolume", Text(fmt_compact(t.quote_volume) + " " + self.quote_of(t.symbol),
+                                                  justify="right"))
             self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
+
+    def quote_of(self, symbol: str) -> str:
+        return self.quote_assets.get(symbol, "")
 
     def repaint(self) -> None:
         """Draw the last tickers again (e.g. once the markets' tick sizes are known)."""
