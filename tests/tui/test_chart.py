@@ -107,7 +107,7 @@ async def test_depth_chart_rises_away_from_the_spread() -> None:
 async def test_dashboard_marks_own_orders_toggles_depth_and_titles_with_a_dash_until_priced() -> None:
     client = FakeClient(resting=resting_orders())  # a BTTUSDT sell at 0.0000007
     app = fake_app(client)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(200, 60)) as pilot:  # room for the last price in the chart's title
         dash = app.dashboard
         assert "—" in str(dash.chart.border_title)  # no price known yet: a dash, never 0
         await wait_for(pilot, lambda: dash.chart.klines and app.state.open_orders and app.state.tickers,

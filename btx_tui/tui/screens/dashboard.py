@@ -110,6 +110,7 @@ class DashboardScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._place_balances()
+        self.call_after_refresh(self._show_chart, self.state)  # the title fits the new width
 
     def _place_balances(self) -> None:
         """On a narrow terminal the balances sit under the watchlist, in the room the hidden
@@ -204,9 +205,10 @@ class DashboardScreen(Screen[None]):
         self.chart.show(ChartData(symbol, klines, state.steps(symbol)[0], OwnMarks(orders, fills),
                                   self.zone, state.depth))
         last = next((t.last_price for t in state.tickers if t.symbol == symbol), None)
-        self.chart.border_title = (f"Chart {symbol} {self.chart.interval}"
-                                   f"{' depth' if self.chart.depth_mode else ''}"
-                                   f" · {fmt_known_price(last, state.steps(symbol)[0])} [3]")
+        title = f"Chart {symbol} {'depth' if self.chart.depth_mode else self.chart.interval}"
+        priced = f"{title} · {fmt_known_price(last, state.steps(symbol)[0])} [3]"
+        room = self.chart.size.width - 4  # the border's corners and the title's padding
+        self.chart.border_title = priced if len(priced) <= room or not room > 0 else f"{title} [3]"
 
     def _show_chart_marks(self, _: object) -> None:
         if self.is_active:

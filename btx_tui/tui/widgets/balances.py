@@ -21,8 +21,7 @@ COLUMNS = (("Asset", "asset", 6), ("Free", "free", 16), ("Locked", "locked", 8),
            ("Total", "total", 10), ("Value", "value", 10))
 """The free balance gets the room to be exact (what can be spent); locked and total may compact."""
 WIDTH = {key: width for _, key, width in COLUMNS}
-COMPACT_FREE_WIDTH = 14
-COMPACT_ASSET_WIDTH = 5
+COMPACT_FREE_WIDTH = 13
 
 
 def amount(value: Decimal, key: str, width: int | None = None) -> str:
@@ -84,14 +83,19 @@ class BalancesTable(DataTable):
     def free_width(self) -> int:
         return COMPACT_FREE_WIDTH if self.compact else WIDTH["free"]
 
+    def free(self, value: Decimal) -> str:
+        """The free amount, exact whenever it fits: the asset column's padding separates it,
+        so it may use the column's whole width (what can be spent is never rounded away)."""
+        return fit(fmt_balance(value), value, self.free_width + 1)
+
     @property
     def keys(self) -> tuple[str, ...]:
         """The columns shown."""
         return ("asset", "free", "value") if self.compact else ("asset", "free", "locked", "total", "value")
 
     def on_mount(self) -> None:
-        widths = {"free": self.free_width, **({"asset": COMPACT_ASSET_WIDTH} if self.compact else {})}
-        columns = [(label, key, widths.get(key, width)) for label, key, width in COLUMNS[:-1] if key in self.keys]
+        columns = [(label, key, self.free_width if key == "free" else width)
+                   for label, key, width in COLUMNS[:-1] if key in self.keys]
         add_columns(self, (*columns, (f"≈ {self.quote}", "value", COLUMNS[-1][2])))
 
     def update_balances(self, balances: Sequence[Balance], prices: Mapping[str, Decimal]) -> None:
@@ -108,7 +112,7 @@ class BalancesTable(DataTable):
             value = values.get(b.asset)
             cells = [
                 Text(" " + b.asset, style="bold"),
-                Text(amount(b.free, "free", self.free_width), justify="right"),
+                Text(self.free(b.free), justify="right"),
                 Text(amount(b.locked, "locked"), justify="right", style="yellow" if b.locked else "dim"),
                 Text(amount(b.free + b.locked, "total"), justify="right"),
                 Text(fit(fmt_fixed(value, 2), value, WIDTH["value"]) if value is not None else "—", justify="right"),
@@ -138,7 +142,7 @@ class BalancesTable(DataTable):
         b = self.balances.get(asset)
         if b is None or asset not in self.rows:
             return
-        self.update_cell(asset, "free", Text(amount(b.free, "free", self.free_width), justify="right"))
+        self.update_cell(asset, "free", Text(self.free(b.free), justify="right"))
         if "locked" in self.keys:
             self.update_cell(asset, "locked", Text(amount(b.locked, "locked"), justify="right",
                                                style="yellow" if b.locked else "dim"))

@@ -64,7 +64,7 @@ class Watchlist(DataTable):
     def on_mount(self) -> None:
         add_columns(self, (("Market", "symbol", 8), ("Last", "last", 13), ("24h", "change", 8),
                            ("High", "high", 13), ("Low", "low", 13), ("Volume", "volume", 8),
-                           ("Quote vol", "qvolume", 10), ("Trend", "trend", SPARK_LEN - 3)))
+                           ("Trend", "trend", SPARK_LEN - 3), ("Quote volume", "qvolume", 14)))
         for sym in self.symbols:
             self.add_row(" " + sym, "…", "", "", "", "", "", "", key=sym)
 
@@ -117,7 +117,7 @@ class Watchlist(DataTable):
             self.update_cell(row, "high", Text(fmt_known_price(t.high_price, tick), justify="right"))
             self.update_cell(row, "low", Text(fmt_known_price(t.low_price, tick), justify="right"))
             self.update_cell(row, "volume", Text(fmt_compact(t.volume), justify="right"))
-            self.update_cell(row, "qvolume", Text(fmt_compact(t.quote_volume) + " " + self.quote_of(t.symbol),
+            self.update_cell(row, "qvolume", Text(f"{fmt_compact(t.quote_volume)} {self.quote_of(t.symbol)}".rstrip(),
                                                   justify="right"))
             self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
 
