@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from textual.app import App, ComposeResult
 
 from btx_tui.api.models import Depth, Kline
-from btx_tui.tui.widgets.chart import AXIS_WIDTH, ChartData, OwnMarks, PriceChart, candle_glyph
+from btx_tui.tui.widgets.chart import AXIS_WIDTH, ChartData, OwnMarks, PriceChart, candle_glyph, time_label
 
 from .fakes import FakeClient, fake_app, resting_orders
 from .harness import wait_for
@@ -33,6 +33,14 @@ class ChartApp(App[None]):
 
 def column(rows: list[str], x: int) -> str:
     return "".join(r[x] if x < len(r) else " " for r in rows)
+
+
+def test_time_labels_fit_the_interval() -> None:
+    utc = ZoneInfo("UTC")
+    assert time_label(T0 + 61_000, "1s", utc) == "00:01:01"
+    assert time_label(T0 + 61_000, "1m", utc) == "00:01"
+    assert time_label(T0, "1d", utc) == "01-01"
+    assert time_label(T0, "1m", ZoneInfo("Asia/Tokyo")) == "09:00"  # the configured zone, not UTC
 
 
 def test_glyphs_of_bodies_and_wicks_at_half_row_resolution() -> None:

@@ -104,7 +104,9 @@ def local_time(ms: int, zone: tzinfo | None) -> datetime:
 def time_label(ms: int, interval: str, zone: tzinfo | None) -> str:
     """A time-axis label: the date for daily candles, else the clock time."""
     when = local_time(ms, zone)
-    return when.strftime("%m-%d") if interval in ("1d", "4h") else when.strftime("%H:%M")
+    if interval in ("1d", "4h"):
+        return when.strftime("%m-%d")
+    return when.strftime("%H:%M:%S" if interval == "1s" else "%H:%M")
 
 
 class PriceChart(Widget, can_focus=True):
