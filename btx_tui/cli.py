@@ -125,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     setsec.add_argument("--passphrase", action="store_true",
                         help="store the passphrase of the Ed25519/RSA private key file")
     _add_common(setsec, suppress=True)
+
+    from btx_tui.export_command import add_export_parser
+
+    add_export_parser(sub)
+    srv = sub.add_parser("serve", help="serve the dashboard in a web page (textual-serve)",
+                         description="Serve the dashboard in a web page. Loopback by default; bound "
+                         "to another address, the printed URL carries a random token the page requires.")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    srv.add_argument("--port", type=_positive_int, default=8000, help="port to bind (default: 8000)")
+    srv.add_argument("--public-url", default=None, metavar="URL",
+                     help="the URL browsers reach this server at, when not http://HOST:PORT (e.g. behind a proxy)")
+    srv.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                     help="config file of the served dashboards")
     return parser
 
 
@@ -213,6 +226,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.config_command == "show":
             return _config_show(loaded)
         return _config_set_secret(loaded, passphrase=args.passphrase)
+    if args.command == "serve":
+        from btx_tui.serve import run_serve
+
+        load_config(getattr(args, "config", None))  # a bad config fails here, not in each browser tab
+        return run_serve(args.host, args.port, getattr(args, "config", None), args.public_url)
+    if args.command == "export":
+        from btx_tui.export_command import run_export
+
+        return run_export(load_config(args.config, flags=flags_from(args)), args)
     loaded = load_config(args.config, flags=flags_from(args))
     from btx_tui.launch import run_dashboard
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from btx_tui.contract import interval_seconds
+from btx_tui.contract.rate_limits import interval_seconds
 
 from .models_levels import PriceLevel, PriceLevels, parse_levels
 

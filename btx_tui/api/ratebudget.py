@@ -19,73 +19,15 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from btx_tui.contract import (
-    depth_weight,
-    per_symbol_ticker_weight,
-    prevented_matches_weight,
-    ticker_24hr_weight,
-    used_weight_header,
-)
+# What a request costs is the contract's table (btx_tui/contract/endpoints.py), which the
+# exchange's routes read too; re-exported here, where the budget's callers look for it.
+from btx_tui.contract.endpoints import request_weight
+from btx_tui.contract.rate_limits import used_weight_header
 
 __all__ = ["BudgetSnapshot", "RateBudget", "request_weight"]
-
-
-def _count_symbols(params: Mapping[str, str]) -> int | None:
-    """Number of symbols in a ``symbols=[...]`` parameter; None when absent (= all)."""
-    raw = params.get("symbols")
-    if raw is None:
-        return None
-    return max(1, raw.count(",") + 1)
-
-
-def request_weight(method: str, path: str, params: Sequence[tuple[str, str]] | Mapping[str, str] = ()) -> int:
-    """The weight the exchange charges for one request, per contract section 3.
-
-    Unknown endpoints are charged 1, like the exchange's own default.
-    """
-    p = dict(params)
-    method = method.upper()
-    if path == "/api/v3/depth":
-        return depth_weight(int(p.get("limit", "100") or 100))
-    if path == "/api/v3/ticker/24hr":
-        return 2 if "symbol" in p else ticker_24hr_weight(_count_symbols(p))
-    if path in ("/api/v3/ticker/price", "/api/v3/ticker/bookTicker"):
-        return 2 if "symbol" in p else 4
-    if path == "/api/v3/openOrders":
-        if method == "DELETE":
-            return 1
-        return 6 if "symbol" in p else 80
-    if path == "/api/v3/order":
-        return 4 if method == "GET" else 1
-    if path == "/api/v3/myTrades":
-        return 5 if "orderId" in p else 20
-    if path in ("/api/v3/ticker", "/api/v3/ticker/tradingDay"):
-        return per_symbol_ticker_weight(1 if "symbol" in p else (_count_symbols(p) or 1))
-    if path == "/api/v3/myPreventedMatches":
-        return prevented_matches_weight("preventedMatchId" in p)
-    if path == "/api/v3/order/test" and p.get("computeCommissionRates") == "true":
-        return 20
-    fixed = {
-        "/api/v3/ping": 1,
-        "/api/v3/time": 1,
-        "/api/v3/exchangeInfo": 20,
-        "/api/v3/trades": 25,
-        "/api/v3/aggTrades": 2,
-        "/api/v3/klines": 2,
-        "/api/v3/avgPrice": 2,
-        "/api/v3/order/test": 1,
-        "/api/v3/allOrders": 20,
-        "/api/v3/account": 20,
-        "/api/v3/rateLimit/order": 40,
-        "/api/v3/uiKlines": 2,
-        "/api/v3/historicalTrades": 25,
-        "/api/v3/account/commission": 20,
-        "/sapi/v1/capital/deposit/address": 10,
-    }
-    return fixed.get(path, 1)
 
 
 @dataclass(frozen=True, slots=True)

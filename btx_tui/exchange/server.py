@@ -210,9 +210,10 @@ def url_for(host: str, port: int, scheme: str = "http") -> str:
 
 
 async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
-                 market: bool, seed: int, data_dir: Path) -> None:
+                 market: bool, seed: int, data_dir: Path, history: Any = None) -> None:
     serve_task = asyncio.create_task(server.serve(sockets=[sock]))
     market_task: asyncio.Task | None = None
+    history_task: asyncio.Task | None = None
     try:
         while not server.started:
             if serve_task.done():
@@ -227,8 +228,13 @@ async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
 
             market_task = asyncio.create_task(SyntheticMarket(exchange, seed).run())
             market_task.add_done_callback(_report_market_end)
+        if history is not None:
+            history_task = asyncio.create_task(_write_history(history))
+            history_task.add_done_callback(_report_market_end)
         await serve_task
     finally:
+        if history_task is not None:
+            history_task.cancel()
         if market_task is not None:
             market_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -238,6 +244,26 @@ async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
 def _report_market_end(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("synthetic market stopped", exc_info=task.exception())
+
+
+def _backfill(exchange: Any, seed: int) -> Any:
+    """A fresh exchange with a synthetic market gets its seeded history (``backfill.py``): the
+    recent hours now, the older days in the background (the returned job, or None)."""
+    from btx_tui.exchange.state.backfill import HistoryBackfill
+
+    job = HistoryBackfill(exchange.store, exchange.counters, exchange.symbols, exchange.now_ms(), seed)
+    if job.start():
+        exchange.market_data.load()
+        log.info("backfilled recent market history (seed %d)", job.seed)
+    return job if job.remaining else None
+
+
+async def _write_history(job: Any) -> None:
+    """The older days of the backfill, one market-day per turn of the event loop."""
+    while job.write_next_chunk():
+        await asyncio.sleep(0.01)
+    job.checkpoint()
+    log.info("market history complete")
 
 
 def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
@@ -273,6 +299,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         return 3
     exchange = Exchange.open(data_dir)
     try:
+        history = _backfill(exchange, seed) if market else None
         write_demo_keys(data_dir, demo_key_entries(data_dir, exchange))
         write_admin_token(data_dir, admin_token)
         try:
@@ -300,7 +327,8 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         loop_factory = config.get_loop_factory()
         try:
             with asyncio.Runner(loop_factory=loop_factory) as runner:
-                runner.run(_serve(server, sock, url_for(host, actual_port, "https" if tls_cert else "http"), exchange, market, seed, data_dir))
+                runner.run(_serve(server, sock, url_for(host, actual_port, "https" if tls_cert else "http"),
+                                  exchange, market, seed, data_dir, history))
         except SystemExit as exc:  # uvicorn exits on a failed lifespan start-up
             return int(exc.code or 1) if isinstance(exc.code, int) else 1
         except KeyboardInterrupt:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
 from btx_tui.exchange.state.exchange import Exchange
+from btx_tui.exchange.state.hygiene import Pruned, prune_synthetic_history
 from btx_tui.exchange.state.trading import OrderRequest
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.symbols import SymbolSpec
@@ -39,6 +40,8 @@ STEP_S = 0.25
 """Wall-clock seconds between two steps of the whole market."""
 TAKER_RATE_PER_S = 3.0
 """Mean taker orders per second per symbol."""
+PRUNE_EVERY_STEPS = 120
+"""Steps between two prunings of the market's own old rows (``state/hygiene.py``): 30 s."""
 MM_FUNDING_NOTIONAL = Decimal("1000000000")
 """Quote value each bot account holds per asset, so bots never run dry."""
 
@@ -73,6 +76,7 @@ class SyntheticMarket:
         self._states: dict[str, _SymbolState] = {}
         self._mm_account: int | None = None
         self._taker_account: int | None = None
+        self._steps = 0
 
     # -- setup -------------------------------------------------------------------------
 
@@ -144,6 +148,15 @@ class SyntheticMarket:
         with self.exchange.batch():
             for state in self._states.values():
                 self._step_symbol(state)
+        self._steps += 1
+        if self._steps % PRUNE_EVERY_STEPS == 0:
+            self.prune()
+
+    def prune(self) -> Pruned:
+        """Delete the market's own closed orders and old trades (never a user's)."""
+        ex = self.exchange
+        accounts = [a for a in (self._mm_account, self._taker_account) if a is not None]
+        return prune_synthetic_history(ex.store, ex.tx, accounts, ex.symbols, ex.now_ms())
 
     def _step_symbol(self, state: _SymbolState) -> None:
         state.log_fair += _dec(state.rng.gauss(0.0, 1.0)) * state.vol_per_step

@@ -82,21 +82,23 @@ class Feed:
         """
         return self.silence_s(now) > self.interval_s + timeouts * self.timeout_s
 
-    def backoff_s(self) -> float:
-        """Exponential backoff with jitter, capped at :data:`MAX_BACKOFF_S` for every feed.
+    def backoff_s(self, cap: float = MAX_BACKOFF_S) -> float:
+        """Exponential backoff with jitter, capped at ``cap`` (:data:`MAX_BACKOFF_S`) for every feed.
 
         A feed polled less often than the cap (prices every 15 s) retries within the cap too,
         so a returning exchange is seen within 8 s whichever feeds a trader configured.
         """
-        policy = Backoff(first_s=2 * self.interval_s, cap_s=MAX_BACKOFF_S, floor_s=min(self.interval_s, MAX_BACKOFF_S / 2))
+        policy = Backoff(first_s=2 * self.interval_s, cap_s=cap, floor_s=min(self.interval_s, cap / 2))
         return policy.delay(min(self.failures, 8))
 
 
 class FeedRunner:
     """Runs every feed as a loop posting messages to ``target``; pausable as a whole."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, max_backoff_s: float = MAX_BACKOFF_S) -> None:
         self.target = target
+        self.max_backoff_s = max_backoff_s
+        """The backoff cap of every feed; only a compressed-time test shortens it."""
         self.feeds: dict[str, Feed] = {}
         self._running = asyncio.Event()
         self._running.set()
@@ -150,7 +152,7 @@ class FeedRunner:
                     feed.last_error = exc
                     if feed.failing_since is None:
                         feed.failing_since = time.monotonic()
-                    delay = feed.backoff_s()
+                    delay = feed.backoff_s(self.max_backoff_s)
                     log.warning("feed %s failed (%s): %s; retry in %.1fs",
                                 feed.name, type(exc).__name__, exc, delay)
                     self.target.post_message(FeedFailed(feed.name, exc, delay))

@@ -138,7 +138,7 @@ async def test_fees_commission_and_wallet_status(paper_exchange: PaperExchange) 
         assert await _code(client.asset_details("NOPE")) == -1100
     async with httpx.AsyncClient(base_url=paper_exchange.base_url) as http:
         info = (await http.get("/api/v3/exchangeInfo", params={"symbol": "BTCUSDT"})).json()["symbols"][0]
-        assert info["amendAllowed"] is False and info["opoAllowed"] is False
+        assert info["amendAllowed"] is True and info["opoAllowed"] is False  # amend keepPriority is served
         assert info["pegInstructionsAllowed"] is False
         unsigned = await http.get("/sapi/v1/account/status")
         assert unsigned.status_code == 401 and unsigned.json()["code"] == -2014

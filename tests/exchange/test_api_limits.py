@@ -19,7 +19,7 @@ from btx_tui.exchange.http.app import create_app
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.http.ratelimit import Limits
 
-from .test_api_helpers import Api, ThreadServer, assert_json_error
+from .api_helpers import Api, ThreadServer, assert_json_error
 
 MINUTE = 60_000
 T0 = 1_800_000_000_000 - 1_800_000_000_000 % MINUTE + 1_000  # 1 s into a minute

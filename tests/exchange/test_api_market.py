@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .test_api_helpers import Api, api_for, assert_json_error, raw_http
+from .api_helpers import Api, api_for, assert_json_error, raw_http
 
 
 @pytest.fixture

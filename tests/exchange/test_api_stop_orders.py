@@ -10,7 +10,7 @@ import pytest
 
 from btx_tui.paper import PaperExchange, start_paper_exchange
 
-from .test_api_helpers import Api, assert_json_error
+from .api_helpers import Api, assert_json_error
 
 SYMBOL = "BTCUSDT"
 

@@ -13,7 +13,7 @@ import pytest
 
 from btx_tui.paper import PaperExchange, start_paper_exchange
 
-from .test_api_helpers import Api, assert_json_error, hmac_hex, now_ms
+from .api_helpers import Api, assert_json_error, hmac_hex, now_ms
 
 SYMBOL = "BTCUSDT"
 

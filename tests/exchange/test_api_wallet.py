@@ -10,9 +10,8 @@ import pytest
 
 from btx_tui.paper import start_paper_exchange
 
-from .test_api_helpers import Api, api_for, assert_json_error
+from .api_helpers import TRON_ADDRESS, Api, api_for, assert_json_error
 
-TRON_ADDRESS = "TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9"
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from btx_tui.exchange.http.auth import authenticate, check_timing, sign, signatu
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.http.params import parse
 
+from .api_helpers import hmac_hex
+
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 QUERY = b"symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC"
 BODY = b"quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
@@ -21,6 +23,10 @@ KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 
 def test_vector_1_single_payload() -> None:
     assert sign(SECRET, QUERY + b"&" + BODY) == VECTOR_1
+
+
+def test_the_test_helper_signs_like_the_contract_vector() -> None:
+    assert hmac_hex(SECRET, QUERY + b"&" + BODY) == VECTOR_1
 
 
 def test_vector_2_query_plus_body_without_separator() -> None:

@@ -24,7 +24,7 @@ from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.store import DB_NAME
 from btx_tui.exchange.state.trading import OcoRequest, OrderRequest, OtoRequest
 
-from .test_core_support import D, FakeClock, open_exchange, req, snapshot
+from .core_support import D, FakeClock, open_exchange, req, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20241124

@@ -14,7 +14,7 @@ from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.numbers import fmt, parse_decimal
 from btx_tui.exchange.state.symbols import MARKETS
 
-from .test_core_support import D, T0, FakeClock, open_exchange, req
+from .core_support import D, T0, FakeClock, open_exchange, req
 
 MIN = 60_000
 

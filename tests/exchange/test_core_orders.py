@@ -11,7 +11,7 @@ import pytest
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.errors import ApiError
 
-from .test_core_support import D, FakeClock, bal, open_exchange, req, snapshot
+from .core_support import D, FakeClock, bal, open_exchange, req, snapshot
 
 
 @pytest.fixture

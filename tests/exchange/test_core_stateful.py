@@ -20,7 +20,7 @@ from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.symbols import MARKETS
 from btx_tui.exchange.state.trading import OcoRequest, OrderRequest, OtoRequest
 
-from .test_core_support import D, FakeClock, open_exchange, req, snapshot
+from .core_support import D, FakeClock, open_exchange, req, snapshot
 
 SYMBOLS = {
     # symbol: (center price, price step between generated prices, lots min, lots max)

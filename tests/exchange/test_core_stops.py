@@ -14,7 +14,7 @@ from btx_tui.exchange.state.events import OrderUpdated
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.state.trading import OrderRequest
 
-from .test_core_support import D, FakeClock, bal, open_exchange, req, snapshot
+from .core_support import D, FakeClock, bal, open_exchange, req, snapshot
 
 SYM = "BTCUSDT"
 

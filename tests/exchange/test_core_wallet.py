@@ -12,7 +12,7 @@ from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.withdrawal_networks import format_time
 
-from .test_core_support import D, T0, FakeClock, bal, open_exchange, snapshot
+from .core_support import D, T0, FakeClock, bal, open_exchange, snapshot
 
 TRON = "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"
 EVM = "0x" + "ab" * 20

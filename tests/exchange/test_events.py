@@ -14,7 +14,7 @@ import pytest
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.events import BalanceChanged, DepthChanged, OrderUpdated, TradeExecuted
 
-from .test_core_support import D, open_exchange, req
+from .core_support import D, open_exchange, req
 
 
 def test_a_real_placement_reports_trade_and_depth_events(tmp_path: Path) -> None:

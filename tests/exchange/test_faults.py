@@ -26,7 +26,7 @@ from btx_tui.exchange.http.fault_specs import KINDS, FaultError, FaultSpec, make
 from btx_tui.exchange.http.faults import FaultInjector
 from btx_tui.paper import PaperExchange, start_paper_exchange
 
-from .test_api_helpers import Api, assert_json_error, now_ms
+from .api_helpers import Api, assert_json_error, now_ms
 
 TOKEN = "test-admin-token-0123456789"
 SYMBOL = "BTCUSDT"

@@ -39,7 +39,7 @@ from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.http.ratelimit import Limits
 from btx_tui.exchange.http.endpoints import NONE, TRADE, WITHDRAW
 
-from .test_api_helpers import ThreadServer, hmac_hex, now_ms
+from .api_helpers import ThreadServer, hmac_hex, now_ms
 
 FUZZ = settings(
     max_examples=300,

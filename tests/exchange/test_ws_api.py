@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from btx_tui.exchange.http.ratelimit import Limits
 from btx_tui.exchange.ws.connection import WsSettings
 
-from .test_api_wallet import TRON_ADDRESS
-from .test_ws_support import Client, signed_params, ws_exchange
+from .api_helpers import TRON_ADDRESS, hmac_hex
+from .ws_support import Client, signed_params, ws_exchange
 
 FAST = WsSettings(tick_ms=50)
 
@@ -303,3 +303,9 @@ async def test_order_list_and_stop_fields_in_account_events(tmp_path: Path) -> N
         assert sorted(leg["c"] for leg in status["O"]) == ["sl", "tp"]
         api.close()
         await c.close()
+
+
+def test_signed_params_sign_the_sorted_payload() -> None:
+    params = signed_params("KEY", "SECRET", {"symbol": "BTCUSDT", "quantity": "1"})
+    payload = f"apiKey=KEY&quantity=1&symbol=BTCUSDT&timestamp={params['timestamp']}"
+    assert params["signature"] == hmac_hex("SECRET", payload.encode())

@@ -14,7 +14,7 @@ from btx_tui.exchange.http.fault_specs import FaultError, make_spec, parse_fault
 from btx_tui.exchange.http.faults import FaultInjector
 from btx_tui.exchange.ws.connection import WsSettings
 
-from .test_ws_support import Client, ws_exchange
+from .ws_support import Client, ws_exchange
 
 FAST = WsSettings(tick_ms=20)
 

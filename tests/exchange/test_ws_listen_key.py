@@ -11,8 +11,8 @@ import websockets
 
 from btx_tui.exchange.ws.connection import WsSettings
 
-from .test_api_helpers import assert_json_error
-from .test_ws_support import Client, ws_exchange
+from .api_helpers import assert_json_error
+from .ws_support import Client, ws_exchange
 
 MINUTE_MS = 60_000
 

@@ -16,7 +16,7 @@ from websockets.uri import parse_uri
 
 from btx_tui.exchange.ws.connection import WsSettings
 
-from .test_ws_support import Client, D, ws_exchange
+from .ws_support import Client, D, ws_exchange
 
 FAST = WsSettings(tick_ms=50)
 

@@ -21,7 +21,7 @@ from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen
 
 from .harness import client_for, limit, make_app, ready, wait_for
-from .test_order_form import BEST_ASK, CALM, SIZE, SYMBOL, rest_both_sides
+from .resting_book import BEST_ASK, CALM, SIZE, SYMBOL, rest_both_sides
 
 QUANTITIES = ("10000000", "12000000", "13000000")
 """One per open (above the 5 USDT minimum at the resting ask), so each order is told apart."""

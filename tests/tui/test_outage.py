@@ -1,5 +1,11 @@
 """Pilot test: the dashboard rides out a killed paper exchange (5 s and 60 s) and recovers by itself.
 
+The 60 s outage runs in compressed time, as the rate-limit soak does: the feeds' backoff cap
+is a quarter of :data:`MAX_BACKOFF_S` (2 s) and the outage a quarter of 60 s, so the outage
+still lasts 7.5 caps — long enough to reach the cap and stay there — in 15 s of wall time.
+The polling intervals and the 10 s recovery bound stay real. ``bench/outage.py`` runs the real
+60 s and measures the event-loop lag.
+
 Issue #6, "Outages in the dashboard". The real app runs against a real paper exchange that is
 killed with SIGKILL while the app has a resting order and an unresolved intent (an order whose
 answer was "lost"). While the exchange is gone, someone else — another btx-tui on the same
@@ -26,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -102,29 +109,56 @@ def _row_status(app: BtxApp, cid: str) -> str:
     return (cell.plain if isinstance(cell, Text) else str(cell)).strip()
 
 
-def _assert_backoff(tap: FailureTap, app: BtxApp, outage_s: float) -> None:
+@dataclass(frozen=True)
+class Outage:
+    """An outage of ``nominal_s`` seconds, run ``compression`` times faster than real time."""
+
+    nominal_s: float
+    compression: int = 1
+
+    @property
+    def seconds(self) -> float:
+        """How long the exchange really stays away."""
+        return self.nominal_s / self.compression
+
+    @property
+    def cap_s(self) -> float:
+        """The feeds' backoff cap, compressed alike."""
+        return MAX_BACKOFF_S / self.compression
+
+    @property
+    def long(self) -> bool:
+        """Long enough to reach the backoff cap and stay there."""
+        return self.nominal_s >= 30
+
+
+def _assert_backoff(tap: FailureTap, app: BtxApp, outage: Outage) -> None:
     """Exponential from the interval, capped, jittered — per feed, per failure number."""
+    cap = app.feeds.max_backoff_s
+    assert cap == outage.cap_s
     seen = {name for name, _, _ in tap.failures}
     # Every feed that polled at least twice in the outage failed (60 s: every feed).
-    must = {n for n, f in app.feeds.feeds.items() if 2 * f.interval_s <= outage_s}
+    must = {n for n, f in app.feeds.feeds.items() if 2 * f.interval_s <= outage.seconds}
     assert must <= seen, f"feeds that never failed: {must - seen}"
     by_rank: dict[tuple[float, int], list[float]] = {}
     for name, n, delay in tap.failures:
         interval = app.feeds.feeds[name].interval_s
-        ceiling = min(MAX_BACKOFF_S, interval * 2 ** min(n, 8))
-        assert max(min(interval, MAX_BACKOFF_S / 2), ceiling / 2) <= delay <= ceiling, (name, n, delay)
+        ceiling = min(cap, interval * 2 ** min(n, 8))
+        assert max(min(interval, cap / 2), ceiling / 2) <= delay <= ceiling, (name, n, delay)
         by_rank.setdefault((interval, n), []).append(delay)
     for name in must:
+        interval = app.feeds.feeds[name].interval_s
         delays = [d for f, _, d in tap.failures if f == name]
-        if len(delays) >= 2:
-            assert max(delays) > app.feeds.feeds[name].interval_s, f"{name} never backed off: {delays}"
+        # Every feed with room below the cap to back off (at real time: every feed) did.
+        if len(delays) >= 2 and 2 * interval <= cap:
+            assert max(delays) > interval, f"{name} never backed off: {delays}"
     assert any(d > 2 * app.feeds.feeds[f].interval_s for f, _, d in tap.failures), "no backoff at all"
     same_rank = [ds for ds in by_rank.values() if len(ds) >= 2]
     assert same_rank, "no two feeds reached the same failure number"
     assert all(len(set(ds)) == len(ds) for ds in same_rank), f"no jitter: {by_rank}"
-    if outage_s >= 30:
+    if outage.long:
         # A long outage reaches the cap and stays there (never beyond it).
-        capped = [d for _, _, d in tap.failures if d >= MAX_BACKOFF_S / 2]
+        capped = [d for _, _, d in tap.failures if d >= cap / 2]
         assert len(capped) >= len(app.feeds.feeds), f"backoff never reached the cap: {tap.failures}"
 
 
@@ -145,9 +179,10 @@ async def _other_instance_while_away(data: Path, avoid_port: int, resting: str,
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("outage_s", [5, 60], ids=["5s", "60s"])
+@pytest.mark.parametrize("outage", [Outage(5), Outage(60, compression=4)], ids=["5s", "60s-at-4x"])
 async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
-        tmp_path: Path, outage_s: float) -> None:
+        tmp_path: Path, outage: Outage) -> None:
+    outage_s = outage.seconds
     port = free_port()
     data = tmp_path / "paper"
     exchanges: list[PaperExchange] = [start_paper_exchange(data, port=port, market=False)]
@@ -155,6 +190,7 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
         app = make_app(exchanges[0], journal_path=tmp_path / "journal.sqlite3", **UI)
         tap = FailureTap(app)
         app.feeds.target = tap  # type: ignore[assignment]
+        app.feeds.max_backoff_s = outage.cap_s
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             await wait_for(pilot, lambda: app.status_info().connection == "live", what="live")
@@ -222,7 +258,7 @@ async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(
             assert app.status_info().connection == "down"
             assert _row_status(app, p) == "unknown — checking"  # never shown as failed
             assert journal.get(p).state is JournalState.PENDING  # type: ignore[union-attr]
-            _assert_backoff(tap, app, outage_s)
+            _assert_backoff(tap, app, outage)
 
             # -- the exchange returns on its own port ---------------------------------------------
             exchanges.append(await asyncio.to_thread(start_paper_exchange, data, port=port, market=False))

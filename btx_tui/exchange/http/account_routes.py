@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from btx_tui.contract import prevented_matches_weight
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.http.endpoints import NONE, USER_DATA, Context, Endpoint, fixed
-from btx_tui.exchange.http.params import Params, missing, missing_either, not_required
+from btx_tui.exchange.http.endpoints import Context, route
+from btx_tui.exchange.http.params import missing, missing_either, not_required
 from btx_tui.exchange.numbers import fmt
 from btx_tui.exchange.state.ledger import COMMISSION_RATE
 from btx_tui.exchange.state.symbols import spec_for
@@ -57,10 +56,6 @@ def account_commission(ctx: Context) -> Any:
     zeros = {"maker": ZERO_RATE, "taker": ZERO_RATE, "buyer": ZERO_RATE, "seller": ZERO_RATE}
     return {"symbol": symbol, "standardCommission": commission_rates(), "specialCommission": dict(zeros),
             "taxCommission": dict(zeros), "discount": no_discount()}
-
-
-def _prevented_weight(params: Params) -> int:
-    return prevented_matches_weight(bool(params.values.get("preventedMatchId")))
 
 
 def my_prevented_matches(ctx: Context) -> Any:
@@ -110,11 +105,12 @@ def asset_detail(ctx: Context) -> Any:
     return out
 
 
+# Security type and weight: each route's row in the contract's table (btx_tui/contract/endpoints.py).
 ENDPOINTS = [
-    Endpoint("GET", "/api/v3/account/commission", USER_DATA, fixed(20), account_commission),
-    Endpoint("GET", "/api/v3/myPreventedMatches", USER_DATA, _prevented_weight, my_prevented_matches),
-    Endpoint("GET", "/sapi/v1/system/status", NONE, fixed(1), system_status),
-    Endpoint("GET", "/sapi/v1/account/status", USER_DATA, fixed(1), account_status),
-    Endpoint("GET", "/sapi/v1/asset/tradeFee", USER_DATA, fixed(1), trade_fee),
-    Endpoint("GET", "/sapi/v1/asset/assetDetail", USER_DATA, fixed(1), asset_detail),
+    route("GET", "/api/v3/account/commission", account_commission),
+    route("GET", "/api/v3/myPreventedMatches", my_prevented_matches),
+    route("GET", "/sapi/v1/system/status", system_status),
+    route("GET", "/sapi/v1/account/status", account_status),
+    route("GET", "/sapi/v1/asset/tradeFee", trade_fee),
+    route("GET", "/sapi/v1/asset/assetDetail", asset_detail),
 ]

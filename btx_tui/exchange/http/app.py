@@ -153,12 +153,12 @@ class ExchangeApp:
         path = scope["path"]
         methods = self.routes.get(path)
         if methods is None:
-            limiter.charge(ip, 1, now)
+            limiter.charge_unknown(ip, now)
             raise ApiError(404, -1000, "Unknown endpoint; see the API documentation for valid paths.")
         method = scope["method"]
         endpoint = methods.get(method)
         if endpoint is None:
-            limiter.charge(ip, 1, now)
+            limiter.charge_unknown(ip, now)
             extra.append((b"allow", self._allow[path].encode("ascii")))
             raise ApiError(405, -1000, f"Method {method[:16]} not allowed for this endpoint.")
 

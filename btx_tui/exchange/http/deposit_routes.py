@@ -14,7 +14,7 @@ import ipaddress
 from typing import Any
 
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.http.endpoints import NONE, USER_DATA, Context, Endpoint, fixed
+from btx_tui.exchange.http.endpoints import Context, route
 from btx_tui.exchange.state.deposits import ADMIN_TOKEN_FILE
 
 ADMIN_DEPOSIT_PATH = "/admin/deposit"
@@ -79,8 +79,9 @@ def admin_deposit(ctx: Context) -> Any:
     return ctx.exchange.deposits.credit(address, amount, tx_id)
 
 
+# Security type and weight: each route's row in the contract's table (btx_tui/contract/endpoints.py).
 ENDPOINTS = [
-    Endpoint("GET", "/sapi/v1/capital/deposit/address", USER_DATA, fixed(10), deposit_address),
-    Endpoint("GET", "/sapi/v1/capital/deposit/hisrec", USER_DATA, fixed(1), deposit_history),
-    Endpoint("POST", ADMIN_DEPOSIT_PATH, NONE, fixed(1), admin_deposit),
+    route("GET", "/sapi/v1/capital/deposit/address", deposit_address),
+    route("GET", "/sapi/v1/capital/deposit/hisrec", deposit_history),
+    route("POST", ADMIN_DEPOSIT_PATH, admin_deposit),
 ]

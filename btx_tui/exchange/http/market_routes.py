@@ -8,33 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from btx_tui.contract import depth_weight, ticker_24hr_weight
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.http.params import INTERVALS, Params
-from btx_tui.exchange.http.endpoints import NONE, Context, Endpoint, fixed, safe_int
+from btx_tui.exchange.http.endpoints import Context, route
 from btx_tui.exchange.state.market_data import mini_ticker
-
-
-def _symbol_count(params: Params) -> int | None:
-    """Number of requested symbols for weight purposes: 1, n, or None for all."""
-    if params.values.get("symbol"):
-        return 1
-    raw = params.values.get("symbols")
-    if not raw:
-        return None
-    return raw.count(",") + 1
-
-
-def _depth_weight(params: Params) -> int:
-    return depth_weight(safe_int(params, "limit") or 100)
-
-
-def _ticker24_weight(params: Params) -> int:
-    return ticker_24hr_weight(_symbol_count(params))
-
-
-def _price_weight(params: Params) -> int:
-    return 2 if _symbol_count(params) == 1 else 4
 
 
 def _one_or_many(params: Params, rows: list[dict]) -> Any:
@@ -138,19 +115,20 @@ def avg_price(ctx: Context) -> Any:
     return ctx.exchange.market_data.avg_price(_required_symbol(ctx.params))
 
 
+# Security type and weight: each route's row in the contract's table (btx_tui/contract/endpoints.py).
 ENDPOINTS = [
-    Endpoint("GET", "/api/v3/ping", NONE, fixed(1), ping),
-    Endpoint("GET", "/api/v3/time", NONE, fixed(1), server_time),
-    Endpoint("GET", "/api/v3/exchangeInfo", NONE, fixed(20), exchange_info),
-    Endpoint("GET", "/api/v3/depth", NONE, _depth_weight, depth),
-    Endpoint("GET", "/api/v3/trades", NONE, fixed(25), trades),
-    Endpoint("GET", "/api/v3/aggTrades", NONE, fixed(2), agg_trades),
-    Endpoint("GET", "/api/v3/klines", NONE, fixed(2), klines),
+    route("GET", "/api/v3/ping", ping),
+    route("GET", "/api/v3/time", server_time),
+    route("GET", "/api/v3/exchangeInfo", exchange_info),
+    route("GET", "/api/v3/depth", depth),
+    route("GET", "/api/v3/trades", trades),
+    route("GET", "/api/v3/aggTrades", agg_trades),
+    route("GET", "/api/v3/klines", klines),
     # uiKlines: the same candles "modified for presentation"; ours have no gaps already.
-    Endpoint("GET", "/api/v3/uiKlines", NONE, fixed(2), klines),
-    Endpoint("GET", "/api/v3/historicalTrades", NONE, fixed(25), historical_trades),
-    Endpoint("GET", "/api/v3/ticker/24hr", NONE, _ticker24_weight, ticker_24hr),
-    Endpoint("GET", "/api/v3/ticker/price", NONE, _price_weight, ticker_price),
-    Endpoint("GET", "/api/v3/ticker/bookTicker", NONE, _price_weight, book_ticker),
-    Endpoint("GET", "/api/v3/avgPrice", NONE, fixed(2), avg_price),
+    route("GET", "/api/v3/uiKlines", klines),
+    route("GET", "/api/v3/historicalTrades", historical_trades),
+    route("GET", "/api/v3/ticker/24hr", ticker_24hr),
+    route("GET", "/api/v3/ticker/price", ticker_price),
+    route("GET", "/api/v3/ticker/bookTicker", book_ticker),
+    route("GET", "/api/v3/avgPrice", avg_price),
 ]

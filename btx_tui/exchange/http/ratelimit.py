@@ -7,6 +7,8 @@
   windows in one minute; ``exchangeInfo`` and the header name then say so.
 * Orders are counted per account in fixed 10-second windows and UTC days; only accepted
   orders count.
+* What a request weighs is its row in the contract's table (``btx_tui/contract/endpoints.py``),
+  which the routes carry; a request to no endpoint weighs ``UNKNOWN_ENDPOINT_WEIGHT``.
 * Over the weight limit -> 429 -1003 with ``Retry-After``.  Every further request during
   that Retry-After window is refused with 429 as well and counts as a strike; more than
   ``ban_grace`` strikes -> 418 -1003 "IP banned until <ms>" for ``ban_base_ms`` (2 min),
@@ -23,7 +25,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from btx_tui.contract import used_weight_header, weight_interval
+from btx_tui.contract.endpoints import UNKNOWN_ENDPOINT_WEIGHT
+from btx_tui.contract.rate_limits import used_weight_header, weight_interval
 from btx_tui.exchange.errors import ApiError
 
 TEN_SECONDS_MS = 10_000
@@ -183,6 +186,10 @@ class RateLimiter:
             self.stats.over_limit += 1
             raise self._too_much(state, now_ms)
         state.used += weight
+
+    def charge_unknown(self, ip: str, now_ms: int) -> None:
+        """Count a request to no endpoint (404, 405) at the weight the contract's table gives it."""
+        self.charge(ip, UNKNOWN_ENDPOINT_WEIGHT, now_ms)
 
     def impose_retry(self, ip: str, now_ms: int, seconds: float) -> None:
         """Open a Retry-After window as a 429 does (used by an injected 429 fault), so a

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from btx_tui.contract import per_symbol_ticker_weight
 from btx_tui.exchange.errors import ApiError
-from btx_tui.exchange.http.endpoints import NONE, Context, Endpoint
+from btx_tui.exchange.http.endpoints import Context, route
 from btx_tui.exchange.http.params import Params, illegal, missing_either
 from btx_tui.exchange.state.market_data import DAY, MINUTE, align
 
@@ -24,17 +23,6 @@ _WINDOW_RE = re.compile(WINDOW_PATTERN)
 _UNIT_MS = {"m": MINUTE, "h": 60 * MINUTE, "d": DAY}
 TIME_ZONE_PATTERN = r"^[+-]?[0-9]{1,2}(:[0-5][0-9])?$ within [-12:00, +14:00]"
 _TIME_ZONE_RE = re.compile(r"^([+-]?)([0-9]{1,2})(?::([0-5][0-9]))?$")
-
-
-def _symbol_count(params: Params) -> int:
-    if params.values.get("symbol"):
-        return 1
-    raw = params.values.get("symbols") or ""
-    return raw.count(",") + 1 if raw else 1
-
-
-def _weight(params: Params) -> int:
-    return per_symbol_ticker_weight(_symbol_count(params))
 
 
 def _symbols(params: Params) -> list[str]:
@@ -100,7 +88,8 @@ def trading_day_ticker(ctx: Context) -> Any:
     return _one_or_many(p, rows)
 
 
+# Security type and weight: each route's row in the contract's table (btx_tui/contract/endpoints.py).
 ENDPOINTS = [
-    Endpoint("GET", "/api/v3/ticker", NONE, _weight, rolling_ticker),
-    Endpoint("GET", "/api/v3/ticker/tradingDay", NONE, _weight, trading_day_ticker),
+    route("GET", "/api/v3/ticker", rolling_ticker),
+    route("GET", "/api/v3/ticker/tradingDay", trading_day_ticker),
 ]

@@ -28,7 +28,7 @@ from btx_tui.exchange.http.params import (
     type_error,
 )
 from btx_tui.exchange.http.account_routes import commission_rates_for_order
-from btx_tui.exchange.http.endpoints import TRADE, USER_DATA, Context, Endpoint, fixed
+from btx_tui.exchange.http.endpoints import Context, route
 
 
 def _tif_not_required() -> ApiError:
@@ -293,9 +293,6 @@ def order_test(ctx: Context) -> Any:
     return commission_rates_for_order() if compute else {}
 
 
-def _order_test_weight(params: Params) -> int:
-    """1, or 20 with ``computeCommissionRates=true`` (as the standard charges)."""
-    return 20 if (params.values.get("computeCommissionRates") or "").lower() == "true" else 1
 
 
 def _order_ref(p: Params) -> tuple[str, int | None, str | None]:
@@ -369,34 +366,26 @@ def api_restrictions(ctx: Context) -> Any:
     return ctx.exchange.accounts.api_restrictions(ctx.key)
 
 
-def _open_orders_weight(params: Params) -> int:
-    return 6 if params.values.get("symbol") else 80
-
-
-def _my_trades_weight(params: Params) -> int:
-    return 5 if params.values.get("orderId") else 20
-
-
+# Security type and weight: each route's row in the contract's table (btx_tui/contract/endpoints.py).
 ENDPOINTS = [
-    Endpoint("POST", "/api/v3/order", TRADE, fixed(1), new_order, places_order=True),
-    Endpoint("POST", "/api/v3/order/test", TRADE, _order_test_weight, order_test),
-    Endpoint("GET", "/api/v3/order", USER_DATA, fixed(4), get_order),
-    Endpoint("DELETE", "/api/v3/order", TRADE, fixed(1), cancel_order),
-    Endpoint("GET", "/api/v3/openOrders", USER_DATA, _open_orders_weight, open_orders),
-    Endpoint("DELETE", "/api/v3/openOrders", TRADE, fixed(1), cancel_open_orders),
-    Endpoint("GET", "/api/v3/allOrders", USER_DATA, fixed(20), all_orders),
-    Endpoint("GET", "/api/v3/myTrades", USER_DATA, _my_trades_weight, my_trades),
-    Endpoint("GET", "/api/v3/rateLimit/order", USER_DATA, fixed(40), rate_limit_order),
-    Endpoint("GET", "/api/v3/account", USER_DATA, fixed(20), account),
-    Endpoint("GET", "/sapi/v1/account/apiRestrictions", USER_DATA, fixed(1), api_restrictions),
-    Endpoint("POST", "/api/v3/orderList/oco", TRADE, fixed(1), new_oco, places_order=True),
-    Endpoint("POST", "/api/v3/orderList/oto", TRADE, fixed(1), new_oto, places_order=True),
-    Endpoint("POST", "/api/v3/orderList/otoco", TRADE, fixed(1), new_otoco, places_order=True),
-    Endpoint("DELETE", "/api/v3/orderList", TRADE, fixed(1), cancel_order_list),
-    Endpoint("GET", "/api/v3/orderList", USER_DATA, fixed(4), get_order_list),
-    Endpoint("GET", "/api/v3/allOrderList", USER_DATA, fixed(20), all_order_lists),
-    Endpoint("GET", "/api/v3/openOrderList", USER_DATA, fixed(6), open_order_lists),
-    Endpoint("PUT", "/api/v3/order/amend/keepPriority", TRADE, fixed(4), amend_keep_priority),
-    Endpoint("POST", "/api/v3/order/cancelReplace", TRADE, fixed(1), cancel_replace,
-             places_order=True),
+    route("POST", "/api/v3/order", new_order, places_order=True),
+    route("POST", "/api/v3/order/test", order_test),
+    route("GET", "/api/v3/order", get_order),
+    route("DELETE", "/api/v3/order", cancel_order),
+    route("GET", "/api/v3/openOrders", open_orders),
+    route("DELETE", "/api/v3/openOrders", cancel_open_orders),
+    route("GET", "/api/v3/allOrders", all_orders),
+    route("GET", "/api/v3/myTrades", my_trades),
+    route("GET", "/api/v3/rateLimit/order", rate_limit_order),
+    route("GET", "/api/v3/account", account),
+    route("GET", "/sapi/v1/account/apiRestrictions", api_restrictions),
+    route("POST", "/api/v3/orderList/oco", new_oco, places_order=True),
+    route("POST", "/api/v3/orderList/oto", new_oto, places_order=True),
+    route("POST", "/api/v3/orderList/otoco", new_otoco, places_order=True),
+    route("DELETE", "/api/v3/orderList", cancel_order_list),
+    route("GET", "/api/v3/orderList", get_order_list),
+    route("GET", "/api/v3/allOrderList", all_order_lists),
+    route("GET", "/api/v3/openOrderList", open_order_lists),
+    route("PUT", "/api/v3/order/amend/keepPriority", amend_keep_priority),
+    route("POST", "/api/v3/order/cancelReplace", cancel_replace, places_order=True),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from btx_tui.exchange.http.endpoints import USER_STREAM, Context, Endpoint, fixed
+from btx_tui.exchange.http.endpoints import Context, route
 
 
 def _listen_key(ctx: Context) -> str:
@@ -35,8 +35,9 @@ def close(ctx: Context) -> Any:
     return {}
 
 
+# Security type and weight: each route's row in the contract's table (btx_tui/contract/endpoints.py).
 ENDPOINTS = [
-    Endpoint("POST", "/api/v3/userDataStream", USER_STREAM, fixed(2), create),
-    Endpoint("PUT", "/api/v3/userDataStream", USER_STREAM, fixed(2), keep_alive),
-    Endpoint("DELETE", "/api/v3/userDataStream", USER_STREAM, fixed(2), close),
+    route("POST", "/api/v3/userDataStream", create),
+    route("PUT", "/api/v3/userDataStream", keep_alive),
+    route("DELETE", "/api/v3/userDataStream", close),
 ]

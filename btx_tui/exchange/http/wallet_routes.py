@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from btx_tui.exchange.http.endpoints import USER_DATA, WITHDRAW, Context, Endpoint, fixed
+from btx_tui.exchange.http.endpoints import Context, route
 
 
 def withdraw_apply(ctx: Context) -> Any:
@@ -52,10 +52,11 @@ def no_margin_pairs(ctx: Context) -> Any:
     return []
 
 
+# Security type and weight: each route's row in the contract's table (btx_tui/contract/endpoints.py).
 ENDPOINTS = [
-    Endpoint("POST", "/sapi/v1/capital/withdraw/apply", WITHDRAW, fixed(1), withdraw_apply),
-    Endpoint("GET", "/sapi/v1/capital/withdraw/history", USER_DATA, fixed(1), withdraw_history),
-    Endpoint("GET", "/sapi/v1/capital/config/getall", USER_DATA, fixed(10), capital_config),
-    Endpoint("GET", "/sapi/v1/margin/allPairs", USER_DATA, fixed(1), no_margin_pairs),
-    Endpoint("GET", "/sapi/v1/margin/isolated/allPairs", USER_DATA, fixed(10), no_margin_pairs),
+    route("POST", "/sapi/v1/capital/withdraw/apply", withdraw_apply),
+    route("GET", "/sapi/v1/capital/withdraw/history", withdraw_history),
+    route("GET", "/sapi/v1/capital/config/getall", capital_config),
+    route("GET", "/sapi/v1/margin/allPairs", no_margin_pairs),
+    route("GET", "/sapi/v1/margin/isolated/allPairs", no_margin_pairs),
 ]

@@ -30,6 +30,14 @@ class Counters:
         self._dirty.add(name)
         return value
 
+    def reserve(self, name: str, count: int) -> int:
+        """Advance ``name`` by ``count`` at once (a block of ids, e.g. backfilled history);
+        return the first id of the block."""
+        first = self._values.get(name, 0) + 1
+        self._values[name] = first - 1 + count
+        self._dirty.add(name)
+        return first
+
     def get(self, name: str) -> int:
         """The current value of ``name`` (0 before its first ``next``)."""
         return self._values.get(name, 0)

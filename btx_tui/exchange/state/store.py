@@ -80,7 +80,8 @@ CREATE TABLE IF NOT EXISTS kline_1m (
     symbol TEXT NOT NULL, open_time INTEGER NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL,
     low TEXT NOT NULL, close TEXT NOT NULL, volume TEXT NOT NULL, quote_volume TEXT NOT NULL,
     count INTEGER NOT NULL, taker_buy_base TEXT NOT NULL, taker_buy_quote TEXT NOT NULL,
-    first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, PRIMARY KEY (symbol, open_time));
+    first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, PRIMARY KEY (symbol, open_time))
+    WITHOUT ROWID;
 """
 
 

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 
 from btx_tui.api.models import Ticker24h
 from btx_tui.tui.formatting import UNKNOWN, fmt_compact, fmt_known_price, fmt_signed_pct
-from btx_tui.tui.widgets.columns import add_columns
+from btx_tui.tui.widgets.columns import add_columns, cell
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_LEN = 12
@@ -62,9 +62,10 @@ class Watchlist(DataTable):
         self.tickers: dict[str, Ticker24h] = {}
 
     def on_mount(self) -> None:
-        add_columns(self, (("Market", "symbol", 8), ("Last", "last", 13), ("24h", "change", 8),
-                           ("High", "high", 13), ("Low", "low", 13), ("Volume", "volume", 8),
-                           ("Trend", "trend", SPARK_LEN - 3), ("Quote volume", "qvolume", 14)))
+        # Sized to their widest cell (None): a BTT price next to a volume never runs together.
+        add_columns(self, (("Market", "symbol", None), ("Last", "last", None), ("24h", "change", None),
+                           ("High", "high", None), ("Low", "low", None), ("Volume", "volume", None),
+                           ("Trend", "trend", SPARK_LEN - 3), ("Quote volume", "qvolume", None)))
         for sym in self.symbols:
             self.add_row(" " + sym, "…", "", "", "", "", "", "", key=sym)
 
@@ -104,25 +105,23 @@ class Watchlist(DataTable):
             if flash and (not hist or hist[-1] != t.last_price):
                 hist.append(t.last_price)
             direction = 0 if not flash or prev is None or prev == t.last_price else (1 if t.last_price > prev else -1)
-            last = Text(fmt_known_price(t.last_price, tick), justify="right")
+            last = cell(fmt_known_price(t.last_price, tick), numeric=True)
             if direction:
                 last.stylize("bold black on green" if direction > 0 else "bold black on red")
                 self.set_timer(FLASH_S, lambda s=t.symbol: self._unflash(s))
             change_style = "green" if t.price_change_percent > 0 else ("red" if t.price_change_percent < 0 else "")
             row = t.symbol
-            self.update_cell(row, "last", last)
-            traded = bool(t.last_price and t.open_price)
+            grow = True  # columns widen to a longer value (e.g. a price gaining a digit)
+            self.update_cell(row, "last", last, update_width=grow)
+            traded = bool(t.last_price and t.open_price)  # a market that never traded reports zeros
             change = fmt_signed_pct(t.price_change_percent) if traded else UNKNOWN
-            self.update_cell(row, "change", Text(change, style=change_style, justify="right"))
-            self.update_cell(row, "high", Text(fmt_known_price(t.high_price, tick), justify="right"))
-            self.update_cell(row, "low", Text(fmt_known_price(t.low_price, tick), justify="right"))
-            self.update_cell(row, "volume", Text(fmt_compact(t.volume), justify="right"))
-            self.update_cell(row, "qvolume", Text(f"{fmt_compact(t.quote_volume)} {self.quote_of(t.symbol)}".rstrip(),
-                                                  justify="right"))
+            self.update_cell(row, "change", cell(change, numeric=True, style=change_style), update_width=grow)
+            self.update_cell(row, "high", cell(fmt_known_price(t.high_price, tick), numeric=True), update_width=grow)
+            self.update_cell(row, "low", cell(fmt_known_price(t.low_price, tick), numeric=True), update_width=grow)
+            self.update_cell(row, "volume", cell(fmt_compact(t.volume), numeric=True), update_width=grow)
+            quote_volume = f"{fmt_compact(t.quote_volume)} {self.quote_assets.get(t.symbol, '')}".rstrip()
+            self.update_cell(row, "qvolume", cell(quote_volume, numeric=True), update_width=grow)
             self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
-
-    def quote_of(self, symbol: str) -> str:
-        return self.quote_assets.get(symbol, "")
 
     def repaint(self) -> None:
         """Draw the last tickers again (e.g. once the markets' tick sizes are known)."""
@@ -133,7 +132,7 @@ class Watchlist(DataTable):
     def _unflash(self, symbol: str) -> None:
         if symbol in self._last and symbol in self.tickers:
             tick = self.tick_sizes.get(symbol, Decimal("0.00000001"))
-            self.update_cell(symbol, "last", Text(fmt_known_price(self._last[symbol], tick), justify="right"))
+            self.update_cell(symbol, "last", cell(fmt_known_price(self._last[symbol], tick), numeric=True))
 
     def select_symbol(self, symbol: str) -> None:
         """Move the cursor to ``symbol`` (without re-announcing it)."""

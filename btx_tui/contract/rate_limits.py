@@ -1,34 +1,11 @@
-"""Request weights of the BTX v3 contract (section 3) that depend on parameters.
+"""The weight window of the BTX v3 contract (section 3): how it is declared and named.
 
-Both sides of the wire charge by these rules: the service layer to keep its budget, the
-paper exchange to enforce its limits. The rules live here, in a module that belongs to
-neither, so the client still imports nothing of the exchange and the two cannot drift.
+The exchange declares its REQUEST_WEIGHT window in ``exchangeInfo.rateLimits`` and names the
+used-weight header after it; the client reads both back. One module, below both sides, so
+the spelling cannot drift (the compressed-time soak shortens the window, and both follow).
 """
 
 from __future__ import annotations
-
-
-def depth_weight(limit: int) -> int:
-    """``GET /api/v3/depth``: 5 (limit ≤ 100), 25 (≤ 500), 50 (≤ 1000), 250 (more)."""
-    if limit <= 100:
-        return 5
-    if limit <= 500:
-        return 25
-    if limit <= 1000:
-        return 50
-    return 250
-
-
-def ticker_24hr_weight(symbols: int | None) -> int:
-    """``GET /api/v3/ticker/24hr`` for ``symbols`` markets (None: all of them)."""
-    if symbols is None:
-        return 80
-    if symbols <= 20:
-        return 2
-    if symbols <= 100:
-        return 40
-    return 80
-
 
 _INTERVAL_LETTER = {"SECOND": "s", "MINUTE": "m", "HOUR": "h", "DAY": "d"}
 _INTERVAL_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
@@ -59,13 +36,3 @@ def used_weight_header(seconds: int = 60) -> str:
     interval, num = weight_interval(seconds)
     return f"x-mbx-used-weight-{num}{_INTERVAL_LETTER[interval]}"
 
-
-def per_symbol_ticker_weight(symbols: int) -> int:
-    """``GET /api/v3/ticker`` (rolling window) and ``/api/v3/ticker/tradingDay``: 4 per symbol,
-    capped at 200 once more than 50 symbols are asked for."""
-    return 200 if symbols > 50 else 4 * max(1, symbols)
-
-
-def prevented_matches_weight(by_prevented_match_id: bool) -> int:
-    """``GET /api/v3/myPreventedMatches``: 2 by ``preventedMatchId``, else 20."""
-    return 2 if by_prevented_match_id else 20

@@ -1,8 +1,8 @@
-"""Helpers for the WebSocket tests (``test_ws_*.py``): an in-process exchange with the
+"""Helpers for the WebSocket tests (``test_ws_*.py``; no tests here): an in-process exchange with the
 WebSocket surface installed, served by the server's own uvicorn config on a loopback port,
 and a small JSON client on the ``websockets`` library.
 
-In-process (uvicorn in a thread, as ``test_api_helpers.ThreadServer``) because these tests
+In-process (uvicorn in a thread, as ``api_helpers.ThreadServer``) because these tests
 shorten the surface's intervals and move its clock, which the subprocess fixtures cannot.
 The exchange runs on the server thread only: tests change it over REST or the WS API.
 """
@@ -28,7 +28,7 @@ from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.ws.connection import WsSettings
 from btx_tui.exchange.ws.surface import WebSocketSurface, install
 
-from .test_api_helpers import Api, ThreadServer, hmac_hex
+from .api_helpers import Api, ThreadServer, hmac_hex
 
 D = Decimal
 
@@ -131,9 +131,3 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else json.dumps(value)
-
-
-def test_signed_params_sign_the_sorted_payload() -> None:
-    params = signed_params("KEY", "SECRET", {"symbol": "BTCUSDT", "quantity": "1"})
-    payload = f"apiKey=KEY&quantity=1&symbol=BTCUSDT&timestamp={params['timestamp']}"
-    assert params["signature"] == hmac_hex("SECRET", payload.encode())

@@ -1,4 +1,4 @@
-"""Helpers shared by the HTTP-layer tests (imported relatively by test_api_*.py).
+"""Helpers shared by the HTTP-layer tests (imported relatively by test_api_*.py; no tests here).
 
 ``Api`` builds requests byte-for-byte so tests control exactly what is signed: parameters in
 the query, in the body, split across both, upper-case signatures, stale timestamps...
@@ -26,6 +26,9 @@ import uvicorn
 from btx_tui.exchange.server import make_config
 
 Pairs = list[tuple[str, str]] | dict[str, Any]
+
+TRON_ADDRESS = "TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9"
+"""A valid TRON withdrawal address (the wallet tests' default network for USDT)."""
 
 
 def hmac_hex(secret: str, payload: bytes) -> str:
@@ -181,9 +184,3 @@ def api_for(base_url: str, key: dict | None = None) -> Iterator[Api]:
     finally:
         api.close()
 
-
-def test_helper_signs_like_the_contract_vector() -> None:
-    secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-    payload = (b"symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
-               b"&recvWindow=5000&timestamp=1499827319559")
-    assert hmac_hex(secret, payload) == "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
