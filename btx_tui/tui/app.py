@@ -31,6 +31,7 @@ from btx_tui.api.journal import SqliteJournal
 from btx_tui.backoff import Backoff
 from btx_tui.config import Settings
 from btx_tui.tui.connection_health import Connection, connection_state, freshest_age_s, overdue_feeds
+from btx_tui.tui.exporting import ExportFailed, Exporter, ExportWritten
 from btx_tui.tui.feeds import FeedRunner
 from btx_tui.tui.fetchers import Fetchers
 from btx_tui.tui.messages import (
@@ -87,6 +88,8 @@ class BtxApp(App[None]):
                 tooltip="Add the selected market (find one with /) to the watchlist"),
         Binding("minus", "watch_remove", "Unwatch", id="watch_remove", show=False,
                 tooltip="Remove the highlighted market from the watchlist"),
+        Binding("x", "export", "Export", id="export", show=False,
+                tooltip="Write the selected market's fills and order history as CSV files"),
         Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False, tooltip="Cycle colour themes"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit btx-tui"),
@@ -103,9 +106,11 @@ class BtxApp(App[None]):
         journal_path: Path | None = None,
         memory_path: Path | None = None,
         explicit: Collection[str] = (),
+        export_dir: Path | None = None,
     ) -> None:
         """
         Args:
+            export_dir: where ``x`` writes CSV files (default: the current directory).
             memory_path: the file remembering the trader's choices between runs (None: forget them).
             explicit: dotted config keys the trader set (file, environment, flag): they win over
                 what is remembered (see :mod:`~btx_tui.tui.session_memory`).
@@ -132,6 +137,8 @@ class BtxApp(App[None]):
             journal=lambda: self.journal, selected_order=lambda: self.dashboard.open_orders.selected,
             bell_on_fill=settings.ui.bell_on_fill))
         """Buy, sell, cancel, withdraw: the bindings below delegate to it."""
+        self.exporter = Exporter(self, lambda: self.client, export_dir or Path.cwd(), settings.ui.zone)
+        """``x``: the selected market's fills and orders as CSV."""
         self.started = False
         self._connection_state = "connecting"
         self.type_ahead = TypeAhead(self)
@@ -446,6 +453,20 @@ class BtxApp(App[None]):
     def action_toggle_depth(self) -> None:
         if self.screen is self.dashboard:
             self.dashboard.toggle_depth()
+
+    def action_export(self) -> None:
+        if not self.connection.api_key:
+            self.notify("Export needs an API key.", severity="warning", timeout=4)
+            return
+        self.notify(f"Exporting {self.state.symbol} fills and orders…", timeout=2)
+        self.exporter.start(self.state.symbol)
+
+    def on_export_written(self, message: ExportWritten) -> None:
+        lines = "\n".join(f"{path} ({rows} row{'s' if rows != 1 else ''})" for path, rows in message.files)
+        self.notify(lines, title="Exported", timeout=10)
+
+    def on_export_failed(self, message: ExportFailed) -> None:
+        self.notify(message.reason, title="Export failed", severity="error", timeout=8)
 
     def action_watch_add(self) -> None:
         """Add the selected market (found with ``/``) to the watchlist."""
