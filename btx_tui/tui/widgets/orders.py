@@ -142,7 +142,7 @@ class AccountTable(DataTable):
         room = self.size.width - 1  # one cell for the vertical scrollbar
         keys = [key for _, key in self.COLUMNS]
         shown = [i for i, key in enumerate(keys)
-                 if key not in self.HIDE_WHEN_EMPTY or any(cells[i].cell_len for cells, _ in rows)]
+                 if key not in self.HIDE_WHEN_EMPTY or any(cells[i].plain.strip() for cells, _ in rows)]
         for key in self.DROP_FIRST:
             if room <= 0 or sum(widths[i] for i in shown) <= room:
                 break
@@ -176,16 +176,55 @@ class AccountTable(DataTable):
         s = str(getattr(side, "value", side) or "")
         return cell(s, style=self.styled("buy" if s == "BUY" else "sell"))
 
-    def order_cells(self, o: Order, time_ms: int | None, steps: Steps | None, status: Text) -> list[Text]:
-        """Time, market, side, type, price, trigger, quantity, filled % and ``status`` of order ``o``."""
-        return [cell(_time(time_ms)), cell(o.symbol), self.side(o.side), cell(_type(o)),
+    def order_cells(self, o: Order, time_ms: int | None, steps: Steps | None, status: Text,
+                    marker: str = "") -> list[Text]:
+        """List marker, time, market, side, type, price, trigger, quantity, filled % and ``status``."""
+        return [cell(marker), cell(_time(time_ms)), cell(o.symbol), self.side(o.side), cell(_type(o)),
                 cell(_price(o.symbol, o.price, steps), numeric=True),
                 cell(trigger_text(o, steps(o.symbol)[0] if steps is not None else None), numeric=True),
                 cell(_qty(o.symbol, o.orig_qty, steps), numeric=True),
                 cell(f"{filled_pct(o):.0f}%", numeric=True), status]
 
 
-ORDER_COLUMNS = (("Time", "time"), ("Market", "symbol"), ("Side", "side"), ("Type", "type"),
+def list_markers(orders: Sequence[Order]) -> dict[str, str]:
+    """Client id → list marker (``┌ OCO``, ``│``, ``└``) of orders in an order list, which
+    :func:`grouped_orders` has put next to each other. An open list of two working legs is an
+    OCO; one with a leg still pending (``PENDING_NEW``) is an OTO (OTOCO with three legs)."""
+    by_list: dict[tuple[str, int], list[Order]] = {}
+    for o in orders:
+        if o.in_list:
+            by_list.setdefault((o.symbol, o.order_list_id), []).append(o)
+    marks: dict[str, str] = {}
+    for legs in by_list.values():
+        if len(legs) < 2:
+            marks[legs[0].client_order_id] = "· list"
+            continue
+        pending = any(str(getattr(o.status, "value", o.status)) == "PENDING_NEW" for o in legs)
+        name = ("OTOCO" if len(legs) > 2 else "OTO") if pending else "OCO" if len(legs) == 2 else "LIST"
+        for i, o in enumerate(legs):
+            marks[o.client_order_id] = f"┌ {name}" if i == 0 else "└" if i == len(legs) - 1 else "│"
+    return marks
+
+
+def grouped_orders(orders: Sequence[Order]) -> list[Order]:
+    """Newest first, the legs of a list adjacent (placed where its newest leg would be)."""
+    newest = sorted(orders, key=lambda o: -(o.time or 0))
+    out: list[Order] = []
+    done: set[tuple[str, int]] = set()
+    for o in newest:
+        if not o.in_list:
+            out.append(o)
+            continue
+        key = (o.symbol, o.order_list_id)
+        if key in done:
+            continue
+        done.add(key)
+        out.extend(sorted((x for x in newest if x.in_list and (x.symbol, x.order_list_id) == key),
+                          key=lambda x: x.order_id))
+    return out
+
+
+ORDER_COLUMNS = (("List", "list"), ("Time", "time"), ("Market", "symbol"), ("Side", "side"), ("Type", "type"),
                  ("Price", "price"), ("Trigger", "trigger"), ("Qty", "qty"), ("Fill", "filled"), ("Status", "status"))
 
 
@@ -194,7 +233,7 @@ class OpenOrdersTable(AccountTable):
 
     COLUMNS = ORDER_COLUMNS
     DROP_FIRST = ("time", "type", "filled", "trigger")
-    HIDE_WHEN_EMPTY = ("trigger",)
+    HIDE_WHEN_EMPTY = ("trigger", "list")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -218,16 +257,17 @@ class OpenOrdersTable(AccountTable):
                       steps: Steps | None = None) -> None:
         """Replace the rows with ``orders`` (plus unresolved intents), keeping the cursor's order."""
         current = self.selected
-        self.orders = {o.client_order_id: o for o in sorted(orders, key=lambda o: -(o.time or 0))}
+        self.orders = {o.client_order_id: o for o in grouped_orders(orders)}
+        markers = list_markers(list(self.orders.values()))
         self.pending = {k: v for k, v in (pending or {}).items() if k not in self.orders}
         rows: list[tuple[Sequence[Text], str]] = []
         for cid, desc in self.pending.items():
             symbol, side, kind = (desc.split("|") + ["", "", ""])[:3]
-            rows.append(([cell("now"), cell(symbol), self.side(side), cell(kind), cell(""), cell(""), cell(""), cell(""),
+            rows.append(([cell(""), cell("now"), cell(symbol), self.side(side), cell(kind), cell(""), cell(""), cell(""), cell(""),
                           cell(PENDING_STATUS, style=self.styled("pending"))], cid))
         for cid, o in self.orders.items():
             status = cell(_status(o), style=self.styled("pending") if o.is_untriggered else "")
-            rows.append((self.order_cells(o, o.time, steps, status), cid))
+            rows.append((self.order_cells(o, o.time, steps, status, markers.get(cid, "")), cid))
         self.refill(rows)
         if current is not None and current.client_order_id in self.orders:
             self.move_cursor(row=self.get_row_index(current.client_order_id))
@@ -273,7 +313,7 @@ class OrderHistoryTable(AccountTable):
 
     COLUMNS = ORDER_COLUMNS
     DROP_FIRST = ("time", "type", "filled", "trigger")
-    HIDE_WHEN_EMPTY = ("trigger",)
+    HIDE_WHEN_EMPTY = ("trigger", "list")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
