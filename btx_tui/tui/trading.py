@@ -191,7 +191,8 @@ class TradingActions:
             else:
                 fills = ""
             checked = " (confirmed after an unclear answer)" if result.resolved else ""
-            self.app.notify(f"{order.side} {order.symbol} #{order.order_id}: {order.status}{fills}{checked}",
+            status = "waiting for its trigger" if order.is_untriggered else str(order.status)
+            self.app.notify(f"{order.side} {order.symbol} #{order.order_id}: {status}{fills}{checked}",
                             title="Order accepted", timeout=6)
         elif result.outcome is Outcome.REJECTED:
             reason = result.error.msg if result.error else "no reason given"

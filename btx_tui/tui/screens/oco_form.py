@@ -189,7 +189,7 @@ class OcoFormScreen(ModalScreen[None]):
             messages = [parse_errors[name]] if name in parse_errors else by_field.get(name, [])
             typed = self.query_one(f"#{name}", Input).value.strip()
             line = self.query_one(f"#{name}-error", Static)
-            if not typed and not self._review_attempted and name not in parse_errors:
+            if not typed and not self._review_attempted:
                 line.update(Content.styled("required" if messages else "", "$text-muted"))
             else:
                 line.update("\n".join(f"✗ {m}" for m in messages[:1]))

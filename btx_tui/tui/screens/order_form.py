@@ -29,7 +29,8 @@ from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form_fields import SIZE_HINT, SIZES, Choice, form_layout, shown
 from btx_tui.tui.state import DashboardState
 from btx_tui.tui.widgets.order_preview import (
-    Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, fmt_on_grid, quick_size,
+    STOP_TYPES, Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, fmt_on_grid,
+    quick_size,
 )
 
 INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote-amount",
@@ -221,6 +222,8 @@ class OrderFormScreen(ModalScreen[None]):
         it touched, may still be queued behind the book update that calls this).
         """
         price = self.query_one("#price", Input)
+        if self.order_type in STOP_TYPES:
+            return  # a stop's limit is set from its stop price (_follow_stop), not from the book now
         if not follow and (price.value or "price" in self._touched or price.has_focus):
             return  # an emptied field is being retyped: never fill it under the cursor
         if price.value and price.value != self._prefilled:
@@ -311,10 +314,23 @@ class OrderFormScreen(ModalScreen[None]):
 
     # -- events ----------------------------------------------------------------------------
 
+    def _follow_stop(self) -> None:
+        """Until the trader types a limit price, a stop-limit's limit is its stop price (the
+        best price of the book now says nothing about where the market will be once it fires)."""
+        if self.order_type not in STOP_TYPES or "price" in self._touched:
+            return
+        price, stop = self.query_one("#price", Input), self.query_one("#stop-price", Input).value.strip()
+        if price.value != stop:
+            with self.prevent(Input.Changed):
+                price.value = stop
+            self._prefilled = stop or None
+
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         if event.input.has_focus:
             self._touched.add({v: k for k, v in INPUT_IDS.items()}[event.input.id or ""])
+        if event.input.id == "stop-price":
+            self._follow_stop()
         self.query_one("#size-note", Static).update(SIZE_HINT)
         self.recompute()
 
@@ -340,7 +356,9 @@ class OrderFormScreen(ModalScreen[None]):
             self.by_quote = value == "quote"
         elif choice.id == "trailing-unit":
             self.trailing_unit = value
-        if self.order_type is not OrderType.MARKET:
+        if self.order_type in STOP_TYPES:
+            self._follow_stop()
+        elif self.order_type is not OrderType.MARKET:
             self._prefill_price(follow=False)
         self._sync_layout()
         self.recompute()

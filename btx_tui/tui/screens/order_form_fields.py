@@ -114,7 +114,7 @@ def form_layout(side: OrderSide, order_type: OrderType, time_in_force: TimeInFor
         yield input_row("stop-price", f"Stop ({quote})", "last price that triggers")
         with Horizontal(classes="of-row -input", id="row-trailing"):
             yield Label("Trailing delta", classes="of-label")
-            yield Input(id="trailing", classes="of-input -short", placeholder="optional, e.g. 2")
+            yield Input(id="trailing", classes="of-input -short", placeholder="optional")
             yield Choice(TRAILING_UNITS, "%", id="trailing-unit")
             yield Static(id="trailing-error", classes="of-error")
         yield input_row("price", f"Price ({quote})", "limit price")
