@@ -83,5 +83,10 @@ def test_snapshot_open_orders_with_an_oco(snap_compare: Any, monkeypatch: pytest
         # the book marks where the stop would fire apart from own resting orders
         assert app.state.stop_levels() == [Decimal("0.00000059")]
         assert app.state.own_prices("SELL") == [Decimal("0.00000065")]
+        # The picture is of the Orders pane alone: the watchlist's column widths depend on
+        # whether its tickers or the markets' tick sizes arrived first (not this test's subject).
+        app.dashboard.maximize(table, container=False)
+        await pilot.pause(0.3)
+        assert app.dashboard.maximized is table
 
     assert snap_compare(fake_app(FakeClient(oco_legs())), terminal_size=SIZE, run_before=run_before)
