@@ -36,8 +36,9 @@ from btx_tui.tui.feeds import FeedRunner
 from btx_tui.tui.fetchers import Fetchers
 from btx_tui.tui.messages import (
     AccountFetched, DepthFetched, FeedFailed, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
-    JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderConfirmed, OrderNotSent, OrderPlaced,
-    OrdersCanceled, PricesFetched, Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
+    JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderAmended, OrderChangeConfirmed,
+    OrderConfirmed, OrderListConfirmed, OrderListPlaced, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled,
+    PricesFetched, Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
 )
 from btx_tui.tui import session_memory
 from btx_tui.tui.permissions import NEEDS
@@ -72,8 +73,12 @@ class BtxApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "buy", "Buy", id="buy", tooltip="Open the order form to buy the selected market"),
         Binding("s", "sell", "Sell", id="sell", tooltip="Open the order form to sell the selected market"),
+        Binding("o", "oco", "OCO", id="oco",
+                tooltip="Take profit + stop loss around a position in one go (an OCO order list)"),
+        Binding("e", "amend_order", "Amend", id="amend_order",
+                tooltip="Amend the highlighted order: quantity down keeps priority; a new price replaces it"),
         Binding("c", "cancel_order", "Cancel", id="cancel_order",
-                tooltip="Cancel the highlighted open order (after a confirmation)"),
+                tooltip="Cancel the highlighted open order (a list leg: the whole list), after a confirmation"),
         Binding("C", "cancel_all", "Cancel all", id="cancel_all",
                 tooltip="Cancel every open order of the selected market (after a confirmation)"),
         Binding("slash", "find_symbol", "Market", id="find_symbol", tooltip="Jump to a market by fuzzy search"),
@@ -341,6 +346,24 @@ class BtxApp(App[None]):
         if self._apply(message):
             self.trading.not_sent(message)
 
+    def on_order_list_confirmed(self, message: OrderListConfirmed) -> None:
+        self.trading.submit_order_list(message.request)
+
+    def on_order_list_placed(self, message: OrderListPlaced) -> None:
+        if self._apply(message):
+            self.trading.list_placed(message)
+
+    def on_order_change_confirmed(self, message: OrderChangeConfirmed) -> None:
+        self.trading.submit_change(message.request)
+
+    def on_order_amended(self, message: OrderAmended) -> None:
+        if self._apply(message):
+            self.trading.amended(message)
+
+    def on_order_replaced(self, message: OrderReplaced) -> None:
+        if self._apply(message):
+            self.trading.replaced(message)
+
     def on_orders_canceled(self, message: OrdersCanceled) -> None:
         if self._apply(message):
             self.trading.canceled(message)
@@ -416,6 +439,12 @@ class BtxApp(App[None]):
 
     def action_sell(self) -> None:
         self.trading.open_order_form("SELL")
+
+    def action_oco(self) -> None:
+        self.trading.open_oco_form()
+
+    def action_amend_order(self) -> None:
+        self.trading.open_amend_form()
 
     def action_cancel_order(self) -> None:
         self.trading.cancel_order()
@@ -512,6 +541,9 @@ class BtxApp(App[None]):
         if "TRADE" in permissions:
             yield SystemCommand("Buy", f"Buy {symbol}", self.action_buy)
             yield SystemCommand("Sell", f"Sell {symbol}", self.action_sell)
+            yield SystemCommand("OCO (take profit + stop loss)",
+                                f"Protect a {symbol} position: take-profit and stop-loss in one go", self.action_oco)
+            yield SystemCommand("Amend order", "Amend the highlighted open order", self.action_amend_order)
             yield SystemCommand("Cancel all", f"Cancel all open orders of {symbol}", self.action_cancel_all)
         if "WITHDRAW" in permissions:
             yield SystemCommand("Withdraw", "Withdraw funds", self.action_withdraw)

@@ -17,13 +17,16 @@ from textual.message import Message
 
 from btx_tui.api.models import AggTrade, Depth, ExchangeInfo, Kline, Ticker24h
 from btx_tui.api.models_trading import Account, MyTrade, Order
+from btx_tui.api.order_changes import AmendOutcome, AmendRequest, CancelReplaceOutcome, CancelReplaceRequest
+from btx_tui.api.order_lists import ListPlacementResult, OrderListRequest
 from btx_tui.api.orders import OrderRequest, PlacementResult
 from btx_tui.api.reconcile import ReconcileReport
 
 __all__ = [
     "AccountFetched", "DepthFetched", "FeedFailed", "Fetched", "FillsFound", "HealthChecked", "HistoryFetched",
     "IntervalChosen", "JournalChanged", "KlinesFetched", "MarketSelected", "MarketsLoaded", "OpenOrdersFetched", "OrderConfirmed",
-    "OrderNotSent", "OrderPlaced", "OrderSubmitted", "OrdersCanceled", "PricesFetched", "Reconciled",
+    "OrderAmended", "OrderChangeConfirmed", "OrderListConfirmed", "OrderListPlaced", "OrderListSubmitted",
+    "OrderNotSent", "OrderPlaced", "OrderReplaced", "OrderSubmitted", "OrdersCanceled", "PricesFetched", "Reconciled",
     "TickersFetched", "TradesFetched",
 ]
 
@@ -240,6 +243,55 @@ class OrderPlaced(Message):
     def __init__(self, result: PlacementResult) -> None:
         super().__init__()
         self.result = result
+
+
+class OrderListConfirmed(Message):
+    """The trader answered y to the OCO form's confirmation: ``request`` (both legs) is to be sent."""
+
+    def __init__(self, request: OrderListRequest) -> None:
+        super().__init__()
+        self.request = request
+
+
+class OrderListSubmitted(Message):
+    """``request`` is on its way: each leg shows "unknown — checking" until the outcome is known."""
+
+    def __init__(self, request: OrderListRequest) -> None:
+        super().__init__()
+        self.request = request
+
+
+class OrderListPlaced(Message):
+    """An order-list placement finished: accepted, rejected, or unknown-then-resolved."""
+
+    def __init__(self, result: ListPlacementResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class OrderChangeConfirmed(Message):
+    """The trader confirmed a change of an open order: an amend (quantity down, priority kept)
+    or a cancel-replace (a new order in its place, priority lost)."""
+
+    def __init__(self, request: AmendRequest | CancelReplaceRequest) -> None:
+        super().__init__()
+        self.request = request
+
+
+class OrderAmended(Message):
+    """An amend (keepPriority) finished: accepted, rejected, or unknown-then-resolved."""
+
+    def __init__(self, outcome: AmendOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class OrderReplaced(Message):
+    """A cancel-replace finished; ``outcome`` is about the new order (and says if the old one went)."""
+
+    def __init__(self, outcome: CancelReplaceOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
 
 
 class OrdersCanceled(Message):

@@ -14,10 +14,11 @@ PERMISSION_REASON = {
 }
 """Key permission → why an action needing it is disabled."""
 
-NEEDS = {"buy": "TRADE", "sell": "TRADE", "cancel_order": "TRADE", "cancel_all": "TRADE", "withdraw": "WITHDRAW"}
+NEEDS = {"buy": "TRADE", "sell": "TRADE", "oco": "TRADE", "amend_order": "TRADE", "cancel_order": "TRADE",
+         "cancel_all": "TRADE", "withdraw": "WITHDRAW"}
 """Action (and binding id) → the key permission it needs."""
 
-WHAT = {"buy": "Buying", "sell": "Selling", "cancel_order": "Cancelling", "cancel_all": "Cancelling",
+WHAT = {"buy": "Buying", "sell": "Selling", "oco": "Placing an OCO", "amend_order": "Amending", "cancel_order": "Cancelling", "cancel_all": "Cancelling",
         "withdraw": "Withdrawing"}
 
 

@@ -26,14 +26,16 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 from textual.signal import Signal
 
+from btx_tui.api.order_lists import contingency_of
 from btx_tui.api.models import AggTrade, Depth, ExchangeInfo, Kline, SymbolInfo, Ticker24h
 from btx_tui.api.models_trading import Account, MyTrade, Order, OrderStatus
 from btx_tui.api.orders import Outcome
 from btx_tui.tui.messages import (
     AccountFetched, DepthFetched, FeedFailed, Fetched, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged,
-    KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderNotSent, OrderPlaced, OrdersCanceled,
-    OrderSubmitted, PricesFetched, Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
+    KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderAmended, OrderListPlaced,
+    OrderListSubmitted, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled, OrderSubmitted, PricesFetched,
+    Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
 )
 
 if TYPE_CHECKING:
@@ -141,6 +143,8 @@ class DashboardState:
             PricesFetched: self._prices, OpenOrdersFetched: self._open_orders, HistoryFetched: self._history,
             FeedFailed: self._feed_failed, HealthChecked: self._health, OrderSubmitted: self._submitted,
             OrderNotSent: self._not_sent, OrderPlaced: self._placed_order, OrdersCanceled: self._canceled,
+            OrderListSubmitted: self._list_submitted, OrderListPlaced: self._list_placed,
+            OrderAmended: self._amended, OrderReplaced: self._replaced,
             FillsFound: self._fills_found, Reconciled: self._reconciled, JournalChanged: self._reconciled,
         }
 
@@ -174,10 +178,28 @@ class DashboardState:
         step = info.lot_size.step_size if info and info.lot_size else FALLBACK_STEP
         return tick, step
 
+    def list_legs(self, order: Order) -> tuple[Order, ...]:
+        """The open orders of ``order``'s list (just ``order`` if it is in none).
+
+        Open order lists are derived from the open orders' ``orderListId`` rather than polled
+        from ``openOrderList``: the legs carry everything the panes need, and a second signed
+        poll would cost weight on every open-orders cycle for nothing new.
+        """
+        if not order.in_list:
+            return (order,)
+        return tuple(o for o in self.open_orders
+                     if o.symbol == order.symbol and o.order_list_id == order.order_list_id) or (order,)
+
     def own_prices(self, side: str) -> list[Decimal]:
         """Prices of the account's open orders on the selected market on ``side`` (BUY/SELL)."""
         return [o.price for o in self.open_orders
-                if o.symbol == self.symbol and o.price and str(o.side) == side]
+                if o.symbol == self.symbol and o.price and str(o.side) == side and not o.is_untriggered]
+
+    def stop_levels(self) -> list[Decimal]:
+        """Stop prices of the account's untriggered stop orders on the selected market (the
+        book and the chart mark them apart from resting orders: they are not in the book)."""
+        return [o.stop_price for o in self.open_orders
+                if o.symbol == self.symbol and o.stop_price and o.is_untriggered]
 
     # -- appliers ---------------------------------------------------------------------------
 
@@ -312,6 +334,26 @@ class DashboardState:
         self._placed[order.client_order_id] = (order, time.monotonic())
         self._set_open_orders((*(o for o in self.open_orders if o.client_order_id != order.client_order_id),
                                order))
+
+    def _list_submitted(self, m: OrderListSubmitted) -> None:
+        """Every leg of a list on its way shows as "unknown — checking" (like a single order)."""
+        contingency = contingency_of(m.request)
+        self.in_flight = {**self.in_flight, **{
+            leg.client_order_id: f"{leg.symbol}|{leg.side}|{contingency} {leg.type}" for leg in m.request.leg_requests()}}
+        self.open_orders_changed.publish(self)
+
+    def _list_placed(self, m: OrderListPlaced) -> None:
+        """The legs' outcome is known (or journalled as unknown): the next poll shows the legs."""
+        for leg in m.result.request.leg_requests():
+            self._settle(leg.client_order_id)
+        self.open_orders_changed.publish(self)
+
+    def _amended(self, m: OrderAmended) -> None:
+        """Nothing to write: the next open-orders poll (woken at once) shows the new quantity."""
+
+    def _replaced(self, m: OrderReplaced) -> None:
+        """The replacement is placed like any order (shown at once if accepted)."""
+        self._placed_order(OrderPlaced(m.outcome.placement()))
 
     def _canceled(self, m: OrdersCanceled) -> None:
         """Nothing to write: the next open-orders poll (woken at once) is the exchange's word."""

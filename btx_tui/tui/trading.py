@@ -26,6 +26,8 @@ from btx_tui.api.client import BtxClient
 from btx_tui.api.errors import BtxError
 from btx_tui.api.journal import SqliteJournal
 from btx_tui.api.models_trading import MyTrade, Order
+from btx_tui.api.order_changes import AmendRequest, CancelReplaceRequest
+from btx_tui.api.order_lists import OrderListRequest, contingency_of
 from btx_tui.api.orders import Outcome, OrderRequest
 from btx_tui.api.preflight import snap_to_step
 from btx_tui.api.reconcile import cancel_all_recorded, cancel_recorded, reconcile
@@ -33,10 +35,13 @@ from btx_tui.tui.connection_health import Connection
 from btx_tui.tui.feeds import FeedRunner
 from btx_tui.tui.formatting import fmt_amount, fmt_exact, fmt_price
 from btx_tui.tui.messages import (
-    FillsFound, OrderNotSent, OrderPlaced, OrdersCanceled, OrderSubmitted, Reconciled,
+    FillsFound, OrderAmended, OrderListPlaced, OrderListSubmitted, OrderNotSent, OrderPlaced, OrderReplaced,
+    OrdersCanceled, OrderSubmitted, Reconciled,
 )
 from btx_tui.tui.permissions import refusal
+from btx_tui.tui.screens.amend_form import AmendFormScreen
 from btx_tui.tui.screens.confirm import ConfirmScreen
+from btx_tui.tui.screens.oco_form import OcoFormScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen
 from btx_tui.tui.screens.withdraw import WithdrawScreen
 from btx_tui.tui.state import DashboardState, fill_key
@@ -186,7 +191,8 @@ class TradingActions:
             else:
                 fills = ""
             checked = " (confirmed after an unclear answer)" if result.resolved else ""
-            self.app.notify(f"{order.side} {order.symbol} #{order.order_id}: {order.status}{fills}{checked}",
+            status = "waiting for its trigger" if order.is_untriggered else str(order.status)
+            self.app.notify(f"{order.side} {order.symbol} #{order.order_id}: {status}{fills}{checked}",
                             title="Order accepted", timeout=6)
         elif result.outcome is Outcome.REJECTED:
             reason = result.error.msg if result.error else "no reason given"
@@ -197,6 +203,118 @@ class TradingActions:
             self.app.notify(result.describe(), title="Order outcome unknown", severity="warning", timeout=15)
             self.app.set_timer(RECHECK_S, self.start_reconcile)  # the journal keeps it "unknown — checking"
 
+    # -- order lists (OCO) ------------------------------------------------------------------
+
+    def open_oco_form(self) -> None:
+        """Take-profit and stop-loss around a position in one go (an OCO)."""
+        if self.explain("oco"):
+            return
+        info = self.state.rules.symbol(self.state.symbol)
+        if info is not None and not info.oco_allowed:
+            self.app.notify(f"{self.state.symbol} does not allow OCO orders.", severity="warning", timeout=5)
+            return
+        self.app.push_screen(OcoFormScreen(self.state, symbol=self.state.symbol,
+                                           paper=self.session.connection.paper))
+
+    def submit_order_list(self, request: OrderListRequest) -> None:
+        """Send a confirmed list in a worker; the result arrives as :class:`OrderListPlaced`."""
+        self.state.apply(OrderListSubmitted(request))
+        self.app.run_worker(self._place_list(request), group="orders", exit_on_error=False)
+
+    async def _place_list(self, request: OrderListRequest) -> None:
+        assert self.client is not None
+        try:
+            result = await self.client.place_order_list(request, journal=self.journal)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("order list %s not sent: journal write failed: %s", request.list_client_order_id, exc)
+            for leg in request.leg_requests():
+                self.app.post_message(OrderNotSent(leg.client_order_id, str(exc)))
+            return
+        self.app.post_message(OrderListPlaced(result))
+
+    def list_placed(self, message: OrderListPlaced) -> None:
+        """Tell the trader how a list placement ended (like a placement: never "failed" when unknown)."""
+        result = message.result
+        self.session.feeds.wake("orders", "account", "book")
+        name = f"{contingency_of(result.request)} {result.request.symbol}"
+        if result.outcome is Outcome.ACCEPTED:
+            checked = " (confirmed after an unclear answer)" if result.resolved else ""
+            legs = ", ".join(f"{leg.type} #{leg.order_id}" for leg in
+                             (result.order_list.order_reports if result.order_list else ()))
+            self.app.notify(f"{name} placed{checked}{': ' + legs if legs else ''}", title="Order list accepted",
+                            timeout=6)
+        elif result.outcome is Outcome.REJECTED:
+            reason = result.error.msg if result.error else "no reason given"
+            if result.proven_absent:
+                reason = "the exchange has no record of it after an unclear answer; it was not placed"
+            self.app.notify(reason, title=f"{name} rejected", severity="error", timeout=10)
+        else:
+            self.app.notify(f"{result.describe()} Its orders show as \"unknown — checking\".",
+                            title="Order list outcome unknown — checking", severity="warning", timeout=15)
+            self.app.set_timer(RECHECK_S, self.start_reconcile)
+
+    # -- changing an order: amend (priority kept) or cancel-replace (priority lost) ---------
+
+    def open_amend_form(self) -> None:
+        if self.explain("amend_order"):
+            return
+        order = self.session.selected_order()
+        if order is None:
+            self.app.notify("No open order is highlighted (Orders pane, key 6).", severity="warning", timeout=4)
+            return
+        if order.in_list:
+            self.app.notify("An order of a list cannot be amended: cancel the list and place it again.",
+                            severity="warning", timeout=6)
+            return
+        self.app.push_screen(AmendFormScreen(self.state, order))
+
+    def submit_change(self, request: AmendRequest | CancelReplaceRequest) -> None:
+        """Send a confirmed amend or cancel-replace in a worker (the service layer journals it)."""
+        if isinstance(request, CancelReplaceRequest):
+            self.state.apply(OrderSubmitted(request.new_order))
+            if request.cancel_orig_client_order_id:
+                self.canceled_by_us.add(request.cancel_orig_client_order_id)
+        self.app.run_worker(self._change(request), group="orders", exit_on_error=False)
+
+    async def _change(self, request: AmendRequest | CancelReplaceRequest) -> None:
+        assert self.client is not None
+        try:
+            if isinstance(request, AmendRequest):
+                self.app.post_message(OrderAmended(await self.client.amend_order(request, journal=self.journal)))
+            else:
+                self.app.post_message(OrderReplaced(await self.client.cancel_replace(request, journal=self.journal)))
+        except (sqlite3.Error, OSError) as exc:
+            log.error("order change not sent: journal write failed: %s", exc)
+            cid = request.new_order.client_order_id if isinstance(request, CancelReplaceRequest) \
+                else request.new_client_order_id
+            self.app.post_message(OrderNotSent(cid, str(exc)))
+
+    def amended(self, message: OrderAmended) -> None:
+        outcome = message.outcome
+        self.session.feeds.wake("orders", "account", "book")
+        if outcome.outcome is Outcome.ACCEPTED:
+            self.app.notify(outcome.describe(), title="Order amended", timeout=6)
+        elif outcome.outcome is Outcome.REJECTED:
+            self.app.notify(outcome.describe(), title="Amend rejected", severity="error", timeout=10)
+        else:
+            self.app.notify(outcome.describe(), title="Amend outcome unknown — checking", severity="warning",
+                            timeout=15)
+            self.app.set_timer(RECHECK_S, self.start_reconcile)
+
+    def replaced(self, message: OrderReplaced) -> None:
+        outcome = message.outcome
+        self.session.feeds.wake("orders", "account", "book", "history")
+        if outcome.outcome is Outcome.ACCEPTED:
+            order = outcome.new_order
+            new = f" #{order.order_id}" if order is not None else ""
+            self.app.notify(f"{outcome.describe()}{new}", title="Order replaced", timeout=6)
+        elif outcome.outcome is Outcome.REJECTED:
+            self.app.notify(outcome.describe(), title="Replace rejected", severity="error", timeout=10)
+        else:
+            self.app.notify(outcome.describe(), title="Replace outcome unknown — checking", severity="warning",
+                            timeout=15)
+            self.app.set_timer(RECHECK_S, self.start_reconcile)
+
     # -- cancels -------------------------------------------------------------------------
 
     def cancel_order(self) -> None:
@@ -205,6 +323,9 @@ class TradingActions:
         order = self.session.selected_order()
         if order is None:
             self.app.notify("No open order is highlighted (Orders pane, key 6).", severity="warning", timeout=4)
+            return
+        if order.in_list:
+            self._cancel_list(order)
             return
         tick, step = self.state.steps(order.symbol)
         what = (f"Cancel {order.side} {order.type} {order.symbol}: {fmt_amount(order.orig_qty, step)}"
@@ -217,6 +338,42 @@ class TradingActions:
                 self.app.run_worker(self._cancel_one(order), group="cancels", exit_on_error=False)
 
         self.app.push_screen(ConfirmScreen("Cancel order", what, confirm_label="Cancel order"), confirmed)
+
+    def describe_order(self, order: Order) -> str:
+        """``SELL LIMIT_MAKER 9,000,000 @ 0.0000006500`` (with its trigger for a stop order)."""
+        tick, step = self.state.steps(order.symbol)
+        text = f"{order.side} {order.type} {fmt_amount(order.orig_qty, step)}"
+        if order.price:
+            text += f" @ {fmt_price(order.price, tick)}"
+        if order.stop_price:
+            text += f", stop {fmt_price(order.stop_price, tick)}"
+        if order.trailing_delta:
+            text += f", trail {order.trailing_delta} bps"
+        return text
+
+    def _cancel_list(self, order: Order) -> None:
+        """A leg of a list is canceled with its list: the confirmation names every leg."""
+        legs = self.state.list_legs(order)
+        body = "\n".join(f"• {self.describe_order(leg)}" for leg in legs)
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.canceled_by_us.update(leg.client_order_id for leg in legs)
+                self.app.run_worker(self._cancel_list_worker(order), group="cancels", exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(
+            "Cancel order list", f"This order is one of a list of {len(legs)}: all are canceled.\n{body}",
+            confirm_label="Cancel the list"), confirmed)
+
+    async def _cancel_list_worker(self, order: Order) -> None:
+        assert self.client is not None
+        desc = f"order list #{order.order_list_id} {order.symbol}"
+        try:
+            await self.client.cancel_order_list(order.symbol, order_list_id=order.order_list_id)
+        except BtxError as exc:
+            self.app.post_message(OrdersCanceled([(desc, exc)]))
+            return
+        self.app.post_message(OrdersCanceled([(desc, None)]))
 
     async def _cancel_one(self, order: Order) -> None:
         assert self.client is not None

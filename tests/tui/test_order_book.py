@@ -89,3 +89,21 @@ async def test_grouping_key_cycles_and_announces() -> None:
         await pilot.pause()
         prices = [r.price for r in book.rows if r.kind in ("ask", "bid")]
         assert prices == ["100.1", "99.9"]  # asks bucket up, bids bucket down; 0.1 grid, 1 decimal
+
+
+async def test_stop_levels_have_a_marker_of_their_own() -> None:
+    """An own untriggered stop is not in the book: its level is marked ◆, apart from own ● orders."""
+    app = BookApp()
+    async with app.run_test(size=(46, 12)) as pilot:
+        book = app.query_one(OrderBookView)
+        view = display(BIDS, ASKS, own_bids=["99.98"])
+        book.update_book(BookDisplay(view.book, view.price_step, view.qty_step, view.own_bids, view.own_asks,
+                                     stops=frozenset({Decimal("99.90"), Decimal("100.02")})))
+        await pilot.pause()
+        rows = {r.price: r for r in book.rows if r.kind in ("ask", "bid")}
+        assert {p for p, r in rows.items() if r.stop} == {"99.90", "100.02"}
+        assert {p for p, r in rows.items() if r.own} == {"99.98"}
+        lines = {p: "".join(s.text for s in book.render_line(i)) for i, r in enumerate(book.rows)
+                 for p in [r.price] if r.kind in ("ask", "bid")}
+        assert lines["99.90"].startswith("◆ ") and lines["99.98"].startswith("● ")
+        assert lines["99.99"].startswith("  ")

@@ -225,6 +225,13 @@ async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_
         assert "SELL BTTUSDT" in text(form, "#of-title")
         assert Decimal(value(form, "#price")) == Decimal(BEST_ASK)
         assert form.query_one("#order-form").has_class("-sell")
+        seen = []
+        for _ in range(4):  # the stop and take-profit types the market advertises come next
+            await pilot.press("f6")
+            await pilot.pause()
+            seen.append((form.order_type, shown("#row-stop-price"), shown("#row-price")))
+        assert seen == [("STOP_LOSS", True, False), ("STOP_LOSS_LIMIT", True, True),
+                        ("TAKE_PROFIT", True, False), ("TAKE_PROFIT_LIMIT", True, True)]
         await pilot.press("f6")  # back to LIMIT: the best opposite price, which takes; f7 cycles the TIF
         await pilot.press("f7")
         await pilot.pause()

@@ -241,7 +241,10 @@ class DashboardScreen(Screen[None]):
         # Own orders are marked on the level they fall into (bids round down, asks up).
         own_bids = frozenset(snap_to_step(p, group, ROUND_FLOOR) for p in state.own_prices("BUY"))
         own_asks = frozenset(snap_to_step(p, group, ROUND_CEILING) for p in state.own_prices("SELL"))
-        widget.update_book(BookDisplay(book, group, step, own_bids, own_asks, stale="book" in state.stale))
+        stops = frozenset(snap_to_step(p, group, rounding) for p in state.stop_levels()
+                          for rounding in (ROUND_FLOOR, ROUND_CEILING))
+        widget.update_book(BookDisplay(book, group, step, own_bids, own_asks, stale="book" in state.stale,
+                                       stops=stops))
         if self.chart.depth_mode and self.is_active:
             self._show_chart(state)
 

@@ -29,10 +29,12 @@ from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form_fields import SIZE_HINT, SIZES, Choice, form_layout, shown
 from btx_tui.tui.state import DashboardState
 from btx_tui.tui.widgets.order_preview import (
-    Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, fmt_on_grid, quick_size,
+    STOP_TYPES, Evaluation, MarketContext, OrderDraft, OrderPreview, confirmation_text, evaluate, fmt_on_grid,
+    quick_size,
 )
 
-INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote-amount"}
+INPUT_IDS = {"price": "price", "quantity": "quantity", "quote_order_qty": "quote-amount",
+             "stop_price": "stop-price", "trailing_delta": "trailing"}
 """Pre-flight field name → id of its Input (and, with ``-error``, of its problem line)."""
 
 
@@ -49,10 +51,13 @@ class OrderFormScreen(ModalScreen[None]):
                   tooltip=f"Size the order at {pct}% of the free balance (rounded down to the step)")
           for n, pct in enumerate(SIZES, start=1)],
         Binding("f5", "switch_side", "Buy/Sell", id="order_form_side", tooltip="Switch between buy and sell"),
-        Binding("f6", "cycle_type", "Type", id="order_form_type", tooltip="LIMIT → MARKET → LIMIT_MAKER"),
+        Binding("f6", "cycle_type", "Type", id="order_form_type",
+                tooltip="LIMIT → MARKET → LIMIT_MAKER → STOP_LOSS(_LIMIT) → TAKE_PROFIT(_LIMIT), as the market allows"),
         Binding("f7", "cycle_tif", "TIF", id="order_form_tif", tooltip="Time in force: GTC → IOC → FOK"),
         Binding("f8", "toggle_sizing", "Qty/Amount", id="order_form_sizing",
                 tooltip="MARKET BUY: size by quantity or by the amount to spend"),
+        Binding("f9", "toggle_trailing_unit", "%/bps", id="order_form_trailing_unit",
+                tooltip="Trailing delta in percent or in basis points (1 % = 100 bps)"),
     ]
 
     CSS_PATH = "order_form.tcss"
@@ -73,6 +78,7 @@ class OrderFormScreen(ModalScreen[None]):
         self.order_type = OrderType.LIMIT
         self.time_in_force = TimeInForce.GTC
         self.by_quote = False
+        self.trailing_unit = "%"
         self.evaluation: Evaluation | None = None
         """The latest evaluation of the form (what the preview shows)."""
         self.context: MarketContext | None = None
@@ -97,6 +103,7 @@ class OrderFormScreen(ModalScreen[None]):
         self.order_type = OrderType.LIMIT
         self.time_in_force = TimeInForce.GTC
         self.by_quote = False
+        self.trailing_unit = "%"
         self.evaluation = None
         self._prefilled = None
         self._touched = set()
@@ -176,7 +183,14 @@ class OrderFormScreen(ModalScreen[None]):
             quantity=self.query_one("#quantity", Input).value,
             quote_amount=self.query_one("#quote-amount", Input).value,
             by_quote=self.by_quote and bool(self.context and self.context.rules.quote_order_qty_market_allowed),
+            stop_price=self.query_one("#stop-price", Input).value,
+            trailing=self.query_one("#trailing", Input).value if self._trailing_allowed() else "",
+            trailing_unit=self.trailing_unit,
         )
+
+    def _trailing_allowed(self) -> bool:
+        rules = self.rules
+        return bool(rules and rules.allow_trailing_stop)
 
     # -- layout --------------------------------------------------------------------------
 
@@ -212,6 +226,8 @@ class OrderFormScreen(ModalScreen[None]):
         it touched, may still be queued behind the book update that calls this).
         """
         price = self.query_one("#price", Input)
+        if self.order_type in STOP_TYPES:
+            return  # a stop's limit is set from its stop price (_follow_stop), not from the book now
         if not follow and (price.value or "price" in self._touched or price.has_focus):
             return  # an emptied field is being retyped: never fill it under the cursor
         if price.value and price.value != self._prefilled:
@@ -228,6 +244,7 @@ class OrderFormScreen(ModalScreen[None]):
     def _sync_layout(self) -> None:
         """Show only the fields that apply; colour and title the form by side."""
         draft_type, buy = self.order_type, self.side is OrderSide.BUY
+        draft = OrderDraft(side=self.side, type=draft_type)
         rules = self.rules
         form = self.query_one("#order-form")
         form.set_class(not buy, "-sell")
@@ -239,8 +256,11 @@ class OrderFormScreen(ModalScreen[None]):
         quote_ok = bool(rules and rules.quote_order_qty_market_allowed)
         market_buy = draft_type is OrderType.MARKET and buy and quote_ok
         uses_quote = market_buy and self.by_quote
-        self.query_one("#row-price").display = draft_type is not OrderType.MARKET
-        self.query_one("#row-tif").display = draft_type is OrderType.LIMIT
+        self.query_one("#row-price").display = draft.has_price
+        self.query_one("#row-tif").display = draft.has_tif
+        self.query_one("#row-stop-price").display = draft.is_stop
+        self.query_one("#row-trailing").display = draft.is_stop and self._trailing_allowed()
+        self.query_one("#trailing-unit", Choice).choose(self.trailing_unit)
         self.query_one("#row-sizing").display = market_buy
         self.query_one("#row-quantity").display = not uses_quote
         self.query_one("#row-quote-amount").display = uses_quote
@@ -263,7 +283,8 @@ class OrderFormScreen(ModalScreen[None]):
             return None
         draft = self.draft()
         ev = self.evaluation = evaluate(draft, ctx)
-        texts = {"price": draft.price, "quantity": draft.quantity, "quote_order_qty": draft.quote_amount}
+        texts = {"price": draft.price, "quantity": draft.quantity, "quote_order_qty": draft.quote_amount,
+                 "stop_price": draft.stop_price, "trailing_delta": draft.trailing}
         for name, input_id in INPUT_IDS.items():
             line = self.query_one(f"#{input_id}-error", Static)
             messages = ev.messages(name)
@@ -298,10 +319,23 @@ class OrderFormScreen(ModalScreen[None]):
 
     # -- events ----------------------------------------------------------------------------
 
+    def _follow_stop(self) -> None:
+        """Until the trader types a limit price, a stop-limit's limit is its stop price (the
+        best price of the book now says nothing about where the market will be once it fires)."""
+        if self.order_type not in STOP_TYPES or "price" in self._touched:
+            return
+        price, stop = self.query_one("#price", Input), self.query_one("#stop-price", Input).value.strip()
+        if price.value != stop:
+            with self.prevent(Input.Changed):
+                price.value = stop
+            self._prefilled = stop or None
+
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         if event.input.has_focus:
             self._touched.add({v: k for k, v in INPUT_IDS.items()}[event.input.id or ""])
+        if event.input.id == "stop-price":
+            self._follow_stop()
         self.query_one("#size-note", Static).update(SIZE_HINT)
         self.recompute()
 
@@ -326,7 +360,11 @@ class OrderFormScreen(ModalScreen[None]):
             self.time_in_force = TimeInForce(value)
         elif choice.id == "sizing":
             self.by_quote = value == "quote"
-        if self.order_type is not OrderType.MARKET:
+        elif choice.id == "trailing-unit":
+            self.trailing_unit = value
+        if self.order_type in STOP_TYPES:
+            self._follow_stop()
+        elif self.order_type is not OrderType.MARKET:
             self._prefill_price(follow=False)
         self._sync_layout()
         self.recompute()
@@ -354,8 +392,12 @@ class OrderFormScreen(ModalScreen[None]):
     def action_cycle_type(self) -> None:
         self.query_one("#type", Choice).action_step(1)
 
+    def action_toggle_trailing_unit(self) -> None:
+        if self.query_one("#row-trailing").display:
+            self.query_one("#trailing-unit", Choice).action_step(1)
+
     def action_cycle_tif(self) -> None:
-        if self.order_type is OrderType.LIMIT:
+        if self.order_type in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT):
             self.query_one("#tif", Choice).action_step(1)
 
     def action_toggle_sizing(self) -> None:

@@ -20,9 +20,13 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.tui.widgets.order_preview import OrderPreview
 
-__all__ = ["SIZES", "SIZE_HINT", "Choice", "choice_row", "form_layout", "input_row", "shown"]
+__all__ = ["SIZES", "TRAILING_UNITS", "TYPES", "SIZE_HINT", "Choice", "choice_row", "form_layout", "input_row", "shown"]
 
-TYPES = ((OrderType.LIMIT, "Limit"), (OrderType.MARKET, "Market"), (OrderType.LIMIT_MAKER, "Limit maker"))
+TYPES = ((OrderType.LIMIT, "Limit"), (OrderType.MARKET, "Market"), (OrderType.LIMIT_MAKER, "Maker"),
+         (OrderType.STOP_LOSS, "Stop"), (OrderType.STOP_LOSS_LIMIT, "Stop lmt"),
+         (OrderType.TAKE_PROFIT, "Take"), (OrderType.TAKE_PROFIT_LIMIT, "Take lmt"))
+"""Every type the standard defines; those a market does not advertise are disabled on the form."""
+TRAILING_UNITS = (("%", "%"), ("bps", "bps"))
 TIFS = ((TimeInForce.GTC, "GTC"), (TimeInForce.IOC, "IOC"), (TimeInForce.FOK, "FOK"))
 SIZES = (25, 50, 75, 100)
 SIZE_HINT = "  F1–F4 or alt+1–4"
@@ -107,6 +111,12 @@ def form_layout(side: OrderSide, order_type: OrderType, time_in_force: TimeInFor
                                                 side, id="side"), "F5")
         yield choice_row("type", "Type", Choice(TYPES, order_type, id="type"), "F6")
         yield choice_row("tif", "Time in force", Choice(TIFS, time_in_force, id="tif"), "F7")
+        yield input_row("stop-price", f"Stop ({quote})", "last price that triggers")
+        with Horizontal(classes="of-row -input", id="row-trailing"):
+            yield Label("Trailing delta", classes="of-label")
+            yield Input(id="trailing", classes="of-input -short", placeholder="optional")
+            yield Choice(TRAILING_UNITS, "%", id="trailing-unit")
+            yield Static(id="trailing-error", classes="of-error")
         yield input_row("price", f"Price ({quote})", "limit price")
         yield choice_row("sizing", "Size by", Choice((("qty", f"Quantity ({base})"),
                                                      ("quote", f"Amount to spend ({quote})")), "qty",

@@ -9,7 +9,8 @@ changed. See ``bench/dashboard.py`` for the measured difference.
 Layout, top to bottom: asks (best ask lowest, right above the spread line), the spread
 line (absolute and %), bids (best bid first). Each row shows price, size and cumulative
 size, with a depth bar behind it proportional to the cumulative size; the user's own
-resting orders are marked with ``●`` on their level.
+resting orders are marked with ``●`` on their level, the levels where an own untriggered stop
+order would fire with ``◆`` (it is not in the book until it fires).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class BookRow:
     total: str = ""
     bar: int = 0  # depth-bar width in cells
     own: bool = False
+    stop: bool = False
+    """An untriggered stop order of the account fires at this level (◆; not in the book)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class BookDisplay:
     own_bids: frozenset[Decimal] = frozenset()
     own_asks: frozenset[Decimal] = frozenset()
     stale: bool = False
+    stops: frozenset[Decimal] = frozenset()
+    """Levels (on the grouping's grid) where an own untriggered stop order would fire."""
 
 
 class OrderBookView(ScrollView, can_focus=True):
@@ -73,6 +78,7 @@ class OrderBookView(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "order-book--ask", "order-book--bid", "order-book--bar-ask", "order-book--bar-bid",
         "order-book--spread", "order-book--own", "order-book--stale", "order-book--header",
+        "order-book--stop",
     }
 
     DEFAULT_CSS = """
@@ -86,6 +92,7 @@ class OrderBookView(ScrollView, can_focus=True):
     OrderBookView > .order-book--bar-bid { background: $success 20%; }
     OrderBookView > .order-book--spread { color: $text-muted; text-style: bold; }
     OrderBookView > .order-book--own { color: $warning; text-style: bold; }
+    OrderBookView > .order-book--stop { color: $accent; text-style: bold; }
     OrderBookView > .order-book--stale { color: $text-disabled; }
     OrderBookView > .order-book--header { color: $text-muted; text-style: bold; }
     """
@@ -215,7 +222,7 @@ class OrderBookView(ScrollView, can_focus=True):
             bar = int(cum / deepest * bar_width) if deepest else 0
             return BookRow(kind, text(level.price, view.price_step, True),
                            text(level.qty, view.qty_step, False), text(cum, view.qty_step, False),
-                           bar, level.price in own)
+                           bar, level.price in own, level.price in view.stops)
 
         top_pad = [BookRow("empty")] * (per_side - len(asks))
         ask_rows = [row("ask", lvl, view.own_asks) for lvl in asks][::-1]
@@ -262,14 +269,14 @@ class OrderBookView(ScrollView, can_focus=True):
         side = "ask" if row.kind == "ask" else "bid"
         color = self._style("stale" if stale else side)
         bar = self._style(f"bar-{side}")
-        marker = "● " if row.own else "  "
+        marker = "● " if row.own else "◆ " if row.stop else "  "
         text = marker + row.price.rjust(col) + row.size.rjust(col) + row.total.rjust(width - 2 - 2 * col)
         text = text[:width].ljust(width)
         bar_start = width - row.bar
         price_end = 2 + col
         segments: list[Segment] = []
         for start, end, style in (
-            (0, 2, self._style("own") if row.own else base),
+            (0, 2, self._style("own") if row.own else self._style("stop") if row.stop else base),
             (2, price_end, color),
             (price_end, width, base),
         ):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 from types import MappingProxyType
 
@@ -21,14 +21,24 @@ from textual.content import Content
 from textual.widgets import Static
 
 from btx_tui.api.models_trading import CommissionRates, OrderSide, OrderType, TimeInForce
-from btx_tui.api.preflight import PreflightResult, SymbolRules, check_order, human, round_quantity, snap_to_step
+from btx_tui.api.preflight import (
+    PreflightResult, SymbolRules, check_order, check_stop_order, describe_stop, human, round_quantity, snap_to_step,
+)
 from btx_tui.tui.formatting import decimals_of, fmt_balance, fmt_fixed
 
-FIELDS = ("price", "quantity", "quote_order_qty")
+FIELDS = ("price", "quantity", "quote_order_qty", "stop_price", "trailing_delta")
 """Fields with an input of their own; every other problem is shown in the preview."""
 
 TIF_MEANING = {TimeInForce.GTC: "good till canceled", TimeInForce.IOC: "immediate or cancel",
                TimeInForce.FOK: "fill or kill"}
+
+STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT,
+                        OrderType.TAKE_PROFIT_LIMIT})
+"""Types triggered by the last price (they need a stop price or a trailing delta)."""
+PRICED_TYPES = frozenset({OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT,
+                          OrderType.TAKE_PROFIT_LIMIT})
+"""Types with a limit price."""
+TIF_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
 
 _NUMBER = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
 _GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
@@ -108,6 +118,11 @@ class OrderDraft:
     quote_amount: str = ""
     by_quote: bool = False
     """MARKET BUY sized by the amount of quote asset to spend (``quoteOrderQty``)."""
+    stop_price: str = ""
+    trailing: str = ""
+    """Trailing delta as typed, in ``trailing_unit``; empty: no trailing."""
+    trailing_unit: str = "%"
+    """``%`` or ``bps`` (1 % = 100 bps; the exchange takes bps)."""
 
     @property
     def uses_quote(self) -> bool:
@@ -115,11 +130,16 @@ class OrderDraft:
 
     @property
     def has_price(self) -> bool:
-        return self.type is not OrderType.MARKET
+        return self.type in PRICED_TYPES
 
     @property
     def has_tif(self) -> bool:
-        return self.type is OrderType.LIMIT
+        return self.type in TIF_TYPES
+
+    @property
+    def is_stop(self) -> bool:
+        """A stop-loss / take-profit type: it has a trigger (stop price and/or trailing delta)."""
+        return self.type in STOP_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +180,22 @@ def evaluate(draft: OrderDraft, ctx: MarketContext) -> Evaluation:
         quote = take("quote_order_qty", draft.quote_amount, f"an amount of {ctx.rules.quote_asset}")
     else:
         quantity = take("quantity", draft.quantity, "a quantity")
+    if draft.is_stop:
+        stop = take("stop_price", draft.stop_price, "a stop price") if draft.stop_price.strip() else None
+        trailing = _trailing_bps(draft, parse_errors) if draft.trailing.strip() else None
+        result = check_stop_order(
+            ctx.rules, side=draft.side, type=draft.type, quantity=quantity, price=price,
+            stop_price=stop, trailing_delta=trailing,
+            time_in_force=draft.time_in_force if draft.has_tif else None,
+            last_price=ctx.last_price, free_balances=ctx.free,
+            commission_rates=ctx.commission_rates, open_orders=ctx.open_orders,
+        )
+        if "stop_price" in parse_errors or "trailing_delta" in parse_errors:
+            # a typo in one trigger field must not read "Enter a stop price or a trailing delta"
+            result = replace(result, problems=tuple(
+                p for p in result.problems
+                if not (p.field == "stop_price" and p.message.startswith("Enter a stop price or"))))
+        return _evaluation(draft, result, parse_errors, typed)
     result = check_order(
         ctx.rules, side=draft.side, type=draft.type, quantity=quantity, price=price,
         quote_order_qty=quote if draft.uses_quote else None,
@@ -167,6 +203,25 @@ def evaluate(draft: OrderDraft, ctx: MarketContext) -> Evaluation:
         free_balances=ctx.free, reference_price=ctx.reference(draft.side),
         commission_rates=ctx.commission_rates, open_orders=ctx.open_orders,
     )
+    return _evaluation(draft, result, parse_errors, typed)
+
+
+def _trailing_bps(draft: OrderDraft, parse_errors: dict[str, str]) -> int | None:
+    """The typed trailing delta in whole basis points (the exchange's unit), or None with a reason."""
+    value, error = parse_amount(draft.trailing, "a trailing delta")
+    if error or value is None:
+        parse_errors["trailing_delta"] = error or "Enter a trailing delta"
+        return None
+    bps = value * 100 if draft.trailing_unit == "%" else value
+    if bps != bps.to_integral_value():
+        parse_errors["trailing_delta"] = ("At most 2 decimals in % (whole basis points)"
+                                          if draft.trailing_unit == "%" else "Whole basis points only")
+        return None
+    return int(bps)
+
+
+def _evaluation(draft: OrderDraft, result: PreflightResult, parse_errors: Mapping[str, str],
+                typed: Mapping[str, Decimal]) -> Evaluation:
     errors: dict[str, list[str]] = {}
     for problem in result.problems:
         if problem.field in parse_errors:
@@ -253,7 +308,12 @@ def confirmation_text(ev: Evaluation, ctx: MarketContext) -> tuple[str, str]:
     else:
         assert r.quantity is not None
         what = f"{r.side.value} {fmt_on_grid(r.quantity, step)} {rules.base_asset} on {r.symbol}"
-    if r.type is OrderType.MARKET:
+    if r.type in STOP_TYPES:
+        how = f"{r.type.value}: {describe_stop(r, rules.base_asset)}"
+        if r.time_in_force is not None:
+            how += f", {r.time_in_force.value} ({TIF_MEANING[r.time_in_force]})"
+        how += "\nWaits outside the book until triggered; the funds are locked from now"
+    elif r.type is OrderType.MARKET:
         ref = ctx.reference(r.side)
         how = "MARKET at the best available price" + (
             f" (≈ {fmt_on_grid(ref, rules.tick_size)} {rules.quote_asset} now)" if ref else "")
@@ -263,7 +323,8 @@ def confirmation_text(ev: Evaluation, ctx: MarketContext) -> tuple[str, str]:
             how += f", {r.time_in_force.value} ({TIF_MEANING[r.time_in_force]})"
         if r.type is OrderType.LIMIT_MAKER:
             how += " (post-only: rejected if it would trade at once)"
-    about = "≈ " if r.type is OrderType.MARKET and r.quote_order_qty is None else ""
+    about = "≈ " if r.type in (OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT) \
+        and r.quote_order_qty is None else ""
     total = (f"Total {about}{(approx if about else grouped)(r.notional)} {rules.quote_asset}"
              if r.notional is not None else "Total unknown")
     fee = (f"Commission ≈ {approx(r.commission)} {r.commission_asset} (estimated)"
@@ -312,6 +373,8 @@ class OrderPreview(Static):
             lines.append(self._line("Price", describe_price(ev, ctx)))
         else:
             lines.append(self._line("Price", ("—", "$text-muted")))
+        if draft.is_stop:
+            lines.append(self._line("Trigger", *self._trigger(ev, ctx)))
         # size
         if r.quote_order_qty is not None:
             typed = ev.typed.get("quote_order_qty")
@@ -352,6 +415,17 @@ class OrderPreview(Static):
             for message in ev.messages(name):
                 lines.append(self._line("", ("✗ " + message, "$error")))
         return Content("\n").join(lines)
+
+    @staticmethod
+    def _trigger(ev: Evaluation, ctx: MarketContext) -> list[str | tuple[str, str]]:
+        """What happens when: "sells 0.5 BTC at ≥ 62,000 if the last price falls to 62,100"."""
+        r = ev.result
+        if r.stop_price is None and not r.trailing_delta:
+            return [("— enter a stop price or a trailing delta", "$text-muted")]
+        parts: list[str | tuple[str, str]] = [describe_stop(r, ctx.rules.base_asset)]
+        if r.stop_price_adjusted and "stop_price" in ev.typed:
+            parts.append((f"  stop rounded from {human(ev.typed['stop_price'])} (never fires earlier)", "$warning"))
+        return parts
 
     @staticmethod
     def _problems(ev: Evaluation, name: str) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from btx_tui.api.models_trading import MyTrade, Order
+from btx_tui.api.preflight import Trigger, trigger_of
 from btx_tui.tui.formatting import fmt_amount, fmt_exact, fmt_price
 from btx_tui.tui.state import fill_key
 from btx_tui.tui.widgets.columns import add_columns, cell
@@ -37,6 +38,9 @@ def zone_name(zone: tzinfo | None) -> str:
 
 
 TYPE_SHORT = {"LIMIT": "LIMIT", "MARKET": "MARKET", "LIMIT_MAKER": "MAKER"}
+"""Short names of the plain types; stop and take-profit types show whole (STOP_LOSS_LIMIT)."""
+WAITING_STATUS = "waiting"
+"""An untriggered stop / take-profit order: open, holding funds, not in the book yet."""
 STATUS_SHORT = {"NEW": "NEW", "PARTIALLY_FILLED": "PARTIAL", "FILLED": "FILLED", "CANCELED": "CANCELED",
                 "EXPIRED": "EXPIRED", "REJECTED": "REJECTED"}
 PENDING_STATUS = "unknown — checking"
@@ -49,8 +53,24 @@ def _type(order: Order) -> str:
 
 
 def _status(order: Order) -> str:
+    if order.is_untriggered:
+        return WAITING_STATUS
     s = str(getattr(order.status, "value", order.status))
     return STATUS_SHORT.get(s, s)
+
+
+def trigger_text(order: Order, tick: Decimal | None = None) -> str:
+    """The order's trigger: ``≤ 62,100`` (fires when the last price falls to it), ``≥ …`` (rises),
+    ``trail 2.00 %``, both for a trailing stop with an activation price; empty for plain orders."""
+    if not order.is_stop:
+        return ""
+    parts = []
+    if order.stop_price:
+        sign = "≥" if trigger_of(order.side, order.type) is Trigger.ABOVE else "≤"
+        parts.append(f"{sign} {fmt_price(order.stop_price, tick) if tick else fmt_exact(order.stop_price)}")
+    if order.trailing_delta:
+        parts.append(f"trail {Decimal(order.trailing_delta) / 100:.2f} %")
+    return " ".join(parts)
 
 
 Steps = Callable[[str], tuple[Decimal, Decimal]]
@@ -103,6 +123,10 @@ class AccountTable(DataTable):
     DROP_FIRST: ClassVar[tuple[str, ...]] = ()
     """Keys of the columns left out, in this order, while the rest would not fit the pane."""
 
+    HIDE_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ()
+    """Keys of the columns left out while no row has anything in them (a Trigger column
+    only matters once there is a stop order)."""
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", cell_padding=0, **kwargs)  # type: ignore[arg-type]
         self._rows: list[tuple[Sequence[Text], str]] = []
@@ -132,11 +156,13 @@ class AccountTable(DataTable):
                 widths[i] = max(widths[i], text.cell_len)
         room = self.size.width - 1  # one cell for the vertical scrollbar
         keys = [key for _, key in self.COLUMNS]
-        shown = list(range(len(keys)))
+        shown = [i for i, key in enumerate(keys)
+                 if key not in self.HIDE_WHEN_EMPTY or any(cells[i].plain.strip() for cells, _ in rows)]
         for key in self.DROP_FIRST:
             if room <= 0 or sum(widths[i] for i in shown) <= room:
                 break
-            shown.remove(keys.index(key))
+            if keys.index(key) in shown:
+                shown.remove(keys.index(key))
         return shown
 
     def refill(self, rows: Iterable[tuple[Sequence[Text], str]]) -> None:
@@ -165,23 +191,64 @@ class AccountTable(DataTable):
         s = str(getattr(side, "value", side) or "")
         return cell(s, style=self.styled("buy" if s == "BUY" else "sell"))
 
-    def order_cells(self, o: Order, time_ms: int | None, steps: Steps | None, status: Text) -> list[Text]:
-        """Time, market, side, type, price, quantity, filled % and ``status`` of order ``o``."""
-        return [cell(_time(time_ms, self.zone)), cell(o.symbol), self.side(o.side), cell(_type(o)),
+    def order_cells(self, o: Order, time_ms: int | None, steps: Steps | None, status: Text,
+                    marker: str = "") -> list[Text]:
+        """List marker, time, market, side, type, price, trigger, quantity, filled % and ``status``."""
+        return [cell(marker), cell(_time(time_ms, self.zone)), cell(o.symbol), self.side(o.side), cell(_type(o)),
                 cell(_price(o.symbol, o.price, steps), numeric=True),
+                cell(trigger_text(o, steps(o.symbol)[0] if steps is not None else None), numeric=True),
                 cell(_qty(o.symbol, o.orig_qty, steps), numeric=True),
                 cell(f"{filled_pct(o):.0f}%", numeric=True), status]
 
 
-ORDER_COLUMNS = (("Time", "time"), ("Market", "symbol"), ("Side", "side"), ("Type", "type"),
-                 ("Price", "price"), ("Qty", "qty"), ("Fill", "filled"), ("Status", "status"))
+def list_markers(orders: Sequence[Order]) -> dict[str, str]:
+    """Client id → list marker (``┌ OCO``, ``│``, ``└``) of orders in an order list, which
+    :func:`grouped_orders` has put next to each other. An open list of two working legs is an
+    OCO; one with a leg still pending (``PENDING_NEW``) is an OTO (OTOCO with three legs)."""
+    by_list: dict[tuple[str, int], list[Order]] = {}
+    for o in orders:
+        if o.in_list:
+            by_list.setdefault((o.symbol, o.order_list_id), []).append(o)
+    marks: dict[str, str] = {}
+    for legs in by_list.values():
+        if len(legs) < 2:
+            marks[legs[0].client_order_id] = "· list"
+            continue
+        pending = any(str(getattr(o.status, "value", o.status)) == "PENDING_NEW" for o in legs)
+        name = ("OTOCO" if len(legs) > 2 else "OTO") if pending else "OCO" if len(legs) == 2 else "LIST"
+        for i, o in enumerate(legs):
+            marks[o.client_order_id] = f"┌ {name}" if i == 0 else "└" if i == len(legs) - 1 else "│"
+    return marks
+
+
+def grouped_orders(orders: Sequence[Order]) -> list[Order]:
+    """Newest first, the legs of a list adjacent (placed where its newest leg would be)."""
+    newest = sorted(orders, key=lambda o: -(o.time or 0))
+    out: list[Order] = []
+    done: set[tuple[str, int]] = set()
+    for o in newest:
+        if not o.in_list:
+            out.append(o)
+            continue
+        key = (o.symbol, o.order_list_id)
+        if key in done:
+            continue
+        done.add(key)
+        out.extend(sorted((x for x in newest if x.in_list and (x.symbol, x.order_list_id) == key),
+                          key=lambda x: x.order_id))
+    return out
+
+
+ORDER_COLUMNS = (("List", "list"), ("Time", "time"), ("Market", "symbol"), ("Side", "side"), ("Type", "type"),
+                 ("Price", "price"), ("Trigger", "trigger"), ("Qty", "qty"), ("Fill", "filled"), ("Status", "status"))
 
 
 class OpenOrdersTable(AccountTable):
     """The account's open orders (all symbols), newest first."""
 
     COLUMNS = ORDER_COLUMNS
-    DROP_FIRST = ("time", "type", "filled")
+    DROP_FIRST = ("time", "type", "filled", "trigger")
+    HIDE_WHEN_EMPTY = ("trigger", "list")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -205,15 +272,17 @@ class OpenOrdersTable(AccountTable):
                       steps: Steps | None = None) -> None:
         """Replace the rows with ``orders`` (plus unresolved intents), keeping the cursor's order."""
         current = self.selected
-        self.orders = {o.client_order_id: o for o in sorted(orders, key=lambda o: -(o.time or 0))}
+        self.orders = {o.client_order_id: o for o in grouped_orders(orders)}
+        markers = list_markers(list(self.orders.values()))
         self.pending = {k: v for k, v in (pending or {}).items() if k not in self.orders}
         rows: list[tuple[Sequence[Text], str]] = []
         for cid, desc in self.pending.items():
             symbol, side, kind = (desc.split("|") + ["", "", ""])[:3]
-            rows.append(([cell("now"), cell(symbol), self.side(side), cell(kind), cell(""), cell(""), cell(""),
+            rows.append(([cell(""), cell("now"), cell(symbol), self.side(side), cell(kind), cell(""), cell(""), cell(""), cell(""),
                           cell(PENDING_STATUS, style=self.styled("pending"))], cid))
         for cid, o in self.orders.items():
-            rows.append((self.order_cells(o, o.time, steps, cell(_status(o))), cid))
+            status = cell(_status(o), style=self.styled("pending") if o.is_untriggered else "")
+            rows.append((self.order_cells(o, o.time, steps, status, markers.get(cid, "")), cid))
         self.refill(rows)
         if current is not None and current.client_order_id in self.orders:
             self.move_cursor(row=self.get_row_index(current.client_order_id))
@@ -257,9 +326,10 @@ STATUS_STYLE = {"FILLED": "filled", "CANCELED": "done", "EXPIRED": "done", "REJE
 class OrderHistoryTable(AccountTable):
     """All recent orders of the selected market (filled, canceled, expired too)."""
 
-    COLUMNS = (("Placed", "time"), *ORDER_COLUMNS[1:])
+    COLUMNS = (ORDER_COLUMNS[0], ("Placed", "time"), *ORDER_COLUMNS[2:])
     """When the order was placed (its status says what became of it since)."""
-    DROP_FIRST = ("time", "type", "filled")
+    DROP_FIRST = ("time", "type", "filled", "trigger")
+    HIDE_WHEN_EMPTY = ("trigger", "list")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
