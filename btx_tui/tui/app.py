@@ -35,7 +35,7 @@ from btx_tui.tui.exporting import ExportFailed, Exporter, ExportWritten
 from btx_tui.tui.feeds import FeedRunner
 from btx_tui.tui.fetchers import Fetchers
 from btx_tui.tui.messages import (
-    AccountFetched, DepthFetched, FeedFailed, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
+    AccountFetched, DepthFetched, FeedFailed, FillHistoryLoaded, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderConfirmed, OrderNotSent, OrderPlaced,
     OrdersCanceled, PricesFetched, Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
 )
@@ -255,6 +255,27 @@ class BtxApp(App[None]):
         if self._apply(message):
             self.refresh_bindings()  # the permissions decide which trading keys are enabled
             self.check_health()
+            if self.connection.api_key and self.state.pnl_fills is None:
+                self.run_worker(self._load_fill_history(), name="fill-history", group="fill-history",
+                                exclusive=True, exit_on_error=False)
+
+    async def _load_fill_history(self) -> None:
+        """The P&L's base: the fill history, once (retried with backoff while the exchange fails)."""
+        backoff = Backoff(first_s=1.0, cap_s=15.0)
+        attempt = 0
+        while True:
+            try:
+                message = await self.fetchers.fill_history()
+            except Exception as exc:  # noqa: BLE001 - keep trying; the positions say "loading"
+                attempt += 1
+                log.warning("fill history failed: %s", exc)
+                await asyncio.sleep(backoff.delay(attempt))
+            else:
+                self.post_message(message)
+                return
+
+    def on_fill_history_loaded(self, message: FillHistoryLoaded) -> None:
+        self._apply(message)
 
     def on_tickers_fetched(self, message: TickersFetched) -> None:
         self._fetched(message)
@@ -326,6 +347,7 @@ class BtxApp(App[None]):
             paused_for_s=budget.paused_for if budget else 0.0,
             clock_offset_ms=self.client.clock_offset_ms if self.client else None,
             permissions=self.state.permissions,
+            session_pnl=self.state.session_pnl,
         )
 
     # -- trading events ------------------------------------------------------------------
