@@ -76,3 +76,28 @@ async def test_positions_show_average_cost_and_realized_pnl(market_exchange: Pap
         status = app.dashboard.status_bar.render_info(app.status_info())
         assert f"P&L {fmt_money(app.state.session_pnl)}" in status.plain
         assert app.state.session_pnl != 0
+
+
+async def test_the_status_bar_shows_the_session_pnl_coloured_and_drops_it_first() -> None:
+    from btx_tui.tui.widgets.status_bar import StatusBar, StatusInfo
+
+    from .fakes import fake_app
+
+    app = fake_app()
+    async with app.run_test(size=(80, 24)):
+        bar = app.dashboard.query_one(StatusBar)
+        info = StatusInfo(exchange="PAPER", paper=True, connection="live", latency_ms=12.0, data_age_s=1.0,
+                          clock_offset_ms=0, permissions=frozenset({"READ", "TRADE", "WITHDRAW"}),
+                          session_pnl=Decimal("1234.567"))
+        up = bar.render_info(info)
+        assert "P&L +1,234.57" in up.plain
+        span = next(s for s in up.spans if up.plain[s.start:s.end] == "+1,234.57")
+        assert span.style == bar._style("ok")
+        down = bar.render_info(StatusInfo(**{**info.__dict__, "session_pnl": Decimal("-0.5")}))
+        span = next(s for s in down.spans if down.plain[s.start:s.end] == "-0.50")
+        assert span.style == bar._style("bad")
+        assert "P&L -0.00" not in bar.render_info(StatusInfo(**{**info.__dict__, "session_pnl": Decimal("-0.001")})).plain
+        # Narrower: the P&L goes before anything else does (the permissions stay whole).
+        width = len(up.plain) - 1
+        fitted = bar.render_info(info, width).plain
+        assert "P&L" not in fitted and "READ TRADE WITHDRAW" in fitted and "clock" in fitted
