@@ -130,7 +130,7 @@ def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
 
         explicit = {key for key, source in loaded.sources.items() if source != "default"}
         BtxApp(settings, connection, journal_path=journal_path(connection),
-               memory_path=paths.data_dir() / FILE_NAME, explicit=explicit).run()
+               memory_path=paths.data_dir() / FILE_NAME, explicit=explicit, alerts_dir=paths.data_dir()).run()
     finally:
         if paper is not None:
             paper.stop()

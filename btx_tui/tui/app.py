@@ -35,17 +35,20 @@ from btx_tui.tui.exporting import ExportFailed, Exporter, ExportWritten
 from btx_tui.tui.feeds import FeedRunner
 from btx_tui.tui.fetchers import Fetchers
 from btx_tui.tui.messages import (
-    AccountFetched, DepthFetched, FeedFailed, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
+    AccountFetched, DepthFetched, FeedFailed, FillHistoryLoaded, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderAmended, OrderChangeConfirmed,
     OrderConfirmed, OrderListConfirmed, OrderListPlaced, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled,
     PricesFetched, Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
 )
 from btx_tui.tui import session_memory
 from btx_tui.tui.permissions import NEEDS
+from btx_tui.tui.price_alerts import PriceAlerts
+from btx_tui.tui.screens.alerts import AlertForm, AlertsScreen, describe
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
 from btx_tui.tui.screens.help import HelpScreen
 from btx_tui.tui.state import DashboardState
 from btx_tui.tui.trading import Session, TradingActions
+from btx_tui.tui.formatting import fmt_known_price
 from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
 from btx_tui.tui.widgets.order_book import GROUPINGS, OrderBookView
@@ -95,6 +98,10 @@ class BtxApp(App[None]):
                 tooltip="Remove the highlighted market from the watchlist"),
         Binding("x", "export", "Export", id="export", show=False,
                 tooltip="Write the selected market's fills and order history as CSV files"),
+        Binding("a", "alert_add", "Alert", id="alert_add", show=False,
+                tooltip="Set a price alert on the selected market (above, below, crossing, % move)"),
+        Binding("A", "alerts", "Alerts", id="alerts", show=False,
+                tooltip="List the price alerts (d removes the highlighted one)"),
         Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False, tooltip="Cycle colour themes"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit btx-tui"),
@@ -112,10 +119,12 @@ class BtxApp(App[None]):
         memory_path: Path | None = None,
         explicit: Collection[str] = (),
         export_dir: Path | None = None,
+        alerts_dir: Path | None = None,
     ) -> None:
         """
         Args:
             export_dir: where ``x`` writes CSV files (default: the current directory).
+            alerts_dir: the data dir keeping the price alerts' file (None: alerts are off).
             memory_path: the file remembering the trader's choices between runs (None: forget them).
             explicit: dotted config keys the trader set (file, environment, flag): they win over
                 what is remembered (see :mod:`~btx_tui.tui.session_memory`).
@@ -144,6 +153,8 @@ class BtxApp(App[None]):
         """Buy, sell, cancel, withdraw: the bindings below delegate to it."""
         self.exporter = Exporter(self, lambda: self.client, export_dir or Path.cwd(), settings.ui.zone)
         """``x``: the selected market's fills and orders as CSV."""
+        self.price_alerts = PriceAlerts(self, self.state, alerts_dir, bell=settings.ui.bell_on_fill)
+        """``a`` / ``A``: price alerts, checked against every price the feeds bring."""
         self.started = False
         self._connection_state = "connecting"
         self.type_ahead = TypeAhead(self)
@@ -194,6 +205,8 @@ class BtxApp(App[None]):
             self.journal = SqliteJournal(self._journal_path, fingerprint=self._journal_path.stem)
             self.post_message(JournalChanged())  # intents an earlier run left unresolved: "unknown — checking"
         self.set_interval(1.0, self.check_health)
+        if self.price_alerts.book is None and alerts_file_damaged(self.price_alerts.problem):
+            self.notify(self.price_alerts.problem, title="Alerts off", severity="warning", timeout=15)
         self.run_worker(self._start_session(), name="session", group="session", exit_on_error=False)
 
     async def on_unmount(self) -> None:
@@ -260,9 +273,31 @@ class BtxApp(App[None]):
         if self._apply(message):
             self.refresh_bindings()  # the permissions decide which trading keys are enabled
             self.check_health()
+            if self.connection.api_key and self.state.pnl_fills is None:
+                self.run_worker(self._load_fill_history(), name="fill-history", group="fill-history",
+                                exclusive=True, exit_on_error=False)
+
+    async def _load_fill_history(self) -> None:
+        """The P&L's base: the fill history, once (retried with backoff while the exchange fails)."""
+        backoff = Backoff(first_s=1.0, cap_s=15.0)
+        attempt = 0
+        while True:
+            try:
+                message = await self.fetchers.fill_history()
+            except Exception as exc:  # noqa: BLE001 - keep trying; the positions say "loading"
+                attempt += 1
+                log.warning("fill history failed: %s", exc)
+                await asyncio.sleep(backoff.delay(attempt))
+            else:
+                self.post_message(message)
+                return
+
+    def on_fill_history_loaded(self, message: FillHistoryLoaded) -> None:
+        self._apply(message)
 
     def on_tickers_fetched(self, message: TickersFetched) -> None:
-        self._fetched(message)
+        if self._fetched(message):
+            self.price_alerts.check({t.symbol: t.last_price for t in message.tickers if t.last_price})
 
     def on_depth_fetched(self, message: DepthFetched) -> None:
         self._fetched(message)
@@ -274,7 +309,8 @@ class BtxApp(App[None]):
         self._fetched(message)
 
     def on_prices_fetched(self, message: PricesFetched) -> None:
-        self._fetched(message)
+        if self._fetched(message):
+            self.price_alerts.check(message.prices)
 
     def on_history_fetched(self, message: HistoryFetched) -> None:
         self._fetched(message)
@@ -331,6 +367,7 @@ class BtxApp(App[None]):
             paused_for_s=budget.paused_for if budget else 0.0,
             clock_offset_ms=self.client.clock_offset_ms if self.client else None,
             permissions=self.state.permissions,
+            session_pnl=self.state.session_pnl,
         )
 
     # -- trading events ------------------------------------------------------------------
@@ -497,6 +534,26 @@ class BtxApp(App[None]):
     def on_export_failed(self, message: ExportFailed) -> None:
         self.notify(message.reason, title="Export failed", severity="error", timeout=8)
 
+    def action_alert_add(self) -> None:
+        alerts = self.price_alerts
+        if alerts.book is None:
+            self.notify(alerts.problem, severity="warning", timeout=5)
+            return
+        symbol = self.state.symbol
+        last = alerts.last_price(symbol)
+        shown = fmt_known_price(last, alerts.tick(symbol))
+
+        def saved(alert: Any) -> None:
+            if alert is not None:
+                self.notify(f"Alert set: {describe(alert, alerts.tick(alert.symbol))}", timeout=4)
+        self.push_screen(AlertForm(symbol, shown, alerts), saved)
+
+    def action_alerts(self) -> None:
+        if self.price_alerts.book is None:
+            self.notify(self.price_alerts.problem, severity="warning", timeout=5)
+            return
+        self.push_screen(AlertsScreen(self.price_alerts, self.price_alerts.tick))
+
     def action_watch_add(self) -> None:
         """Add the selected market (found with ``/``) to the watchlist."""
         symbol = self.state.symbol
@@ -552,6 +609,11 @@ class BtxApp(App[None]):
         for other in self.state.watchlist:
             if other != symbol:
                 yield SystemCommand(f"Market {other}", f"Show {other}", lambda s=other: self.select_market(s))
+
+
+def alerts_file_damaged(problem: str) -> bool:
+    """Whether alerts are off because their file could not be read (not merely unconfigured)."""
+    return bool(problem) and "alerts file" in problem
 
 
 def default_client(connection: Connection, settings: Settings) -> BtxClient:

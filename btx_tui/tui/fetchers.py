@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from btx_tui.api.history import fetch_fills
 from btx_tui.api.journal import SqliteJournal
 from btx_tui.api.reconcile import observed_history, observed_open_orders
 from btx_tui.config import UiSettings
 from btx_tui.tui.feeds import Feed
 from btx_tui.tui.messages import (
-    AccountFetched, DepthFetched, HistoryFetched, KlinesFetched, OpenOrdersFetched, PricesFetched, TickersFetched,
+    AccountFetched, DepthFetched, FillHistoryLoaded, HistoryFetched, KlinesFetched, OpenOrdersFetched, PricesFetched, TickersFetched,
     TradesFetched,
 )
 from btx_tui.tui.state import DashboardState
@@ -73,6 +74,18 @@ class Fetchers:
         symbol = self.state.symbol
         orders, trades = await observed_history(self.client, self._journal(), symbol, limit=100)
         return HistoryFetched(symbol, orders, trades)
+
+    async def fill_history(self) -> FillHistoryLoaded:
+        """Every own fill on the markets whose base asset the account holds (pages of myTrades).
+
+        Fetched once per session: it costs a myTrades request per market and page, too much to
+        repeat every poll; the fills that come later reach the store like any other.
+        """
+        account = await self.client.account(omit_zero_balances=True)
+        held = {b.asset for b in account.balances if b.free + b.locked > 0}
+        info = self.state.rules.info
+        symbols = sorted(s.symbol for s in info.symbols if s.base_asset in held) if info else []
+        return FillHistoryLoaded(tuple(await fetch_fills(self.client, symbols)))
 
     def feeds(self, ui: UiSettings, signed: Callable[[], bool], timeout_s: float) -> list[Feed]:
         """One feed per snapshot, at the intervals of ``ui``; signed feeds idle without a key."""

@@ -23,6 +23,7 @@ from btx_tui.api.orders import OrderRequest, PlacementResult
 from btx_tui.api.reconcile import ReconcileReport
 
 __all__ = [
+    "FillHistoryLoaded",
     "AccountFetched", "DepthFetched", "FeedFailed", "Fetched", "FillsFound", "HealthChecked", "HistoryFetched",
     "IntervalChosen", "JournalChanged", "KlinesFetched", "MarketSelected", "MarketsLoaded", "OpenOrdersFetched", "OrderConfirmed",
     "OrderAmended", "OrderChangeConfirmed", "OrderListConfirmed", "OrderListPlaced", "OrderListSubmitted",
@@ -304,6 +305,15 @@ class OrdersCanceled(Message):
 
 class FillsFound(Message):
     """Own trades not seen before, found after an open order vanished or grew its executed quantity."""
+
+    def __init__(self, trades: tuple[MyTrade, ...]) -> None:
+        super().__init__()
+        self.trades = trades
+
+
+class FillHistoryLoaded(Message):
+    """The account's whole fill history on the markets it holds, fetched once at the session's
+    start (pages of ``myTrades``): the base of the P&L; later fills arrive as usual."""
 
     def __init__(self, trades: tuple[MyTrade, ...]) -> None:
         super().__init__()

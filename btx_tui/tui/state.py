@@ -30,8 +30,9 @@ from btx_tui.api.order_lists import contingency_of
 from btx_tui.api.models import AggTrade, Depth, ExchangeInfo, Kline, SymbolInfo, Ticker24h
 from btx_tui.api.models_trading import Account, MyTrade, Order, OrderStatus
 from btx_tui.api.orders import Outcome
+from btx_tui.api.pnl import PnlReport, Prices, SessionPnl, compute_pnl
 from btx_tui.tui.messages import (
-    AccountFetched, DepthFetched, FeedFailed, Fetched, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
+    AccountFetched, DepthFetched, FeedFailed, Fetched, FillHistoryLoaded, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged,
     KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderAmended, OrderListPlaced,
     OrderListSubmitted, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled, OrderSubmitted, PricesFetched,
@@ -49,7 +50,8 @@ FALLBACK_STEP = Decimal("0.00000001")
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 
 FACTS = ("rules", "permissions", "symbol", "chart_interval", "watchlist", "tickers", "depth", "trades", "klines", "account",
-         "prices", "open_orders", "history_orders", "fills", "in_flight", "connection", "connection_error", "stale")
+         "prices", "open_orders", "history_orders", "fills", "in_flight", "connection", "connection_error", "stale",
+         "pnl_fills", "pnl", "session_pnl")
 """The store's facts: attributes only :class:`DashboardState` assigns (a test checks it)."""
 
 
@@ -115,6 +117,14 @@ class DashboardState:
         self.connection_error = ""
         self.stale: frozenset[str] = frozenset()
         """Feeds whose panes are greyed out until their next answer."""
+        self.pnl_fills: dict[tuple[str, int, int], MyTrade] | None = None
+        """Every own fill on the markets held (the history loaded at start, then each new fill);
+        None until the history is loaded: a P&L from part of the fills would be wrong."""
+        self.pnl: PnlReport | None = None
+        """Average cost, realized and unrealized P&L per market and asset, valued in USDT."""
+        self.session_pnl: Decimal | None = None
+        """P&L since the first report of this session (the app's launch), in USDT."""
+        self._session_start: SessionPnl | None = None
         self._placed: dict[str, tuple[Order, float]] = {}
         """Client order id → (open order as the placement answer had it, ``time.monotonic()`` when
         it was learned); kept until an open-orders poll started after that moment."""
@@ -135,6 +145,8 @@ class DashboardState:
         self.fills_added: Signal[tuple[MyTrade, ...]] = Signal(owner, "fills_added")
         self.stale_changed: Signal[tuple[str, bool]] = Signal(owner, "stale_changed")
         self.health_changed: Signal[DashboardState] = Signal(owner, "health_changed")
+        self.pnl_changed: Signal[DashboardState] = Signal(owner, "pnl_changed")
+        """The P&L report or the session P&L changed."""
 
         self._appliers: dict[type[Message], Callable[[Any], None]] = {
             MarketsLoaded: self._markets_loaded, MarketSelected: self._market_selected,
@@ -145,7 +157,7 @@ class DashboardState:
             OrderNotSent: self._not_sent, OrderPlaced: self._placed_order, OrdersCanceled: self._canceled,
             OrderListSubmitted: self._list_submitted, OrderListPlaced: self._list_placed,
             OrderAmended: self._amended, OrderReplaced: self._replaced,
-            FillsFound: self._fills_found, Reconciled: self._reconciled, JournalChanged: self._reconciled,
+            FillsFound: self._fills_found, FillHistoryLoaded: self._fill_history, Reconciled: self._reconciled, JournalChanged: self._reconciled,
         }
 
     # -- the one writer ---------------------------------------------------------------------
@@ -207,6 +219,7 @@ class DashboardState:
         self.rules = MarketRules(m.info)
         self.permissions = m.permissions
         self.markets_loaded.publish(self)
+        self._recompute_pnl()
 
     def _market_selected(self, m: MarketSelected) -> None:
         if m.symbol == self.symbol:
@@ -256,6 +269,7 @@ class DashboardState:
     def _prices(self, m: PricesFetched) -> None:
         self.prices = m.prices
         self.balances_changed.publish(self)
+        self._recompute_pnl()
 
     def _open_orders(self, m: OpenOrdersFetched) -> None:
         self._set_open_orders(self._with_placed(m.orders, m.started))
@@ -295,6 +309,28 @@ class DashboardState:
         if new:
             self.fills = {**self.fills, **{fill_key(t): t for t in new}}
             self.fills_added.publish(new)
+        if self.pnl_fills is not None:
+            fresh = {fill_key(t): t for t in trades if fill_key(t) not in self.pnl_fills}
+            if fresh:
+                self.pnl_fills = {**self.pnl_fills, **fresh}
+                self._recompute_pnl()
+
+    def _fill_history(self, m: FillHistoryLoaded) -> None:
+        # Fills seen while the history loaded are kept: the history may predate them.
+        self.pnl_fills = {**{fill_key(t): t for t in m.trades}, **self.fills}
+        self._recompute_pnl()
+
+    def _recompute_pnl(self) -> None:
+        """The P&L of :attr:`pnl_fills` at the last prices; the first one is the session's start."""
+        if self.pnl_fills is None or self.rules.info is None or not self.prices:
+            return
+        markets = {s.symbol: (s.base_asset, s.quote_asset) for s in self.rules.info.symbols}
+        trades = [t for t in self.pnl_fills.values() if t.symbol in markets]
+        self.pnl = compute_pnl(trades, markets, Prices(self.prices, markets), self.prices)
+        if self._session_start is None:
+            self._session_start = SessionPnl(self.pnl)
+        self.session_pnl = self._session_start.since_start(self.pnl)
+        self.pnl_changed.publish(self)
 
     def _feed_failed(self, m: FeedFailed) -> None:
         self._set_stale(m.feed, True)

@@ -126,8 +126,10 @@ def resting_orders() -> tuple[Order, ...]:
 class FakeClient:
     """Answers every call the dashboard makes from fixed data; records placed orders."""
 
-    def __init__(self, resting: tuple[Order, ...] = ()) -> None:
+    def __init__(self, resting: tuple[Order, ...] = (), trades: tuple[MyTrade, ...] = ()) -> None:
         self.resting = resting
+        self.trades = trades
+        """What ``my_trades`` answers, by symbol (none unless a test asks)."""
         """What ``open_orders`` answers (none unless a test asks)."""
         self.placed: list[OrderRequest] = []
         self._prices_served = asyncio.Event()
@@ -184,7 +186,7 @@ class FakeClient:
         return ()
 
     async def my_trades(self, symbol: str, **_: Any) -> tuple[MyTrade, ...]:
-        return ()
+        return tuple(t for t in self.trades if t.symbol == symbol)
 
     async def place_order(self, request: OrderRequest, **_: Any) -> PlacementResult:
         self.placed.append(request)

@@ -166,3 +166,36 @@ def test_snapshot_disconnected(snap_compare: Any, monkeypatch: pytest.MonkeyPatc
             assert app.dashboard.query_one(pane).has_class("-stale"), pane
 
     assert snap_compare(fake_app(client), terminal_size=SIZE, run_before=run_before)
+
+
+def _fill(n: int, side: str, price: str, qty: str) -> Any:
+    from btx_tui.api.models_trading import MyTrade
+
+    from .fakes import T0
+    p, q = Decimal(price), Decimal(qty)
+    return MyTrade(symbol="BTCUSDT", id=n, order_id=n, price=p, qty=q, quote_qty=p * q, commission=Decimal(0),
+                   commission_asset="BNB", time=T0 - 60_000 + n, is_buyer=side == "BUY", is_maker=False)
+
+
+def test_snapshot_positions(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The positions tab: bought 0.01 BTC at 90,000, sold 0.004 at 94,000, last 95,000."""
+    from textual.widgets import TabbedContent
+
+    freeze_clock(monkeypatch)
+    trades = (_fill(1, "BUY", "90000", "0.01"), _fill(2, "SELL", "94000", "0.004"))
+
+    async def run_before(pilot: Pilot) -> None:
+        app = await all_data(pilot)
+        await wait_for(pilot, lambda: app.state.pnl is not None and "BTC" in app.state.pnl.assets,
+                       what="the P&L")
+        app.dashboard.query_one(TabbedContent).active = "tab-positions"
+        await pilot.pause(0.3)
+        table = app.dashboard.positions
+        rows = [[str(c).strip() for c in table.get_row_at(i)] for i in range(table.row_count)]
+        # 0.006 left at 90,000 each; 0.004 × (94,000 − 90,000) realized; 0.006 × 5,000 unrealized
+        assert rows == [["BTC", "0.00600", "90,000.00", "95,000.00", "+30.00", "+16.00"],
+                        ["Total USDT", "", "", "", "+30.00", "+16.00"]]
+        assert app.state.session_pnl == 0  # the prices never move: nothing since launch
+        assert "P&L 0.00" in app.dashboard.status_bar.render_info(app.status_info()).plain
+
+    assert snap_compare(fake_app(FakeClient(trades=trades)), terminal_size=SIZE, run_before=run_before)

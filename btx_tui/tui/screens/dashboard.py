@@ -28,6 +28,7 @@ from btx_tui.tui.widgets.balances import BalancesTable
 from btx_tui.tui.widgets.chart import ChartData, OwnMarks, PriceChart
 from btx_tui.tui.widgets.order_book import BookDisplay, OrderBookView
 from btx_tui.tui.widgets.orders import FillsTable, OpenOrdersTable, OrderHistoryTable
+from btx_tui.tui.widgets.positions import PositionsTable
 from btx_tui.tui.widgets.status_bar import StatusBar, StatusInfo
 from btx_tui.tui.widgets.trades import TradesTape
 from btx_tui.tui.widgets.watchlist import Watchlist
@@ -82,6 +83,8 @@ class DashboardScreen(Screen[None]):
                     yield FillsTable(id="fills")
                 with TabPane("Order history", id="tab-history"):
                     yield OrderHistoryTable(id="history")
+                with TabPane("Positions", id="tab-positions"):
+                    yield PositionsTable(id="positions")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,6 +108,7 @@ class DashboardScreen(Screen[None]):
             (s.history_changed, self._held_until_shown("history", self._show_history)),
             (s.fills_added, self._show_fills), (s.stale_changed, self._show_stale),
             (s.health_changed, self._show_status),
+            (s.pnl_changed, self._show_positions), (s.pnl_changed, self._show_status),
         ):
             signal.subscribe(self, callback, immediate=True)
 
@@ -261,6 +265,9 @@ class DashboardScreen(Screen[None]):
             tick, step = self.state.steps(self.state.symbol)
             self.tape.update_trades(self.tape.trades, tick, step, stale=True)
 
+    def _show_positions(self, state: DashboardState) -> None:
+        self.positions.show_report(state.pnl, state.prices, state.steps)
+
     def _show_status(self, state: DashboardState) -> None:
         self.status_bar.show(self._status())
 
@@ -303,6 +310,10 @@ class DashboardScreen(Screen[None]):
         return self.query_one(FillsTable)
 
     @property
+    def positions(self) -> PositionsTable:
+        return self.query_one(PositionsTable)
+
+    @property
     def history(self) -> OrderHistoryTable:
         return self.query_one(OrderHistoryTable)
 
@@ -325,5 +336,6 @@ class DashboardScreen(Screen[None]):
         if pane == "orders":
             tabs = self.query_one(TabbedContent)
             active = tabs.active
-            target = {"tab-fills": "#fills", "tab-history": "#history"}.get(active, "#orders")
+            target = {"tab-fills": "#fills", "tab-history": "#history",
+                      "tab-positions": "#positions"}.get(active, "#orders")
         self.query_one(target).focus()

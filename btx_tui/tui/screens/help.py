@@ -57,6 +57,7 @@ class HelpScreen(ModalScreen[None]):
             rows.append((_keys(keys), label, binding.id or ""))
         rows += [("tab / shift+tab", "Move between panes", ""), ("enter / click", "Select the market (watchlist)", ""),
                  ("g", "Order book: change price grouping", "book_grouping"),
+                 ("d / delete", "Alerts list (A): remove the highlighted alert", "alert_remove"),
                  ("ctrl+p", "Command palette", "")]
         self.rows = rows
         for key, label, ident in rows:

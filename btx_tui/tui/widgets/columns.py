@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 NUMERIC = frozenset({"last", "change", "high", "low", "volume", "free", "locked", "total", "value",
-                     "price", "qty", "filled", "fee"})
+                     "price", "qty", "filled", "fee", "avg", "unrealized", "realized"})
 
 
 def add_columns(table: DataTable, columns: Iterable[tuple[str, str, int | None]]) -> None:

@@ -1,4 +1,4 @@
-"""The status bar: mode, connection, latency, data age, rate budget, clock offset, permissions.
+"""The status bar: mode, connection, latency, data age, session P&L, rate budget, clock offset, permissions.
 
 Everything a trader needs to trust (or distrust) what the rest of the screen shows, on one
 line. ``PAPER`` has its own colour so nobody mistakes the paper exchange for a real one.
@@ -7,10 +7,13 @@ line. ``PAPER`` has its own colour so nobody mistakes the paper exchange for a r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
+
+from btx_tui.tui.formatting import fmt_fixed
 
 PERMISSIONS = ("READ", "TRADE", "WITHDRAW")
 """Shown in full where they fit, as their initials (``R T W``) where they would not."""
@@ -34,6 +37,8 @@ class StatusInfo:
     """Seconds every request is still held back after a 429/418."""
     clock_offset_ms: int | None = None
     permissions: frozenset[str] = frozenset()
+    session_pnl: Decimal | None = None
+    """P&L since launch in USDT (None until the fill history is loaded)."""
 
 
 class StatusBar(Static):
@@ -76,12 +81,13 @@ class StatusBar(Static):
     def render_info(self, info: StatusInfo, width: int | None = None) -> Text:
         """The line for ``info``, fitted to ``width`` cells (None: everything, in full).
 
-        Narrow terminals lose the least important parts first: the permissions shrink to
+        Narrow terminals lose the least important parts first: the session P&L goes (the
+        positions tab has it), the permissions shrink to
         their initials (``R T W``), then the clock offset, the round trip and the rate weight
         go, in that order; the exchange, the connection state and the data's age always stay.
         """
-        variants = [(False, ()), (True, ()), (True, ("clock",)), (True, ("clock", "rtt")),
-                    (True, ("clock", "rtt", "weight"))]
+        variants = [(False, ()), (False, ("pnl",)), (True, ("pnl",)), (True, ("pnl", "clock")),
+                    (True, ("pnl", "clock", "rtt")), (True, ("pnl", "clock", "rtt", "weight"))]
         text = Text()
         for short, dropped in variants:
             text = self._line(info, short_permissions=short, dropped=dropped)
@@ -113,6 +119,12 @@ class StatusBar(Static):
             age_style = "ok" if info.data_age_s < 5 else ("warn" if info.data_age_s < 30 else "bad")
             text.append("data ")
             text.append(f"{info.data_age_s:.0f}s old", self._style(age_style))
+        if "pnl" not in dropped and info.session_pnl is not None:
+            text.append(*sep)
+            pnl = info.session_pnl.quantize(Decimal("0.01")) + 0  # + 0: no "-0.00"
+            text.append("P&L ")
+            text.append(f"{'+' if pnl > 0 else ''}{fmt_fixed(pnl, 2)}",
+                        self._style("ok" if pnl > 0 else "bad" if pnl < 0 else "dim"))
         if "weight" not in dropped:
             text.append(*sep)
             frac = info.weight_used / info.weight_limit if info.weight_limit else 0
