@@ -36,16 +36,17 @@ from btx_tui.tui.fetchers import Fetchers
 from btx_tui.tui.messages import (
     AccountFetched, DepthFetched, FeedFailed, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderConfirmed, OrderNotSent, OrderPlaced,
-    OrdersCanceled, PricesFetched, Reconciled, TickersFetched, TradesFetched,
+    BalancesStreamed, OrdersCanceled, OrderStreamed, PricesFetched, Reconciled, TickersFetched, TradesFetched,
 )
 from btx_tui.tui.permissions import NEEDS
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
 from btx_tui.tui.screens.help import HelpScreen
 from btx_tui.tui.state import DashboardState
+from btx_tui.tui.stream_feeds import KIND_LABELS, StreamFeeds
 from btx_tui.tui.trading import Session, TradingActions
 from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
-from btx_tui.tui.widgets.status_bar import StatusInfo
+from btx_tui.tui.widgets.status_bar import StatusInfo, StreamStatus
 from btx_tui.tui.widgets.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ class BtxApp(App[None]):
         """The dashboard's facts; :meth:`DashboardState.apply` is their only writer."""
         self.feeds = FeedRunner(self)
         self.fetchers = Fetchers(lambda: self.client, self.state, tuple(settings.ui.watchlist), lambda: self.journal)
+        self.streams: StreamFeeds | None = None
+        """The stream connections (None with ``[exchange] streams = false``: everything polls)."""
         self.trading = TradingActions(self, Session(
             connection=connection, state=self.state, feeds=self.feeds, client=lambda: self.client,
             journal=lambda: self.journal, selected_order=lambda: self.dashboard.open_orders.selected,
@@ -161,6 +164,8 @@ class BtxApp(App[None]):
         self.run_worker(self._start_session(), name="session", group="session", exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        if self.streams is not None:
+            await self.streams.aclose()
         if self.client is not None:
             await self.client.aclose()
         if self.journal is not None:
@@ -174,11 +179,18 @@ class BtxApp(App[None]):
         """
         assert self.client is not None
         ui = self.settings.ui
+        if self.settings.exchange.streams is not False:
+            self.streams = StreamFeeds(self, self.client, self.connection, self.state, self.feeds,
+                                       lambda: self.journal, lambda: self.fetchers.watchlist)
         for feed in self.fetchers.feeds(ui, lambda: bool(self.connection.api_key), self.settings.exchange.timeout_s):
+            if self.streams is not None:
+                feed.standby = lambda name=feed.name, streams=self.streams: streams.live(name)
             self.feeds.add(feed)
             self.run_worker(self.feeds.run(feed), name=f"feed:{feed.name}", group=f"feed:{feed.name}",
                             exit_on_error=False)
         self.started = True
+        if self.streams is not None:
+            self.run_worker(self.streams.start(), name="streams", group="streams", exit_on_error=False)
         self.trading.start_reconcile()
         backoff = Backoff(first_s=0.5, cap_s=15.0)
         attempt = 0
@@ -254,6 +266,15 @@ class BtxApp(App[None]):
         if self._fetched(message):
             self.trading.check_fills(before, self.state.open_orders)
 
+    def on_order_streamed(self, message: OrderStreamed) -> None:
+        before = self.state.open_orders
+        if self._fetched(message):
+            self.trading.check_fills(before, self.state.open_orders)
+
+    def on_balances_streamed(self, message: BalancesStreamed) -> None:
+        if self._fetched(message):
+            self.feeds.wake("history")
+
     def _fetched(self, message: Any) -> bool:
         if not self._apply(message):
             return False
@@ -273,6 +294,8 @@ class BtxApp(App[None]):
         """
         if not self.ui_live:
             return
+        if self.streams is not None:
+            self.streams.watch()  # the watchlist may have changed: one !miniTicker@arr follows it
         feeds = self.feeds.feeds.values()
         state, error = connection_state(feeds, self.feeds.paused, self.started)
         overdue = frozenset() if self.feeds.paused else frozenset(f.name for f in overdue_feeds(feeds))
@@ -295,7 +318,15 @@ class BtxApp(App[None]):
             paused_for_s=budget.paused_for if budget else 0.0,
             clock_offset_ms=self.client.clock_offset_ms if self.client else None,
             permissions=self.state.permissions,
+            streams=self._stream_status(),
         )
+
+    def _stream_status(self) -> tuple[StreamStatus, ...] | None:
+        """How each kind of data arrives now (None: streams are off, everything polls)."""
+        if self.streams is None:
+            return None
+        return tuple(StreamStatus(KIND_LABELS[kind], h.live, h.lag_ms, h.reconnects, h.reason)
+                     for kind, h in self.streams.health().items() if kind in KIND_LABELS)
 
     # -- trading events ------------------------------------------------------------------
 
@@ -335,6 +366,8 @@ class BtxApp(App[None]):
 
     def on_market_selected(self, message: MarketSelected) -> None:
         if self._apply(message):
+            if self.streams is not None:
+                self.streams.follow()
             self.feeds.wake("book", "trades", "klines", "history")
 
     def on_watchlist_row_chosen(self, message: Watchlist.RowChosen) -> None:
@@ -342,6 +375,8 @@ class BtxApp(App[None]):
 
     def on_interval_chosen(self, message: IntervalChosen) -> None:
         if self._apply(message):
+            if self.streams is not None:
+                self.streams.follow()
             self.feeds.wake("klines")
 
     # -- actions -----------------------------------------------------------------------
