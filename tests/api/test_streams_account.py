@@ -24,7 +24,7 @@ from btx_tui.api.streams import (
     StreamMode,
 )
 from btx_tui.exchange.ws.connection import WsSettings
-from tests.exchange.test_ws_support import ws_exchange
+from tests.exchange.ws_support import ws_exchange
 
 FAST = WsSettings(tick_ms=20)
 D = Decimal

@@ -19,7 +19,7 @@ from btx_tui.api.streams import BookUpdate, MarketStreams, StreamMode, TradesUpd
 from btx_tui.exchange.http.fault_specs import make_spec
 from btx_tui.exchange.http.faults import FaultInjector
 from btx_tui.exchange.ws.connection import WsSettings
-from tests.exchange.test_ws_support import ws_exchange
+from tests.exchange.ws_support import ws_exchange
 
 FAST = WsSettings(tick_ms=20)
 D = Decimal

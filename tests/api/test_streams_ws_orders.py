@@ -13,7 +13,7 @@ from btx_tui.api import BtxClient, InsufficientBalance, OrderRequest, Outcome, U
 from btx_tui.api.models_trading import OrderStatus
 from btx_tui.api.signing import HmacSigner
 from btx_tui.api.streams import WsOrderVenue
-from tests.exchange.test_ws_support import ws_exchange
+from tests.exchange.ws_support import ws_exchange
 
 from .conftest import FAST_RESOLVE
 
