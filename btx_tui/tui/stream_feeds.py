@@ -153,6 +153,8 @@ class StreamFeeds:
             return
         self._watched = symbols
         self._tickers = {s: t for s, t in self._tickers.items() if s in symbols}
+        if self._tickers:  # a removed market leaves the watchlist now; an added one comes with its seed
+            self._post(TickersFetched(tuple(self._tickers[s] for s in symbols if s in self._tickers)))
 
     # -- health ------------------------------------------------------------------------------
 
@@ -165,6 +167,8 @@ class StreamFeeds:
 
     def live(self, feed: str) -> bool:
         """Whether ``feed``'s data arrives by a live stream now (the feed may idle)."""
+        if feed == "tickers" and self._watched != tuple(self._watchlist()):
+            return False  # the stream does not (yet) carry the whole watchlist: poll it
         health = self.health()
         return any(feed in feeds and kind in health and health[kind].mode is StreamMode.STREAM
                    for kind, feeds in FEEDS_OF_KIND.items())

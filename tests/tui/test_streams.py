@@ -183,3 +183,19 @@ async def test_the_status_bar_says_how_each_kind_arrives_and_fits_80_columns() -
         narrow = status.render_info(info, 80).plain
         assert "PAPER" in narrow and "live" in narrow and "data 0s old" in narrow, narrow
         await pilot.pause()
+
+
+async def test_the_watchlist_stream_follows_the_watchlist(fresh_exchange: PaperExchange) -> None:
+    app = make_app(fresh_exchange, streams=True, watchlist=["BTTUSDT", "BTCUSDT"], **CALM)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await wait_for(pilot, lambda: streaming(app, "tick"), what="tickers streamed")
+        assert {t.symbol for t in app.state.tickers} == {"BTTUSDT", "BTCUSDT"}
+        app.fetchers.watchlist = ("BTTUSDT", "BTCUSDT", "ETHUSDT")  # a market added to the watchlist
+        await wait_for(pilot, lambda: app.streams is not None and app.streams.market is not None
+                       and "!miniTicker@arr" in app.streams.market.subscribed_streams
+                       and "ETHUSDT" in {t.symbol for t in app.state.tickers}, what="the added market's ticker")
+        await wait_for(pilot, lambda: streaming(app, "tick"), what="tickers streamed again")
+        app.fetchers.watchlist = ("ETHUSDT",)  # and two removed
+        await wait_for(pilot, lambda: {t.symbol for t in app.state.tickers} == {"ETHUSDT"},
+                       what="only the remaining market")
