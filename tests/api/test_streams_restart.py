@@ -41,7 +41,7 @@ def _free_port(avoid: int | None = None) -> int:
 def _trade(ex: PaperExchange, rounds: int) -> None:
     """Bids and crossing sells of the demo account: ``rounds`` trades."""
     key, secret = ex.key()
-    from tests.exchange.test_api_helpers import Api
+    from tests.exchange.api_helpers import Api
 
     api = Api(ex.base_url, key, secret)
     try:
