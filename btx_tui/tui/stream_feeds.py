@@ -175,7 +175,7 @@ class StreamFeeds:
 
     def _on_health(self, _changed: object) -> None:
         """A mode changed: feeds whose stream is no longer live poll again at once."""
-        for kind, feeds in FEEDS_OF_KIND.items():
+        for feeds in FEEDS_OF_KIND.values():
             for name in feeds:
                 if not self.live(name):
                     self.runner.wake(name)
