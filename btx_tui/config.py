@@ -20,7 +20,9 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any, ClassVar, Literal
 
 from pydantic import (
@@ -128,6 +130,25 @@ class UiSettings(_Section):
     """Kline interval the chart starts with (``i`` cycles it)."""
     bell_on_fill: bool = True
     """Ring the terminal bell when a resting order fills."""
+    timezone: str | None = None
+    """IANA zone in which times are shown (chart axis, fills, order history), e.g.
+    ``Europe/Paris`` or ``UTC``. Unset: the system's zone. The zone's name is shown with the times."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name like Europe/Paris or UTC") from None
+        return value.strip()
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The zone times are shown in (None: the system's)."""
+        return ZoneInfo(self.timezone) if self.timezone else None
 
     @field_validator("watchlist")
     @classmethod

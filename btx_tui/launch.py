@@ -126,7 +126,11 @@ def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
             signer_for(exchange),
         )
     try:
-        BtxApp(settings, connection, journal_path=journal_path(connection)).run()
+        from btx_tui.tui.session_memory import FILE_NAME
+
+        explicit = {key for key, source in loaded.sources.items() if source != "default"}
+        BtxApp(settings, connection, journal_path=journal_path(connection),
+               memory_path=paths.data_dir() / FILE_NAME, explicit=explicit).run()
     finally:
         if paper is not None:
             paper.stop()

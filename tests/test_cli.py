@@ -72,6 +72,16 @@ def test_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
     assert len(proc.stderr.strip().splitlines()) <= 3
 
 
+def test_unknown_time_zone_is_a_config_error_exit_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "zone.toml"
+    cfg.write_text('[ui]\ntimezone = "Mars/Olympus"\n')
+    proc = subprocess.run([sys.executable, "-m", "btx_tui", "--config", str(cfg), "config", "show"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "'ui.timezone'" in proc.stderr and "Mars/Olympus" in proc.stderr and "Europe/Paris" in proc.stderr
+
+
 def test_open_secret_file_refused_by_the_dashboard_command(tmp_path: Path) -> None:
     cfg = tmp_path / "open.toml"
     cfg.write_text('[exchange]\napi_secret = "s3cr3t-value"\napi_key = "k"\n')

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,13 +31,16 @@ from btx_tui.api.journal import SqliteJournal
 from btx_tui.backoff import Backoff
 from btx_tui.config import Settings
 from btx_tui.tui.connection_health import Connection, connection_state, freshest_age_s, overdue_feeds
+from btx_tui.tui.exporting import ExportFailed, Exporter, ExportWritten
 from btx_tui.tui.feeds import FeedRunner
 from btx_tui.tui.fetchers import Fetchers
 from btx_tui.tui.messages import (
     AccountFetched, DepthFetched, FeedFailed, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderConfirmed, OrderNotSent, OrderPlaced,
     BalancesStreamed, OrdersCanceled, OrderStreamed, PricesFetched, Reconciled, TickersFetched, TradesFetched,
+    WatchlistChanged,
 )
+from btx_tui.tui import session_memory
 from btx_tui.tui.permissions import NEEDS
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
 from btx_tui.tui.screens.help import HelpScreen
@@ -46,6 +49,7 @@ from btx_tui.tui.stream_feeds import KIND_LABELS, StreamFeeds
 from btx_tui.tui.trading import Session, TradingActions
 from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
+from btx_tui.tui.widgets.order_book import GROUPINGS, OrderBookView
 from btx_tui.tui.widgets.status_bar import StatusInfo, StreamStatus
 from btx_tui.tui.widgets.watchlist import Watchlist
 
@@ -80,6 +84,14 @@ class BtxApp(App[None]):
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Pause or resume polling"),
         Binding("i", "cycle_interval", "Interval", id="chart_interval", show=False,
                 tooltip="Change the chart's candle interval"),
+        Binding("d", "toggle_depth", "Depth", id="toggle_depth", show=False,
+                tooltip="Switch the chart between candles and the book's cumulative depth"),
+        Binding("plus", "watch_add", "Watch", id="watch_add", show=False,
+                tooltip="Add the selected market (find one with /) to the watchlist"),
+        Binding("minus", "watch_remove", "Unwatch", id="watch_remove", show=False,
+                tooltip="Remove the highlighted market from the watchlist"),
+        Binding("x", "export", "Export", id="export", show=False,
+                tooltip="Write the selected market's fills and order history as CSV files"),
         Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False, tooltip="Cycle colour themes"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit btx-tui"),
@@ -94,8 +106,22 @@ class BtxApp(App[None]):
         *,
         client_factory: Callable[[Connection, Settings], BtxClient] | None = None,
         journal_path: Path | None = None,
+        memory_path: Path | None = None,
+        explicit: Collection[str] = (),
+        export_dir: Path | None = None,
     ) -> None:
+        """
+        Args:
+            export_dir: where ``x`` writes CSV files (default: the current directory).
+            memory_path: the file remembering the trader's choices between runs (None: forget them).
+            explicit: dotted config keys the trader set (file, environment, flag): they win over
+                what is remembered (see :mod:`~btx_tui.tui.session_memory`).
+        """
         super().__init__()
+        self._memory_path = memory_path
+        remembered = session_memory.load(memory_path) if memory_path else session_memory.Remembered()
+        settings = session_memory.with_remembered(settings, remembered, explicit)
+        self._grouping_at_start = remembered.book_grouping
         self.settings = settings
         self.connection = connection
         self._client_factory = client_factory or default_client
@@ -104,10 +130,10 @@ class BtxApp(App[None]):
         self.journal: SqliteJournal | None = None
         """The order intent journal (None without a ``journal_path``: intents live in memory only)."""
         self.state = DashboardState(self, symbol=settings.selected_symbol, chart_interval=settings.ui.chart_interval,
-                                    journal_pending=self._journal_pending)
+                                    watchlist=tuple(settings.ui.watchlist), journal_pending=self._journal_pending)
         """The dashboard's facts; :meth:`DashboardState.apply` is their only writer."""
         self.feeds = FeedRunner(self)
-        self.fetchers = Fetchers(lambda: self.client, self.state, tuple(settings.ui.watchlist), lambda: self.journal)
+        self.fetchers = Fetchers(lambda: self.client, self.state, lambda: self.journal)
         self.streams: StreamFeeds | None = None
         """The stream connections (None with ``[exchange] streams = false``: everything polls)."""
         self.trading = TradingActions(self, Session(
@@ -115,6 +141,8 @@ class BtxApp(App[None]):
             journal=lambda: self.journal, selected_order=lambda: self.dashboard.open_orders.selected,
             bell_on_fill=settings.ui.bell_on_fill))
         """Buy, sell, cancel, withdraw: the bindings below delegate to it."""
+        self.exporter = Exporter(self, lambda: self.client, export_dir or Path.cwd(), settings.ui.zone)
+        """``x``: the selected market's fills and orders as CSV."""
         self.started = False
         self._connection_state = "connecting"
         self.type_ahead = TypeAhead(self)
@@ -129,7 +157,8 @@ class BtxApp(App[None]):
     # -- lifecycle ---------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        self.dashboard = DashboardScreen(self.state, list(self.settings.ui.watchlist), self.status_info)
+        self.dashboard = DashboardScreen(self.state, list(self.state.watchlist), self.status_info,
+                                         zone=self.settings.ui.zone)
         return self.dashboard
 
     def _fatal_error(self) -> None:
@@ -156,6 +185,9 @@ class BtxApp(App[None]):
         await super().on_event(event)
 
     async def on_ready(self) -> None:
+        if self._grouping_at_start in GROUPINGS:
+            self.dashboard.book.grouping = GROUPINGS.index(self._grouping_at_start)
+        self.theme_changed_signal.subscribe(self, lambda _: self.remember())
         self.client = self._client_factory(self.connection, self.settings)
         if self._journal_path is not None:
             self.journal = SqliteJournal(self._journal_path, fingerprint=self._journal_path.stem)
@@ -181,7 +213,7 @@ class BtxApp(App[None]):
         ui = self.settings.ui
         if self.settings.exchange.streams is not False:
             self.streams = StreamFeeds(self, self.client, self.connection, self.state, self.feeds,
-                                       lambda: self.journal, lambda: self.fetchers.watchlist)
+                                       lambda: self.journal, lambda: self.state.watchlist)
         for feed in self.fetchers.feeds(ui, lambda: bool(self.connection.api_key), self.settings.exchange.timeout_s):
             if self.streams is not None:
                 feed.standby = lambda name=feed.name, streams=self.streams: streams.live(name)
@@ -294,8 +326,6 @@ class BtxApp(App[None]):
         """
         if not self.ui_live:
             return
-        if self.streams is not None:
-            self.streams.watch()  # the watchlist may have changed: one !miniTicker@arr follows it
         feeds = self.feeds.feeds.values()
         state, error = connection_state(feeds, self.feeds.paused, self.started)
         overdue = frozenset() if self.feeds.paused else frozenset(f.name for f in overdue_feeds(feeds))
@@ -369,6 +399,26 @@ class BtxApp(App[None]):
             if self.streams is not None:
                 self.streams.follow()
             self.feeds.wake("book", "trades", "klines", "history")
+            self.remember()
+
+    def on_watchlist_changed(self, message: WatchlistChanged) -> None:
+        if self._apply(message):
+            if self.streams is not None:
+                self.streams.watch()  # one !miniTicker@arr follows the store's watchlist
+            self.feeds.wake("tickers")
+            self.remember()
+
+    def on_order_book_view_grouping_changed(self, message: OrderBookView.GroupingChanged) -> None:
+        self.remember()
+
+    def remember(self) -> None:
+        """Write the trader's current choices to the session memory (when the app has one)."""
+        if self._memory_path is None or not self.ui_live:
+            return
+        session_memory.save(self._memory_path, session_memory.Remembered(
+            theme=self.theme, chart_interval=self.state.chart_interval,
+            book_grouping=self.dashboard.book.group_multiple, symbol=self.state.symbol,
+            watchlist=self.state.watchlist))
 
     def on_watchlist_row_chosen(self, message: Watchlist.RowChosen) -> None:
         self.select_market(message.symbol)
@@ -378,6 +428,7 @@ class BtxApp(App[None]):
             if self.streams is not None:
                 self.streams.follow()
             self.feeds.wake("klines")
+            self.remember()
 
     # -- actions -----------------------------------------------------------------------
 
@@ -435,12 +486,50 @@ class BtxApp(App[None]):
         idx = INTERVALS.index(current) if current in INTERVALS else 0
         self.post_message(IntervalChosen(INTERVALS[(idx + 1) % len(INTERVALS)]))
 
+    def action_toggle_depth(self) -> None:
+        if self.screen is self.dashboard:
+            self.dashboard.toggle_depth()
+
+    def action_export(self) -> None:
+        if not self.connection.api_key:
+            self.notify("Export needs an API key.", severity="warning", timeout=4)
+            return
+        self.notify(f"Exporting {self.state.symbol} fills and orders…", timeout=2)
+        self.exporter.start(self.state.symbol)
+
+    def on_export_written(self, message: ExportWritten) -> None:
+        lines = "\n".join(f"{path} ({rows} row{'s' if rows != 1 else ''})" for path, rows in message.files)
+        self.notify(lines, title="Exported", timeout=10)
+
+    def on_export_failed(self, message: ExportFailed) -> None:
+        self.notify(message.reason, title="Export failed", severity="error", timeout=8)
+
+    def action_watch_add(self) -> None:
+        """Add the selected market (found with ``/``) to the watchlist."""
+        symbol = self.state.symbol
+        if symbol in self.state.watchlist:
+            self.notify(f"{symbol} is already in the watchlist.", timeout=2)
+            return
+        self.post_message(WatchlistChanged((*self.state.watchlist, symbol)))
+        self.notify(f"{symbol} added to the watchlist.", timeout=2)
+
+    def action_watch_remove(self) -> None:
+        """Remove the market highlighted in the watchlist (never the last one)."""
+        symbol = self.dashboard.watchlist.highlighted
+        if symbol is None:
+            return
+        if len(self.state.watchlist) <= 1:
+            self.notify("The watchlist keeps at least one market.", severity="warning", timeout=3)
+            return
+        self.post_message(WatchlistChanged(tuple(s for s in self.state.watchlist if s != symbol)))
+        self.notify(f"{symbol} removed from the watchlist.", timeout=2)
+
     def action_focus_pane(self, index: int) -> None:
         if self.screen is self.dashboard:
             self.dashboard.focus_pane(index)
 
     def action_find_symbol(self) -> None:
-        symbols = self.state.rules.symbols or list(self.settings.ui.watchlist)
+        symbols = self.state.rules.symbols or list(self.state.watchlist)
         self.search_commands(
             [(s, (lambda s=s: self.select_market(s)), self._symbol_help(s)) for s in symbols],
             placeholder="Jump to market…",
@@ -464,7 +553,7 @@ class BtxApp(App[None]):
             yield SystemCommand("Withdraw", "Withdraw funds", self.action_withdraw)
         yield SystemCommand("Refresh", "Poll every feed now", self.action_refresh)
         yield SystemCommand("Pause / resume polling", "Stop or restart every feed", self.action_toggle_pause)
-        for other in self.settings.ui.watchlist:
+        for other in self.state.watchlist:
             if other != symbol:
                 yield SystemCommand(f"Market {other}", f"Show {other}", lambda s=other: self.select_market(s))
 

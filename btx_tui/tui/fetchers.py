@@ -34,19 +34,18 @@ KLINES_LIMIT = 240
 class Fetchers:
     """The fetch of every feed, on the client the app has now (``client()``)."""
 
-    def __init__(self, client: Callable[[], Any], state: DashboardState, watchlist: tuple[str, ...],
+    def __init__(self, client: Callable[[], Any], state: DashboardState,
                  journal: Callable[[], SqliteJournal | None] = lambda: None) -> None:
         self._client = client
         self._journal = journal
         self.state = state
-        self.watchlist = watchlist
 
     @property
     def client(self) -> Any:
         return self._client()
 
     async def tickers(self) -> TickersFetched:
-        return TickersFetched(await self.client.tickers_24hr(list(self.watchlist)))
+        return TickersFetched(await self.client.tickers_24hr(list(self.state.watchlist)))
 
     async def book(self) -> DepthFetched:
         symbol = self.state.symbol

@@ -26,6 +26,16 @@ def fmt_price(value: Decimal, step: Decimal) -> str:
     return fmt_fixed(value, decimals_of(step))
 
 
+UNKNOWN = "—"
+"""Shown where a price is not known yet: never a zero that could be read as a price."""
+
+
+def fmt_known_price(value: Decimal | None, step: Decimal) -> str:
+    """``value`` on ``step``'s grid, or a dash when unknown (None, or the zero an exchange
+    reports for a market that has not traded yet)."""
+    return UNKNOWN if not value else fmt_price(value, step)
+
+
 def fmt_amount(value: Decimal, step: Decimal) -> str:
     return fmt_fixed(value, decimals_of(step))
 

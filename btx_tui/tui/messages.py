@@ -208,6 +208,14 @@ class IntervalChosen(Message):
         self.interval = interval
 
 
+class WatchlistChanged(Message):
+    """The trader added a market to the watchlist or removed one: ``symbols``, in order."""
+
+    def __init__(self, symbols: tuple[str, ...]) -> None:
+        super().__init__()
+        self.symbols = symbols
+
+
 class HealthChecked(Message):
     """The clock looked at the feeds: the connection's state and the feeds silent for too long.
 

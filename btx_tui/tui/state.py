@@ -33,7 +33,7 @@ from btx_tui.tui.messages import (
     AccountFetched, BalancesStreamed, DepthFetched, FeedFailed, Fetched, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged,
     KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderNotSent, OrderPlaced, OrdersCanceled,
-    OrderStreamed, OrderSubmitted, PricesFetched, Reconciled, TickersFetched, TradesFetched,
+    OrderStreamed, OrderSubmitted, PricesFetched, Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ FALLBACK_STEP = Decimal("0.00000001")
 
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 
-FACTS = ("rules", "permissions", "symbol", "chart_interval", "tickers", "depth", "trades", "klines", "account",
+FACTS = ("rules", "permissions", "symbol", "chart_interval", "watchlist", "tickers", "depth", "trades", "klines", "account",
          "prices", "open_orders", "history_orders", "fills", "in_flight", "connection", "connection_error", "stale")
 """The store's facts: attributes only :class:`DashboardState` assigns (a test checks it)."""
 
@@ -78,13 +78,14 @@ class MarketRules:
 class DashboardState:
     """The facts of one dashboard session; :meth:`apply` is their only writer."""
 
-    def __init__(self, owner: DOMNode, *, symbol: str, chart_interval: str,
+    def __init__(self, owner: DOMNode, *, symbol: str, chart_interval: str, watchlist: tuple[str, ...] = (),
                  journal_pending: Callable[[], Mapping[str, str]] = dict) -> None:
         """
         Args:
             owner: the node that owns the signals (the app).
             symbol: the market selected at start.
             chart_interval: the chart's candle interval at start.
+            watchlist: the markets of the watchlist at start, in order.
             journal_pending: reads the order journal's unresolved intents (client id →
                 "symbol|side|type"); the journal is written by the service layer alone.
         """
@@ -93,6 +94,7 @@ class DashboardState:
         self.permissions: frozenset[str] = frozenset()
         self.symbol = symbol
         self.chart_interval = chart_interval
+        self.watchlist: tuple[str, ...] = watchlist
         self.tickers: tuple[Ticker24h, ...] = ()
         self.depth: Depth | None = None
         """The book of :attr:`symbol` (None until fetched, and after a market change)."""
@@ -118,6 +120,7 @@ class DashboardState:
         self.markets_loaded: Signal[DashboardState] = Signal(owner, "markets_loaded")
         self.market_selected: Signal[DashboardState] = Signal(owner, "market_selected")
         self.tickers_changed: Signal[DashboardState] = Signal(owner, "tickers_changed")
+        self.watchlist_changed: Signal[DashboardState] = Signal(owner, "watchlist_changed")
         self.book_changed: Signal[DashboardState] = Signal(owner, "book_changed")
         """The book or the own orders marked on it changed."""
         self.trades_changed: Signal[DashboardState] = Signal(owner, "trades_changed")
@@ -133,7 +136,7 @@ class DashboardState:
 
         self._appliers: dict[type[Message], Callable[[Any], None]] = {
             MarketsLoaded: self._markets_loaded, MarketSelected: self._market_selected,
-            IntervalChosen: self._interval_chosen, TickersFetched: self._tickers, DepthFetched: self._depth,
+            IntervalChosen: self._interval_chosen, WatchlistChanged: self._watchlist, TickersFetched: self._tickers, DepthFetched: self._depth,
             TradesFetched: self._trades, KlinesFetched: self._klines, AccountFetched: self._account,
             PricesFetched: self._prices, OpenOrdersFetched: self._open_orders, HistoryFetched: self._history,
             FeedFailed: self._feed_failed, HealthChecked: self._health, OrderSubmitted: self._submitted,
@@ -195,6 +198,13 @@ class DashboardState:
     def _interval_chosen(self, m: IntervalChosen) -> None:
         self.chart_interval = m.interval
         self.market_selected.publish(self)
+
+    def _watchlist(self, m: WatchlistChanged) -> None:
+        if not m.symbols or m.symbols == self.watchlist:
+            return  # the watchlist never empties
+        self.watchlist = m.symbols
+        self.tickers = tuple(t for t in self.tickers if t.symbol in m.symbols)
+        self.watchlist_changed.publish(self)
 
     def _tickers(self, m: TickersFetched) -> None:
         self.tickers = m.tickers

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from textual.app import App
@@ -26,10 +27,11 @@ from btx_tui.api.errors import BtxError
 from btx_tui.api.journal import SqliteJournal
 from btx_tui.api.models_trading import MyTrade, Order
 from btx_tui.api.orders import Outcome, OrderRequest
+from btx_tui.api.preflight import snap_to_step
 from btx_tui.api.reconcile import cancel_all_recorded, cancel_recorded, reconcile
 from btx_tui.tui.connection_health import Connection
 from btx_tui.tui.feeds import FeedRunner
-from btx_tui.tui.formatting import fmt_amount, fmt_price
+from btx_tui.tui.formatting import fmt_amount, fmt_exact, fmt_price
 from btx_tui.tui.messages import (
     FillsFound, OrderNotSent, OrderPlaced, OrdersCanceled, OrderSubmitted, Reconciled,
 )
@@ -180,9 +182,7 @@ class TradingActions:
             order = result.order
             if order.fills:
                 qty = sum((f.qty for f in order.fills), start=order.fills[0].qty * 0)
-                info = self.state.rules.symbol(order.symbol)
-                base = info.base_asset if info else order.symbol
-                fills = f", {len(order.fills)} fill(s), {qty.normalize():f} {base} done"
+                fills = f", {len(order.fills)} fill(s), {self._amount(order.symbol, qty)} done"
             else:
                 fills = ""
             checked = " (confirmed after an unclear answer)" if result.resolved else ""
@@ -295,6 +295,18 @@ class TradingActions:
         if new:
             self.app.post_message(FillsFound(new))
 
+    def _amount(self, symbol: str, qty: Decimal) -> str:
+        """``qty`` of ``symbol``'s base asset as the panes show it: on the step, grouped, with the asset."""
+        info = self.state.rules.symbol(symbol)
+        return f"{fmt_amount(qty, self.state.steps(symbol)[1])} {info.base_asset if info else ''}".rstrip()
+
+    def _price(self, symbol: str, price: Decimal) -> str:
+        """A price of ``symbol`` as the panes show it (an average may fall between ticks: exact then)."""
+        info = self.state.rules.symbol(symbol)
+        tick = self.state.steps(symbol)[0]
+        text = fmt_price(price, tick) if price == snap_to_step(price, tick, ROUND_FLOOR) else fmt_exact(price)
+        return f"{text} {info.quote_asset if info else ''}".rstrip()
+
     def announce_fills(self, trades: tuple[MyTrade, ...]) -> None:
         """Tell the trader of fills not announced before: a notification, the bell, fresh balances."""
         new = [t for t in trades if fill_key(t) not in self.seen_fills]
@@ -303,8 +315,10 @@ class TradingActions:
         self.seen_fills.update(map(fill_key, new))
         qty = sum((t.qty for t in new), start=type(new[0].qty)(0))
         side = "Bought" if new[0].is_buyer else "Sold"
-        avg = sum((t.quote_qty for t in new), start=type(new[0].qty)(0)) / qty if qty else 0
-        what = f"{side} {qty.normalize():f} {new[0].symbol} at {avg.normalize():f}"
+        avg = sum((t.quote_qty for t in new), start=type(new[0].qty)(0)) / qty if qty else None
+        symbol = new[0].symbol
+        price = f" at {self._price(symbol, avg)}" if avg else ""
+        what = f"{side} {self._amount(symbol, qty)}{price} ({symbol})"
         self.app.notify(what, title="Order filled", timeout=8)
         if self.session.bell_on_fill:
             self.app.bell()

@@ -131,6 +131,7 @@ class FakeClient:
         """What ``open_orders`` answers (none unless a test asks)."""
         self.placed: list[OrderRequest] = []
         self._prices_served = asyncio.Event()
+        self._info_served = asyncio.Event()
         self.budget = FakeBudget()
         self.last_latency_ms: float | None = 12.0
         self.clock_offset_ms: int | None = 0
@@ -140,6 +141,7 @@ class FakeClient:
         return None
 
     async def exchange_info(self, *_: Any, **__: Any) -> ExchangeInfo:
+        self._info_served.set()
         return exchange_info()
 
     async def api_restrictions(self) -> ApiRestrictions:
@@ -152,6 +154,11 @@ class FakeClient:
         return account()
 
     async def tickers_24hr(self, symbols: Any = None) -> tuple[Ticker24h, ...]:
+        # The first tickers follow the markets, as the snapshots show them: tickers drawn
+        # before the ticks are known widen the watchlist's columns for good (they only grow).
+        if not self._info_served.is_set():
+            await asyncio.wait_for(self._info_served.wait(), timeout=5)
+            await asyncio.sleep(0.2)
         return tuple(ticker(s) for s in (symbols or WATCHLIST) if s in PRICES)
 
     async def ticker_prices(self, symbols: Any = None) -> tuple[TickerPrice, ...]:
@@ -200,6 +207,7 @@ def fake_app(client: FakeClient | None = None, **ui: object) -> BtxApp:
 
     Streams off: a fake client has no WebSocket side, and the fakes' screens must not depend
     on how fast a refused stream connection is noticed."""
+    ui.setdefault("timezone", "UTC")  # times on screen must not depend on the machine's zone
     settings = Settings.model_validate({"ui": {"watchlist": list(WATCHLIST), **ui},
                                         "exchange": {"streams": False}})
     connection = Connection("http://127.0.0.1:9", "fake-key", SecretStr("fake-secret"), paper=True)

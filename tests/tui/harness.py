@@ -21,7 +21,8 @@ from btx_tui.tui.app import BtxApp
 from btx_tui.tui.connection_health import Connection
 
 FAST_UI = {"tickers_interval_s": 0.3, "book_interval_s": 0.2, "trades_interval_s": 0.3,
-           "klines_interval_s": 1.0, "account_interval_s": 0.3, "orders_interval_s": 0.3}
+           "klines_interval_s": 1.0, "account_interval_s": 0.3, "orders_interval_s": 0.3,
+           "timezone": "UTC"}  # times on screen must not depend on the machine's zone
 
 
 def make_app(exchange: PaperExchange, key: str = "full", *, journal_path: Path | None = None,

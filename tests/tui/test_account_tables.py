@@ -8,6 +8,7 @@ data behind them.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from rich.color import Color
@@ -71,7 +72,7 @@ async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_exchange:
             await pilot.pause(0.3)
 
             header = screen_lines(table)[0]
-            assert re.search(r"Time\s+Market\s+Side\s+Type\s+Price\s+Qty\s+Fill\s+Status", header), header
+            assert re.search(r"Time UTC\s+Market\s+Side\s+Type\s+Price\s+Qty\s+Fill\s+Status", header), header
             line = row_line(table, btt_bid.client_order_id)
             assert re.search(r"BTTUSDT\s+BUY\s+LIMIT\s+0\.0000006000\s+20,000,000\s+0%\s+NEW", line), line
             line = row_line(table, btc_ask.client_order_id)
@@ -102,7 +103,7 @@ async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_exchange:
             await show_tab(app, pilot, "tab-fills")
             fills = dash.fills
             header = screen_lines(fills)[0]
-            assert re.search(r"Time\s+Market\s+Side\s+Price\s+Qty\s+Fee\s+Role", header), header
+            assert re.search(r"Time UTC\s+Market\s+Side\s+Price\s+Qty\s+Fee\s+Role", header), header
             lines = [row_line(fills, f"{t.symbol}:{t.id}:{t.order_id}") for t in fills.fills.values()]
             assert any(re.search(r"BTTUSDT\s+BUY\s+0\.0000007000\s+20,000,000\s+20,000 BTT\s+taker", x)
                        for x in lines), lines
@@ -113,6 +114,10 @@ async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_exchange:
             await show_tab(app, pilot, "tab-history")
             history = dash.history
             lines = screen_lines(history)
+            assert re.search(r"Placed\s+Market", lines[0]), lines[0]
+            placed_at = datetime.fromtimestamp(((btt_bid.order.time or btt_bid.order.transact_time) or 0) / 1000, UTC)
+            row = row_line(history, f"BTTUSDT:{btt_bid.order.order_id}")
+            assert row.lstrip().startswith(placed_at.strftime("%H:%M:%S")), row
             assert any(re.search(r"BTTUSDT\s+BUY\s+MARKET\s+market\s+20,000,000\s+100%\s+FILLED", x)
                        for x in lines), lines
             assert any(re.search(r"BTTUSDT\s+BUY\s+LIMIT\s+0\.0000006000\s+20,000,000\s+0%\s+NEW", x)

@@ -183,7 +183,7 @@ async def test_fill_of_a_resting_order_notifies_and_rings_once(fresh_exchange: P
             await wait_for(pilot, lambda: any(n.startswith("Order filled") for n in notifications(app)),
                            what="fill notification")
             text = next(n for n in notifications(app) if n.startswith("Order filled"))
-            assert "Bought 0.05 ETHUSDT at 3000" in text
+            assert "Bought 0.0500 ETH at 3,000.00 USDT (ETHUSDT)" in text, text  # as the panes show them
             assert len(bells) == 1
             await wait_for(pilot, lambda: resting.client_order_id not in app.dashboard.open_orders.orders,
                            what="order gone from open orders")

@@ -1,6 +1,7 @@
 """The dashboard and the order form at 80×24, 120×36 and 200×60, against a real paper exchange.
 
-At 80×24 the panes that matter least give way (chart, trades tape, balances) and the order
+At 80×24 the panes that matter least give way (chart, trades tape; the balances move under the
+watchlist) and the order
 form stays whole and usable; at 200×60 the panes grow into the space.
 """
 
@@ -10,6 +11,7 @@ import pytest
 from textual.widgets import Button, Input
 
 from btx_tui.paper import PaperExchange
+from btx_tui.tui.formatting import fmt_balance
 from btx_tui.tui.screens.order_form import OrderFormScreen
 
 from .harness import client_for, limit, make_app, ready, wait_for
@@ -48,6 +50,16 @@ async def test_panes_on_screen_by_size(fresh_exchange: PaperExchange, size: tupl
             watchlist = dash.watchlist
             visible = watchlist.scrollable_content_region.width
             assert visible >= sum(watchlist.columns[k].width for k in ("symbol", "last", "change"))  # type: ignore[index]
+            # the room under the watchlist holds the balances: asset, exact free, value, all whole
+            balances = dash.balances
+            assert balances.compact and balances.parent is dash.query_one("#left")
+            assert balances.region.y >= watchlist.region.bottom and balances.region.height >= 5
+            await wait_for(pilot, lambda: "USDT" in dash.balances.balances, what="balances under the watchlist")
+            assert [str(c.label).strip() for c in dash.balances.columns.values()] == ["Asset", "Free", "≈ USDT"]
+            free = dash.balances.balances["USDT"].free
+            assert free == app.state.account.free()["USDT"]  # type: ignore[union-attr]
+            assert str(dash.balances.get_cell("USDT", "free")).strip() == fmt_balance(free)  # exact
+            assert sum(c.width for c in dash.balances.columns.values()) <= dash.balances.scrollable_content_region.width
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)])

@@ -175,7 +175,7 @@ async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_e
             "abc": "✗ Not a number: 'abc'",
             "-1": "✗ Must be positive: type the number without a sign",
             "1e5": "✗ Write the number in full, without an exponent",
-            "1,5": "✗ Use a dot for decimals and no thousands commas",
+            "1,5": "✗ Use a dot for decimals; commas only between groups of three digits",
             "": "✗ Enter a quantity",
         }
         for typed, error in cases.items():
@@ -213,20 +213,24 @@ async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_
         assert form.order_type == "MARKET"
         assert not shown("#row-price") and not shown("#row-tif") and shown("#row-sizing")
         assert "market (≈ 0.0000006200 USDT now)" in text(form, "#preview")
-        await pilot.press("f6")  # LIMIT_MAKER: a price, no time in force
+        await pilot.press("f6")  # LIMIT_MAKER: a price on the own side of the book, no time in force
         await pilot.pause()
         assert form.order_type == "LIMIT_MAKER"
         assert shown("#row-price") and not shown("#row-tif") and not shown("#row-sizing")
-        await pilot.press("f5")  # switch to SELL: the prefilled ask becomes the best bid
+        assert Decimal(value(form, "#price")) == Decimal(BEST_BID)  # a maker buys at the best bid
+        assert "takes liquidity" not in text(form, "#preview")
+        await pilot.press("f5")  # switch to SELL: a maker sells at the best ask
         await pilot.pause()
         assert form.side == "SELL"
         assert "SELL BTTUSDT" in text(form, "#of-title")
-        assert Decimal(value(form, "#price")) == Decimal(BEST_BID)
+        assert Decimal(value(form, "#price")) == Decimal(BEST_ASK)
         assert form.query_one("#order-form").has_class("-sell")
-        await pilot.press("f6")  # back to LIMIT; f7 cycles the time in force
+        await pilot.press("f6")  # back to LIMIT: the best opposite price, which takes; f7 cycles the TIF
         await pilot.press("f7")
         await pilot.pause()
         assert (form.order_type, form.time_in_force) == ("LIMIT", "IOC")
+        assert Decimal(value(form, "#price")) == Decimal(BEST_BID)
+        assert "takes liquidity: taker fee" in text(form, "#preview")
         assert app.focused is form.query_one("#quantity")
 
 
@@ -266,6 +270,7 @@ async def test_market_buy_by_quote_amount_is_placed_with_quote_order_qty(fresh_e
 @pytest.mark.parametrize(("typed", "expected"), [
     ("12", Decimal("12")), ("12.50", Decimal("12.50")), (".5", Decimal("0.5")), ("7.", Decimal("7")),
     (" 0.00000061 ", Decimal("0.00000061")), ("0", Decimal("0")),
+    ("1,000.5", Decimal("1000.5")), ("12,345,678", Decimal("12345678")), ("1,000.", Decimal("1000")),
 ])
 def test_parse_amount_accepts_plain_decimals(typed: str, expected: Decimal) -> None:
     value, error = parse_amount(typed, "a quantity")
@@ -276,7 +281,9 @@ def test_parse_amount_accepts_plain_decimals(typed: str, expected: Decimal) -> N
     ("", "Enter a quantity"), ("   ", "Enter a quantity"), ("abc", "Not a number: 'abc'"),
     ("-1", "Must be positive: type the number without a sign"), ("+1", "Must be positive: type the number without a sign"),
     ("1e5", "Write the number in full, without an exponent"), ("1E-3", "Write the number in full, without an exponent"),
-    ("1,000", "Use a dot for decimals and no thousands commas"), ("NaN", "Not a number: 'NaN'"),
+    ("1,5", "Use a dot for decimals; commas only between groups of three digits"),
+    ("1,00", "Use a dot for decimals; commas only between groups of three digits"),
+    ("1000,000", "Use a dot for decimals; commas only between groups of three digits"), ("NaN", "Not a number: 'NaN'"),
     ("Infinity", "Not a number: 'Infinity'"), ("1.2.3", "Not a number: '1.2.3'"), (".", "Not a number: '.'"),
     ("1" * 33, "Too many digits (at most 32)"),
 ])
@@ -288,6 +295,14 @@ def btc_context(free: dict[str, str]) -> MarketContext:
     rules = SymbolRules.from_symbol_info(exchange_info().symbol("BTCUSDT"))  # tick 0.01, step 0.00001
     return MarketContext(rules=rules, best_bid=Decimal("94999.99"), best_ask=Decimal("95000.01"),
                          free={a: Decimal(v) for a, v in free.items()})
+
+
+def test_a_limit_at_or_through_the_opposite_best_price_takes_liquidity() -> None:
+    ctx = btc_context({})
+    assert ctx.crosses(OrderSide.BUY, Decimal("95000.01")) and ctx.crosses(OrderSide.BUY, Decimal("96000"))
+    assert not ctx.crosses(OrderSide.BUY, Decimal("95000.00"))
+    assert ctx.crosses(OrderSide.SELL, Decimal("94999.99")) and not ctx.crosses(OrderSide.SELL, Decimal("95000"))
+    assert (ctx.own_best(OrderSide.BUY), ctx.own_best(OrderSide.SELL)) == (Decimal("94999.99"), Decimal("95000.01"))
 
 
 def test_quick_size_rounds_down_to_the_step() -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
 
 from btx_tui.api.errors import NetworkError
@@ -31,8 +32,15 @@ async def all_data(pilot: Pilot) -> BtxApp:
                    and all(f.last_ok is not None for f in app.feeds.feeds.values())
                    and len(dash.watchlist.tickers) == 5 and dash.tape.trades and dash.chart.klines
                    and app.state.prices and dash.balances.balances, what="every pane filled")
+    await wait_for(pilot, lambda: "0.0000006100" in drawn(dash.watchlist), what="the watchlist's columns sized")
     await pilot.pause(0.3)  # the fake answers every poll identically: the picture is stable
     return app
+
+
+def drawn(widget: Any) -> str:
+    """The text the widget draws now."""
+    strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
 def test_snapshot_dashboard(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:

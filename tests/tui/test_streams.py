@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from btx_tui.api.client import BtxClient
 from btx_tui.paper import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import BtxApp
+from btx_tui.tui.messages import WatchlistChanged
 from btx_tui.tui.widgets.status_bar import StatusBar, StatusInfo, StreamStatus
 
 from .harness import client_for, free_port, limit, make_app, ready, wait_for
@@ -191,11 +192,11 @@ async def test_the_watchlist_stream_follows_the_watchlist(fresh_exchange: PaperE
         await ready(pilot)
         await wait_for(pilot, lambda: streaming(app, "tick"), what="tickers streamed")
         assert {t.symbol for t in app.state.tickers} == {"BTTUSDT", "BTCUSDT"}
-        app.fetchers.watchlist = ("BTTUSDT", "BTCUSDT", "ETHUSDT")  # a market added to the watchlist
+        app.post_message(WatchlistChanged(("BTTUSDT", "BTCUSDT", "ETHUSDT")))  # a market added (key +)
         await wait_for(pilot, lambda: app.streams is not None and app.streams.market is not None
                        and "!miniTicker@arr" in app.streams.market.subscribed_streams
                        and "ETHUSDT" in {t.symbol for t in app.state.tickers}, what="the added market's ticker")
         await wait_for(pilot, lambda: streaming(app, "tick"), what="tickers streamed again")
-        app.fetchers.watchlist = ("ETHUSDT",)  # and two removed
+        app.post_message(WatchlistChanged(("ETHUSDT",)))  # and two removed
         await wait_for(pilot, lambda: {t.symbol for t in app.state.tickers} == {"ETHUSDT"},
                        what="only the remaining market")

@@ -11,6 +11,7 @@ open orders, staleness, status) follow at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 from decimal import ROUND_CEILING, ROUND_FLOOR
 
 from textual.app import ComposeResult
@@ -21,14 +22,18 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from btx_tui.api.book_views import book_view
 from btx_tui.api.models_trading import MyTrade
 from btx_tui.api.preflight import snap_to_step
+from btx_tui.tui.formatting import fmt_known_price, fmt_price
 from btx_tui.tui.state import DashboardState
 from btx_tui.tui.widgets.balances import BalancesTable
-from btx_tui.tui.widgets.chart import PriceChart
+from btx_tui.tui.widgets.chart import ChartData, OwnMarks, PriceChart
 from btx_tui.tui.widgets.order_book import BookDisplay, OrderBookView
 from btx_tui.tui.widgets.orders import FillsTable, OpenOrdersTable, OrderHistoryTable
 from btx_tui.tui.widgets.status_bar import StatusBar, StatusInfo
 from btx_tui.tui.widgets.trades import TradesTape
 from btx_tui.tui.widgets.watchlist import Watchlist
+
+NARROW_BELOW = 120
+"""Below this width (the app's ``-narrow`` breakpoint) the balances move under the watchlist."""
 
 PANES = ("watchlist", "book", "chart", "trades", "balances", "orders")
 """Focus order of the panes; number keys 1–6 jump to them."""
@@ -41,18 +46,22 @@ PANES_OF = {"tickers": ("watchlist",), "book": ("book",), "trades": ("trades",),
 class DashboardScreen(Screen[None]):
     """Watchlist, chart, book, trades, balances and orders at one glance."""
 
-    def __init__(self, state: DashboardState, watchlist: list[str], status: Callable[[], StatusInfo]) -> None:
+    def __init__(self, state: DashboardState, watchlist: list[str], status: Callable[[], StatusInfo],
+                 zone: tzinfo | None = None) -> None:
         """
         Args:
             state: the store whose facts the panes show.
             watchlist: the markets of the watchlist pane.
             status: builds the status bar's line (the app knows the client's figures).
+            zone: the zone times are shown in (None: the system's).
         """
         super().__init__()
+        self.zone = zone
         self.state = state
         self._watchlist = watchlist
         self._status = status
         self._held: set[str] = set()
+        self._moving_balances = False
         """Paint-only panes that changed while a modal covered the dashboard."""
 
     def compose(self) -> ComposeResult:
@@ -80,13 +89,17 @@ class DashboardScreen(Screen[None]):
                   "trades": "Trades [4]", "balances": "Balances [5]", "account-tabs": "Orders [6]"}
         for pane_id, title in titles.items():
             self.query_one(f"#{pane_id}").border_title = title
+        for table in (self.open_orders, self.fills, self.history):
+            table.zone = self.zone
         self.chart.interval = self.state.chart_interval
         self._show_market(self.state)
         s = self.state
         for signal, callback in (
             (s.markets_loaded, self._show_rules), (s.market_selected, self._show_market),
             (s.tickers_changed, self._held_until_shown("tickers", self._show_tickers)),
-            (s.book_changed, self._show_book), (s.trades_changed, self._held_until_shown("trades", self._show_trades)),
+            (s.watchlist_changed, self._show_watchlist),
+            (s.book_changed, self._show_book), (s.open_orders_changed, self._show_chart_marks),
+            (s.fills_added, self._show_chart_marks), (s.trades_changed, self._held_until_shown("trades", self._show_trades)),
             (s.klines_changed, self._held_until_shown("klines", self._show_klines)),
             (s.balances_changed, self._show_balances), (s.open_orders_changed, self._show_open_orders),
             (s.history_changed, self._held_until_shown("history", self._show_history)),
@@ -95,7 +108,39 @@ class DashboardScreen(Screen[None]):
         ):
             signal.subscribe(self, callback, immediate=True)
 
-    def on_screen_resume(self) -> None:
+    def on_resize(self) -> None:
+        self._place_balances()
+        self.call_after_refresh(self._show_chart, self.state)  # the title fits the new width
+
+    def _place_balances(self) -> None:
+        """On a narrow terminal the balances sit under the watchlist, in the room the hidden
+        chart leaves, with their exact free amount and value; wider, they sit at the bottom
+        with every column. A pane is mounted anew where it belongs and filled from the store."""
+        narrow = self.size.width < NARROW_BELOW
+        if self._moving_balances or not self.is_mounted:
+            return
+        current = self.balances
+        if current.compact == narrow:
+            return
+        self._moving_balances = True
+
+        async def move() -> None:
+            try:
+                stale = current.has_class("-stale")
+                await current.remove()
+                pane = BalancesTable(id="balances", compact=narrow, classes="-stale" if stale else None)
+                pane.border_title = "Balances [5]"
+                if narrow:
+                    await self.query_one("#left").mount(pane)
+                else:
+                    await self.query_one("#bottom").mount(pane, before=0)
+                self._show_balances(self.state)
+            finally:
+                self._moving_balances = False
+            self._place_balances()  # the size may have changed again meanwhile
+
+        self.run_worker(move(), group="place-balances", exit_on_error=False)
+
         held, self._held = self._held, set()
         painters = {"tickers": self._show_tickers, "trades": self._show_trades, "klines": self._show_klines,
                     "history": self._show_history}
@@ -116,11 +161,13 @@ class DashboardScreen(Screen[None]):
 
     def _show_rules(self, state: DashboardState) -> None:
         """Tick and step sizes are known now: repaint what was drawn with fallback decimals."""
-        self.watchlist.tick_sizes = {s: state.steps(s)[0] for s in self.watchlist.symbols}
+        self.watchlist.tick_sizes = {s: state.steps(s)[0] for s in state.rules.symbols or self.watchlist.symbols}
+        self.watchlist.quote_assets = {s: info.quote_asset for s in state.rules.symbols
+                                       if (info := state.rules.symbol(s)) is not None}
         self.watchlist.repaint()
+        self.set_titles(state.symbol)
         tick, step = state.steps(state.symbol)
-        if self.chart.klines:
-            self.chart.update_klines(self.chart.symbol, self.chart.klines, tick)
+        self._show_chart(state)
         if self.tape.trades:
             self.tape.update_trades(self.tape.trades, tick, step, stale="trades" in state.stale)
         for table in (self.open_orders, self.fills, self.history):
@@ -131,19 +178,48 @@ class DashboardScreen(Screen[None]):
         self.set_titles(state.symbol)
         self.watchlist.select_symbol(state.symbol)
 
+    def _show_watchlist(self, state: DashboardState) -> None:
+        self.watchlist.tick_sizes = {s: state.steps(s)[0] for s in state.watchlist}
+        self.watchlist.set_symbols(state.watchlist)
+        self.watchlist.update_tickers(state.tickers, flash=False)
+        self.watchlist.select_symbol(state.symbol)
+
     def _show_tickers(self, state: DashboardState) -> None:
         self.watchlist.update_tickers(state.tickers)
+        self._show_chart(state)  # the title's last price
 
     def _show_trades(self, state: DashboardState) -> None:
         tick, step = state.steps(state.symbol)
         self.tape.update_trades(state.trades, tick, step, stale="trades" in state.stale)
 
     def _show_klines(self, state: DashboardState) -> None:
-        self.chart.update_klines(state.symbol, state.klines, state.steps(state.symbol)[0])
+        self._show_chart(state)
+
+    def _show_chart(self, state: DashboardState) -> None:
+        """Candles (or the depth) of the selected market with the trader's own orders and fills."""
+        symbol = state.symbol
+        orders = tuple((str(o.side), o.price) for o in state.open_orders if o.symbol == symbol and o.price)
+        fills = tuple(("BUY" if t.is_buyer else "SELL", t.price, t.time)
+                      for t in state.fills.values() if t.symbol == symbol)
+        klines = state.klines
+        self.chart.show(ChartData(symbol, klines, state.steps(symbol)[0], OwnMarks(orders, fills),
+                                  self.zone, state.depth))
+        last = next((t.last_price for t in state.tickers if t.symbol == symbol), None)
+        title = f"Chart {symbol} {'depth' if self.chart.depth_mode else self.chart.interval}"
+        priced = f"{title} · {fmt_known_price(last, state.steps(symbol)[0])} [3]"
+        room = self.chart.size.width - 4  # the border's corners and the title's padding
+        self.chart.border_title = priced if len(priced) <= room or not room > 0 else f"{title} [3]"
+
+    def _show_chart_marks(self, _: object) -> None:
+        if self.is_active:
+            self._show_chart(self.state)
+        else:
+            self._held.add("klines")
 
     def _show_balances(self, state: DashboardState) -> None:
         if state.account is not None:
-            self.balances.update_balances(state.account.balances, state.prices)
+            for pane in self.query(BalancesTable):  # none while the pane moves (narrow ↔ wide)
+                pane.update_balances(state.account.balances, state.prices)
 
     def _show_open_orders(self, state: DashboardState) -> None:
         self.open_orders.update_orders(state.open_orders, state.pending_intents, state.steps)
@@ -166,6 +242,8 @@ class DashboardScreen(Screen[None]):
         own_bids = frozenset(snap_to_step(p, group, ROUND_FLOOR) for p in state.own_prices("BUY"))
         own_asks = frozenset(snap_to_step(p, group, ROUND_CEILING) for p in state.own_prices("SELL"))
         widget.update_book(BookDisplay(book, group, step, own_bids, own_asks, stale="book" in state.stale))
+        if self.chart.depth_mode and self.is_active:
+            self._show_chart(state)
 
     def _show_stale(self, change: tuple[str, bool]) -> None:
         """Grey out what a failing feed shows, so old data is never mistaken for live."""
@@ -184,6 +262,7 @@ class DashboardScreen(Screen[None]):
         self.status_bar.show(self._status())
 
     def on_order_book_view_grouping_changed(self, message: OrderBookView.GroupingChanged) -> None:
+        self.set_titles(self.state.symbol)
         self._show_book(self.state)
 
     # -- panes --------------------------------------------------------------------------------
@@ -225,10 +304,17 @@ class DashboardScreen(Screen[None]):
         return self.query_one(OrderHistoryTable)
 
     def set_titles(self, symbol: str) -> None:
-        self.book.border_title = f"Order book {symbol} [2]"
+        multiple = self.book.group_multiple
+        grouping = "" if multiple == 1 else f" · group {fmt_price(self.state.steps(symbol)[0] * multiple, self.state.steps(symbol)[0])}"
+        self.book.border_title = f"Order book {symbol}{grouping} [2]"
         self.tape.border_title = f"Trades {symbol} [4]"
         self.chart.interval = self.state.chart_interval
-        self.chart.border_title = f"Chart {symbol} {self.chart.interval} [3]"
+        self._show_chart(self.state)
+
+    def toggle_depth(self) -> None:
+        """Switch the chart pane between candles and the book's cumulative depth."""
+        self.chart.depth_mode = not self.chart.depth_mode
+        self._show_chart(self.state)
 
     def focus_pane(self, index: int) -> None:
         pane = PANES[index]

@@ -65,5 +65,5 @@ class HelpScreen(ModalScreen[None]):
 
 
 def _keys(keys: str) -> str:
-    names = {"slash": "/", "question_mark": "?"}
+    names = {"slash": "/", "question_mark": "?", "plus": "+", "minus": "-"}
     return " / ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))

@@ -200,7 +200,11 @@ class OrderFormScreen(ModalScreen[None]):
     # -- state changes ---------------------------------------------------------------------
 
     def _prefill_price(self, *, follow: bool = True) -> None:
-        """Put the best opposite price in the price field unless the trader typed one.
+        """Put a price from the book in the price field unless the trader typed one.
+
+        A LIMIT (or STOP-type) order gets the best opposite price — it would trade at once, and
+        the preview says "takes liquidity"; a LIMIT_MAKER, which the exchange rejects if it
+        would trade, gets the best price on its own side (best bid to buy, best ask to sell).
 
         With ``follow=False`` only an empty field the trader is not in is filled: a price the
         form chose must not move under the trader's eyes just because the book moved, and a
@@ -213,7 +217,8 @@ class OrderFormScreen(ModalScreen[None]):
         if price.value and price.value != self._prefilled:
             return
         ctx = self.market_context()
-        best = ctx.best(self.side) if ctx else None
+        maker = self.order_type is OrderType.LIMIT_MAKER
+        best = (ctx.own_best(self.side) if maker else ctx.best(self.side)) if ctx else None
         if ctx is None or best is None:
             return
         self._prefilled = fmt_on_grid(best, ctx.rules.tick_size).replace(",", "")
@@ -316,6 +321,7 @@ class OrderFormScreen(ModalScreen[None]):
             return
         if choice.id == "type":
             self.order_type = OrderType(value)
+            self._prefill_price()  # a form-chosen price moves to the new type's side of the book
         elif choice.id == "tif":
             self.time_in_force = TimeInForce(value)
         elif choice.id == "sizing":

@@ -28,7 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from btx_tui.api.book_views import BookLevel, BookView
-from btx_tui.tui.formatting import fmt_amount, fmt_compact, fmt_price
+from btx_tui.tui.formatting import fmt_amount, fmt_compact, fmt_exact, fmt_price
 
 GROUPINGS = (1, 10, 100, 1000)
 """Price grouping multiples of the tick size that ``g`` cycles through."""
@@ -230,7 +230,10 @@ class OrderBookView(ScrollView, can_focus=True):
         if book is None or book.spread is None:
             return BookRow("spread", "spread —")
         pct = f"{book.spread_pct:.3f}%" if book.spread_pct is not None else ""
-        return BookRow("spread", f"spread {fmt_price(book.spread, view.price_step)}", pct)
+        spread = fmt_price(book.spread, view.price_step)
+        if book.spread and not Decimal(spread.replace(",", "")):
+            spread = fmt_exact(book.spread)  # never "spread 0" next to a non-zero percentage
+        return BookRow("spread", f"spread {spread}", pct)
 
     # -- rendering -------------------------------------------------------------------
 

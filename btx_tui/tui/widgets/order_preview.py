@@ -31,14 +31,18 @@ TIF_MEANING = {TimeInForce.GTC: "good till canceled", TimeInForce.IOC: "immediat
                TimeInForce.FOK: "fill or kill"}
 
 _NUMBER = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+"""Thousands separators as the panes print them: ``1,000.5`` (every group of three digits)."""
 _MAX_DIGITS = 32
 
 
 def parse_amount(text: str, what: str) -> tuple[Decimal | None, str | None]:
     """``(value, None)`` for a plain positive-looking decimal, else ``(None, why)``.
 
-    Accepted: ``12``, ``12.5``, ``.5``, ``12.``. Refused with a reason: empty, letters,
-    a sign, an exponent (``1e5``), grouping commas, more than 32 digits.
+    Accepted: ``12``, ``12.5``, ``.5``, ``12.``, and thousands separators as the panes print
+    them (``1,000.5``, so a price copied from the book pastes). Refused with a reason: empty,
+    letters, a sign, an exponent (``1e5``), a comma that is not a thousands separator (``1,5``:
+    a decimal comma would be read a thousand times too large), more than 32 digits.
     """
     t = text.strip()
     if not t:
@@ -46,7 +50,9 @@ def parse_amount(text: str, what: str) -> tuple[Decimal | None, str | None]:
     if t.startswith(("-", "+")):
         return None, "Must be positive: type the number without a sign"
     if "," in t:
-        return None, "Use a dot for decimals and no thousands commas"
+        if not _GROUPED.match(t):
+            return None, "Use a dot for decimals; commas only between groups of three digits"
+        t = t.replace(",", "")
     if not _NUMBER.match(t):
         if re.fullmatch(r"[\d.]+[eE][+-]?\d+", t):
             return None, "Write the number in full, without an exponent"
@@ -72,6 +78,18 @@ class MarketContext:
     def best(self, side: OrderSide) -> Decimal | None:
         """The price a new order would meet: best ask to buy, best bid to sell."""
         return self.best_ask if side is OrderSide.BUY else self.best_bid
+
+    def own_best(self, side: OrderSide) -> Decimal | None:
+        """The best price on the order's own side of the book (a maker's price): best bid to
+        buy, best ask to sell."""
+        return self.best_bid if side is OrderSide.BUY else self.best_ask
+
+    def crosses(self, side: OrderSide, price: Decimal) -> bool:
+        """True when a limit order at ``price`` would trade at once against the book (a taker)."""
+        best = self.best(side)
+        if best is None:
+            return False
+        return price >= best if side is OrderSide.BUY else price <= best
 
     def reference(self, side: OrderSide) -> Decimal | None:
         """Estimated execution price of a market order: best opposite price, else last price."""
@@ -310,7 +328,8 @@ class OrderPreview(Static):
                  if r.notional is not None else "—")
         lines.append(self._line("Total", total, *self._problems(ev, "notional")))
         fee = f"≈ {approx(r.commission)} {r.commission_asset}" if r.commission is not None else "—"
-        lines.append(self._line("Commission", fee))
+        taker = (r.type is OrderType.LIMIT and r.price is not None and ctx.crosses(r.side, r.price))
+        lines.append(self._line("Commission", fee, ("  takes liquidity: taker fee", note) if taker else ""))
         # balances after a full fill
         if ctx.free is None:
             lines.append(self._line("After", ("balances not loaded yet", "$text-muted")))

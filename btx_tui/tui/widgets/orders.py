@@ -8,7 +8,7 @@ order later takes. The highlighted row is the one ``c`` cancels.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import ClassVar
 
@@ -22,10 +22,18 @@ from btx_tui.tui.state import fill_key
 from btx_tui.tui.widgets.columns import add_columns, cell
 
 
-def _time(ms: int | None) -> str:
+def _time(ms: int | None, zone: tzinfo | None = None) -> str:
+    """``ms`` in local time (``zone``; None: the system's): the clock time today, else with the date."""
     if not ms:
         return "—"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%M:%S")
+    when = datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone)
+    today = datetime.now(UTC).astimezone(zone).date()
+    return when.strftime("%H:%M:%S" if when.date() == today else "%m-%d %H:%M:%S")
+
+
+def zone_name(zone: tzinfo | None) -> str:
+    """The zone's short name now (``CET``, ``UTC``), shown in the time columns' headers."""
+    return datetime.now(UTC).astimezone(zone).tzname() or ""
 
 
 TYPE_SHORT = {"LIMIT": "LIMIT", "MARKET": "MARKET", "LIMIT_MAKER": "MAKER"}
@@ -102,8 +110,15 @@ class AccountTable(DataTable):
         self.shown_columns: tuple[str, ...] = tuple(key for _, key in self.COLUMNS)
         """Keys of the columns on screen now (all of them when the pane is wide enough)."""
 
+    zone: tzinfo | None = None
+    """The zone times are shown in (None: the system's); set before mounting."""
+
+    def label(self, label: str) -> str:
+        """A column's header: time columns name the zone."""
+        return f"{label} {zone_name(self.zone)}" if label == "Time" else label
+
     def on_mount(self) -> None:
-        add_columns(self, ((label, key, None) for label, key in self.COLUMNS))
+        add_columns(self, ((self.label(label), key, None) for label, key in self.COLUMNS))
 
     def on_resize(self) -> None:
         if self.size.width != self._fitted_width:
@@ -111,7 +126,7 @@ class AccountTable(DataTable):
 
     def _columns_that_fit(self, rows: Sequence[tuple[Sequence[Text], str]]) -> list[int]:
         """Indexes of the columns to show: all, unless the pane is too narrow for them."""
-        widths = [len(label) + 1 for label, _ in self.COLUMNS]
+        widths = [len(self.label(label)) + 1 for label, _ in self.COLUMNS]
         for cells, _ in rows:
             for i, text in enumerate(cells):
                 widths[i] = max(widths[i], text.cell_len)
@@ -136,7 +151,7 @@ class AccountTable(DataTable):
         shown = self._columns_that_fit(self._rows)
         self.shown_columns = tuple(self.COLUMNS[i][1] for i in shown)
         self.clear(columns=True)
-        add_columns(self, ((self.COLUMNS[i][0], self.COLUMNS[i][1], None) for i in shown))
+        add_columns(self, ((self.label(self.COLUMNS[i][0]), self.COLUMNS[i][1], None) for i in shown))
         for cells, key in self._rows:
             self.add_row(*(cells[i] for i in shown), key=key)
         if cursor is not None and cursor in self.rows:
@@ -152,7 +167,7 @@ class AccountTable(DataTable):
 
     def order_cells(self, o: Order, time_ms: int | None, steps: Steps | None, status: Text) -> list[Text]:
         """Time, market, side, type, price, quantity, filled % and ``status`` of order ``o``."""
-        return [cell(_time(time_ms)), cell(o.symbol), self.side(o.side), cell(_type(o)),
+        return [cell(_time(time_ms, self.zone)), cell(o.symbol), self.side(o.side), cell(_type(o)),
                 cell(_price(o.symbol, o.price, steps), numeric=True),
                 cell(_qty(o.symbol, o.orig_qty, steps), numeric=True),
                 cell(f"{filled_pct(o):.0f}%", numeric=True), status]
@@ -229,7 +244,7 @@ class FillsTable(AccountTable):
     def restep(self, steps: Steps | None) -> None:
         """Show every fill again, on the markets' tick and step when ``steps`` knows them."""
         self.refill(
-            ([cell(_time(t.time)), cell(t.symbol), self.side("BUY" if t.is_buyer else "SELL"),
+            ([cell(_time(t.time, self.zone)), cell(t.symbol), self.side("BUY" if t.is_buyer else "SELL"),
               cell(_price(t.symbol, t.price, steps), numeric=True), cell(_qty(t.symbol, t.qty, steps), numeric=True),
               cell(f"{fmt_exact(t.commission)} {t.commission_asset}", numeric=True),
               cell("maker" if t.is_maker else "taker")], f"{t.symbol}:{t.id}:{t.order_id}")
@@ -242,7 +257,8 @@ STATUS_STYLE = {"FILLED": "filled", "CANCELED": "done", "EXPIRED": "done", "REJE
 class OrderHistoryTable(AccountTable):
     """All recent orders of the selected market (filled, canceled, expired too)."""
 
-    COLUMNS = ORDER_COLUMNS
+    COLUMNS = (("Placed", "time"), *ORDER_COLUMNS[1:])
+    """When the order was placed (its status says what became of it since)."""
     DROP_FIRST = ("time", "type", "filled")
 
     def __init__(self, **kwargs: object) -> None:
@@ -259,6 +275,6 @@ class OrderHistoryTable(AccountTable):
         for o in sorted(orders, key=lambda o: -(o.update_time or o.time or 0))[:200]:
             status = str(getattr(o.status, "value", o.status))
             style = self.styled(STATUS_STYLE[status]) if status in STATUS_STYLE else ""
-            rows.append((self.order_cells(o, o.update_time or o.time, steps, cell(_status(o), style=style)),
+            rows.append((self.order_cells(o, o.time or o.transact_time, steps, cell(_status(o), style=style)),
                          f"{o.symbol}:{o.order_id}"))
         self.refill(rows)

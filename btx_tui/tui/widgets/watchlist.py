@@ -1,4 +1,5 @@
-"""The watchlist: one row per symbol with last price, 24h change, range, volume and trend.
+"""The watchlist: one row per symbol with last price, 24h change, range, volume (in the base
+asset and in the quote asset) and trend.
 
 It updates about once a second, so a keyed ``DataTable`` with fixed column widths is
 cheap enough (the measured rule in design.md). A changed price flashes green or red for
@@ -16,7 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from btx_tui.api.models import Ticker24h
-from btx_tui.tui.formatting import fmt_compact, fmt_price, fmt_signed_pct
+from btx_tui.tui.formatting import UNKNOWN, fmt_compact, fmt_known_price, fmt_signed_pct
 from btx_tui.tui.widgets.columns import add_columns, cell
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -54,6 +55,8 @@ class Watchlist(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=0, **kwargs)  # type: ignore[arg-type]
         self.symbols = list(symbols)
         self.tick_sizes: dict[str, Decimal] = {}
+        self.quote_assets: dict[str, str] = {}
+        """Quote asset by symbol (known once exchangeInfo arrived), for the quote volume."""
         self._history: dict[str, deque[Decimal]] = {s: deque(maxlen=SPARK_LEN) for s in self.symbols}
         self._last: dict[str, Decimal] = {}
         self.tickers: dict[str, Ticker24h] = {}
@@ -62,9 +65,32 @@ class Watchlist(DataTable):
         # Sized to their widest cell (None): a BTT price next to a volume never runs together.
         add_columns(self, (("Market", "symbol", None), ("Last", "last", None), ("24h", "change", None),
                            ("High", "high", None), ("Low", "low", None), ("Volume", "volume", None),
-                           ("Trend", "trend", SPARK_LEN - 3)))
+                           ("Trend", "trend", SPARK_LEN - 3), ("Quote volume", "qvolume", None)))
         for sym in self.symbols:
-            self.add_row(" " + sym, "…", "", "", "", "", "", key=sym)
+            self.add_row(" " + sym, "…", "", "", "", "", "", "", key=sym)
+
+    def set_symbols(self, symbols: Iterable[str]) -> None:
+        """Show the markets ``symbols`` in this order (added or removed by the trader)."""
+        symbols = list(symbols)
+        if symbols == self.symbols:
+            return
+        highlighted = self.highlighted
+        self.symbols = symbols
+        self._history = {s: self._history.get(s) or deque(maxlen=SPARK_LEN) for s in symbols}
+        self.tickers = {s: t for s, t in self.tickers.items() if s in symbols}
+        self._last = {s: p for s, p in self._last.items() if s in symbols}
+        self.clear()
+        for sym in symbols:
+            self.add_row(" " + sym, "…", "", "", "", "", "", "", key=sym)
+        self.repaint()
+        if highlighted in symbols:
+            self.move_cursor(row=symbols.index(highlighted))
+
+    @property
+    def highlighted(self) -> str | None:
+        """The market under the cursor."""
+        row = self.cursor_row
+        return self.symbols[row] if self.symbols and 0 <= row < len(self.symbols) else None
 
     def update_tickers(self, tickers: Iterable[Ticker24h], *, flash: bool = True) -> None:
         """Show fresh 24h tickers; prices that moved flash up or down."""
@@ -79,7 +105,7 @@ class Watchlist(DataTable):
             if flash and (not hist or hist[-1] != t.last_price):
                 hist.append(t.last_price)
             direction = 0 if not flash or prev is None or prev == t.last_price else (1 if t.last_price > prev else -1)
-            last = cell(fmt_price(t.last_price, tick), numeric=True)
+            last = cell(fmt_known_price(t.last_price, tick), numeric=True)
             if direction:
                 last.stylize("bold black on green" if direction > 0 else "bold black on red")
                 self.set_timer(FLASH_S, lambda s=t.symbol: self._unflash(s))
@@ -87,11 +113,14 @@ class Watchlist(DataTable):
             row = t.symbol
             grow = True  # columns widen to a longer value (e.g. a price gaining a digit)
             self.update_cell(row, "last", last, update_width=grow)
-            self.update_cell(row, "change", cell(fmt_signed_pct(t.price_change_percent), numeric=True,
-                                                 style=change_style), update_width=grow)
-            self.update_cell(row, "high", cell(fmt_price(t.high_price, tick), numeric=True), update_width=grow)
-            self.update_cell(row, "low", cell(fmt_price(t.low_price, tick), numeric=True), update_width=grow)
+            traded = bool(t.last_price and t.open_price)  # a market that never traded reports zeros
+            change = fmt_signed_pct(t.price_change_percent) if traded else UNKNOWN
+            self.update_cell(row, "change", cell(change, numeric=True, style=change_style), update_width=grow)
+            self.update_cell(row, "high", cell(fmt_known_price(t.high_price, tick), numeric=True), update_width=grow)
+            self.update_cell(row, "low", cell(fmt_known_price(t.low_price, tick), numeric=True), update_width=grow)
             self.update_cell(row, "volume", cell(fmt_compact(t.volume), numeric=True), update_width=grow)
+            quote_volume = f"{fmt_compact(t.quote_volume)} {self.quote_assets.get(t.symbol, '')}".rstrip()
+            self.update_cell(row, "qvolume", cell(quote_volume, numeric=True), update_width=grow)
             self.update_cell(row, "trend", Text(" " + sparkline(list(hist)[-(SPARK_LEN - 4):]), style=change_style))
 
     def repaint(self) -> None:
@@ -103,7 +132,7 @@ class Watchlist(DataTable):
     def _unflash(self, symbol: str) -> None:
         if symbol in self._last and symbol in self.tickers:
             tick = self.tick_sizes.get(symbol, Decimal("0.00000001"))
-            self.update_cell(symbol, "last", cell(fmt_price(self._last[symbol], tick), numeric=True))
+            self.update_cell(symbol, "last", cell(fmt_known_price(self._last[symbol], tick), numeric=True))
 
     def select_symbol(self, symbol: str) -> None:
         """Move the cursor to ``symbol`` (without re-announcing it)."""
