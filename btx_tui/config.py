@@ -90,6 +90,10 @@ class ExchangeSettings(_Section):
     ca_bundle: FilePath | None = None
     """A PEM file of extra certificate authorities to trust, on top of the system trust store
     (e.g. a company CA that re-signs TLS at a proxy)."""
+    streams: bool | Literal["auto"] = "auto"
+    """WebSocket streams for the book, trades, candles, watchlist and account events.
+    ``auto``/``true``: stream where the exchange serves streams and poll, per kind of data,
+    where it does not or while a stream is down or stale. ``false``: poll everything."""
 
     @property
     def is_paper(self) -> bool:

@@ -35,9 +35,9 @@ from btx_tui.tui.exporting import ExportFailed, Exporter, ExportWritten
 from btx_tui.tui.feeds import FeedRunner
 from btx_tui.tui.fetchers import Fetchers
 from btx_tui.tui.messages import (
-    AccountFetched, DepthFetched, FeedFailed, FillHistoryLoaded, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
+    AccountFetched, BalancesStreamed, DepthFetched, FeedFailed, FillHistoryLoaded, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged, KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderAmended, OrderChangeConfirmed,
-    OrderConfirmed, OrderListConfirmed, OrderListPlaced, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled,
+    OrderConfirmed, OrderListConfirmed, OrderListPlaced, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled, OrderStreamed,
     PricesFetched, Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
 )
 from btx_tui.tui import session_memory
@@ -47,12 +47,13 @@ from btx_tui.tui.screens.alerts import AlertForm, AlertsScreen, describe
 from btx_tui.tui.screens.dashboard import PANES, DashboardScreen
 from btx_tui.tui.screens.help import HelpScreen
 from btx_tui.tui.state import DashboardState
+from btx_tui.tui.stream_feeds import KIND_LABELS, StreamFeeds
 from btx_tui.tui.trading import Session, TradingActions
 from btx_tui.tui.formatting import fmt_known_price
 from btx_tui.tui.typeahead import TypeAhead
 from btx_tui.tui.widgets.chart import INTERVALS
 from btx_tui.tui.widgets.order_book import GROUPINGS, OrderBookView
-from btx_tui.tui.widgets.status_bar import StatusInfo
+from btx_tui.tui.widgets.status_bar import StatusInfo, StreamStatus
 from btx_tui.tui.widgets.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,8 @@ class BtxApp(App[None]):
         """The dashboard's facts; :meth:`DashboardState.apply` is their only writer."""
         self.feeds = FeedRunner(self)
         self.fetchers = Fetchers(lambda: self.client, self.state, lambda: self.journal)
+        self.streams: StreamFeeds | None = None
+        """The stream connections (None with ``[exchange] streams = false``: everything polls)."""
         self.trading = TradingActions(self, Session(
             connection=connection, state=self.state, feeds=self.feeds, client=lambda: self.client,
             journal=lambda: self.journal, selected_order=lambda: self.dashboard.open_orders.selected,
@@ -210,6 +213,8 @@ class BtxApp(App[None]):
         self.run_worker(self._start_session(), name="session", group="session", exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        if self.streams is not None:
+            await self.streams.aclose()
         if self.client is not None:
             await self.client.aclose()
         if self.journal is not None:
@@ -223,11 +228,18 @@ class BtxApp(App[None]):
         """
         assert self.client is not None
         ui = self.settings.ui
+        if self.settings.exchange.streams is not False:
+            self.streams = StreamFeeds(self, self.client, self.connection, self.state, self.feeds,
+                                       lambda: self.journal, lambda: self.state.watchlist)
         for feed in self.fetchers.feeds(ui, lambda: bool(self.connection.api_key), self.settings.exchange.timeout_s):
+            if self.streams is not None:
+                feed.standby = lambda name=feed.name, streams=self.streams: streams.live(name)
             self.feeds.add(feed)
             self.run_worker(self.feeds.run(feed), name=f"feed:{feed.name}", group=f"feed:{feed.name}",
                             exit_on_error=False)
         self.started = True
+        if self.streams is not None:
+            self.run_worker(self.streams.start(), name="streams", group="streams", exit_on_error=False)
         self.trading.start_reconcile()
         backoff = Backoff(first_s=0.5, cap_s=15.0)
         attempt = 0
@@ -326,6 +338,15 @@ class BtxApp(App[None]):
         if self._fetched(message):
             self.trading.check_fills(before, self.state.open_orders)
 
+    def on_order_streamed(self, message: OrderStreamed) -> None:
+        before = self.state.open_orders
+        if self._fetched(message):
+            self.trading.check_fills(before, self.state.open_orders)
+
+    def on_balances_streamed(self, message: BalancesStreamed) -> None:
+        if self._fetched(message):
+            self.feeds.wake("history")
+
     def _fetched(self, message: Any) -> bool:
         if not self._apply(message):
             return False
@@ -368,7 +389,15 @@ class BtxApp(App[None]):
             clock_offset_ms=self.client.clock_offset_ms if self.client else None,
             permissions=self.state.permissions,
             session_pnl=self.state.session_pnl,
+            streams=self._stream_status(),
         )
+
+    def _stream_status(self) -> tuple[StreamStatus, ...] | None:
+        """How each kind of data arrives now (None: streams are off, everything polls)."""
+        if self.streams is None:
+            return None
+        return tuple(StreamStatus(KIND_LABELS[kind], h.live, h.lag_ms, h.reconnects, h.reason)
+                     for kind, h in self.streams.health().items() if kind in KIND_LABELS)
 
     # -- trading events ------------------------------------------------------------------
 
@@ -426,11 +455,15 @@ class BtxApp(App[None]):
 
     def on_market_selected(self, message: MarketSelected) -> None:
         if self._apply(message):
+            if self.streams is not None:
+                self.streams.follow()
             self.feeds.wake("book", "trades", "klines", "history")
             self.remember()
 
     def on_watchlist_changed(self, message: WatchlistChanged) -> None:
         if self._apply(message):
+            if self.streams is not None:
+                self.streams.watch()  # one !miniTicker@arr follows the store's watchlist
             self.feeds.wake("tickers")
             self.remember()
 
@@ -451,6 +484,8 @@ class BtxApp(App[None]):
 
     def on_interval_chosen(self, message: IntervalChosen) -> None:
         if self._apply(message):
+            if self.streams is not None:
+                self.streams.follow()
             self.feeds.wake("klines")
             self.remember()
 

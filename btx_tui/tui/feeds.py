@@ -47,6 +47,9 @@ class Feed:
     fetch: Fetch
     enabled: Callable[[], bool] = lambda: True
     """Feeds that need something the session lacks (e.g. a key) stay idle."""
+    standby: Callable[[], bool] = lambda: False
+    """True while a live stream delivers this feed's data: the feed idles (a wake does not
+    poll either) and polls again at once when its stream is down, stale or not served."""
     failures: int = 0
     last_ok: float | None = None
     """``time.monotonic()`` of the last successful fetch."""
@@ -58,6 +61,13 @@ class Feed:
     fetching_since: float | None = None
     """``time.monotonic()`` when the fetch in flight began (None between fetches)."""
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def streamed(self) -> None:
+        """Its stream delivered this feed's data: as fresh and healthy as a successful poll."""
+        self.last_ok = time.monotonic()
+        self.failures = 0
+        self.last_error = None
+        self.failing_since = None
 
     def wake(self) -> None:
         """Poll now instead of waiting out the interval (refresh, symbol change, after an order)."""
@@ -139,7 +149,7 @@ class FeedRunner:
             await self._running.wait()
             feed._wake.clear()
             delay = feed.interval_s
-            if feed.enabled():
+            if feed.enabled() and not feed.standby():
                 started = feed.fetching_since = time.monotonic()
                 try:
                     message = await feed.fetch()

@@ -16,7 +16,7 @@ from typing import ClassVar
 from textual.message import Message
 
 from btx_tui.api.models import AggTrade, Depth, ExchangeInfo, Kline, Ticker24h
-from btx_tui.api.models_trading import Account, MyTrade, Order
+from btx_tui.api.models_trading import Account, Balance, MyTrade, Order
 from btx_tui.api.order_changes import AmendOutcome, AmendRequest, CancelReplaceOutcome, CancelReplaceRequest
 from btx_tui.api.order_lists import ListPlacementResult, OrderListRequest
 from btx_tui.api.orders import OrderRequest, PlacementResult
@@ -24,10 +24,10 @@ from btx_tui.api.reconcile import ReconcileReport
 
 __all__ = [
     "FillHistoryLoaded",
-    "AccountFetched", "DepthFetched", "FeedFailed", "Fetched", "FillsFound", "HealthChecked", "HistoryFetched",
+    "AccountFetched", "BalancesStreamed", "DepthFetched", "FeedFailed", "Fetched", "FillsFound", "HealthChecked", "HistoryFetched",
     "IntervalChosen", "JournalChanged", "KlinesFetched", "MarketSelected", "MarketsLoaded", "OpenOrdersFetched", "OrderConfirmed",
     "OrderAmended", "OrderChangeConfirmed", "OrderListConfirmed", "OrderListPlaced", "OrderListSubmitted",
-    "OrderNotSent", "OrderPlaced", "OrderReplaced", "OrderSubmitted", "OrdersCanceled", "PricesFetched", "Reconciled",
+    "OrderNotSent", "OrderPlaced", "OrderReplaced", "OrderStreamed", "OrderSubmitted", "OrdersCanceled", "PricesFetched", "Reconciled",
     "TickersFetched", "TradesFetched",
 ]
 
@@ -128,6 +128,35 @@ class OpenOrdersFetched(Fetched):
     def __init__(self, orders: tuple[Order, ...]) -> None:
         super().__init__()
         self.orders = orders
+
+
+class OrderStreamed(Fetched):
+    """One order changed, as an account event reported it (the order as it is now).
+
+    An event, not a snapshot: never coalesced (each one changes one order of the open orders).
+    """
+
+    feed = "orders"
+
+    def __init__(self, order: Order) -> None:
+        super().__init__()
+        self.order = order
+
+    def can_replace(self, message: Message) -> bool:
+        return False
+
+
+class BalancesStreamed(Fetched):
+    """Balances of the assets one account event changed (absolute free/locked)."""
+
+    feed = "account"
+
+    def __init__(self, balances: tuple[Balance, ...]) -> None:
+        super().__init__()
+        self.balances = balances
+
+    def can_replace(self, message: Message) -> bool:
+        return False
 
 
 class HistoryFetched(Fetched):

@@ -32,10 +32,10 @@ from btx_tui.api.models_trading import Account, MyTrade, Order, OrderStatus
 from btx_tui.api.orders import Outcome
 from btx_tui.api.pnl import PnlReport, Prices, SessionPnl, compute_pnl
 from btx_tui.tui.messages import (
-    AccountFetched, DepthFetched, FeedFailed, Fetched, FillHistoryLoaded, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
+    AccountFetched, BalancesStreamed, DepthFetched, FeedFailed, Fetched, FillHistoryLoaded, FillsFound, HealthChecked, HistoryFetched, IntervalChosen,
     JournalChanged,
     KlinesFetched, MarketSelected, MarketsLoaded, OpenOrdersFetched, OrderAmended, OrderListPlaced,
-    OrderListSubmitted, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled, OrderSubmitted, PricesFetched,
+    OrderListSubmitted, OrderNotSent, OrderPlaced, OrderReplaced, OrdersCanceled, OrderStreamed, OrderSubmitted, PricesFetched,
     Reconciled, TickersFetched, TradesFetched, WatchlistChanged,
 )
 
@@ -157,7 +157,8 @@ class DashboardState:
             OrderNotSent: self._not_sent, OrderPlaced: self._placed_order, OrdersCanceled: self._canceled,
             OrderListSubmitted: self._list_submitted, OrderListPlaced: self._list_placed,
             OrderAmended: self._amended, OrderReplaced: self._replaced,
-            FillsFound: self._fills_found, FillHistoryLoaded: self._fill_history, Reconciled: self._reconciled, JournalChanged: self._reconciled,
+            FillsFound: self._fills_found, FillHistoryLoaded: self._fill_history, OrderStreamed: self._order_streamed,
+            BalancesStreamed: self._balances_streamed, Reconciled: self._reconciled, JournalChanged: self._reconciled,
         }
 
     # -- the one writer ---------------------------------------------------------------------
@@ -266,6 +267,16 @@ class DashboardState:
         self.account = m.account
         self.balances_changed.publish(self)
 
+    def _balances_streamed(self, m: BalancesStreamed) -> None:
+        """Merge the balances an account event changed into the account (known once polled/resynced)."""
+        if self.account is None:
+            return  # the account stream's resync brings the whole account first
+        changed = {b.asset: b for b in m.balances}
+        kept = [changed.pop(b.asset, b) for b in self.account.balances]
+        balances = tuple(b for b in (*kept, *changed.values()) if b.free or b.locked)
+        self.account = self.account.model_copy(update={"balances": balances})
+        self.balances_changed.publish(self)
+
     def _prices(self, m: PricesFetched) -> None:
         self.prices = m.prices
         self.balances_changed.publish(self)
@@ -273,6 +284,17 @@ class DashboardState:
 
     def _open_orders(self, m: OpenOrdersFetched) -> None:
         self._set_open_orders(self._with_placed(m.orders, m.started))
+
+    def _order_streamed(self, m: OrderStreamed) -> None:
+        """An account event: the order is open (added / replaced) or done (removed)."""
+        order = m.order
+        others = tuple(o for o in self.open_orders if o.client_order_id != order.client_order_id)
+        if order.status in OPEN_STATUSES:
+            self._set_open_orders((*others, order))
+        else:
+            self._placed.pop(order.client_order_id, None)  # an older poll must not bring it back
+            if len(others) != len(self.open_orders):
+                self._set_open_orders(others)
 
     def _with_placed(self, orders: tuple[Order, ...], started: float | None) -> tuple[Order, ...]:
         """``orders`` plus the placed orders a poll that started before their placement missed.

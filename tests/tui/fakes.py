@@ -205,9 +205,13 @@ def fake_client_factory(client: FakeClient | None = None) -> Callable[[Connectio
 
 
 def fake_app(client: FakeClient | None = None, **ui: object) -> BtxApp:
-    """The real app on a :class:`FakeClient`, in paper mode, with the default watchlist."""
+    """The real app on a :class:`FakeClient`, in paper mode, with the default watchlist.
+
+    Streams off: a fake client has no WebSocket side, and the fakes' screens must not depend
+    on how fast a refused stream connection is noticed."""
     ui.setdefault("timezone", "UTC")  # times on screen must not depend on the machine's zone
-    settings = Settings.model_validate({"ui": {"watchlist": list(WATCHLIST), **ui}})
+    settings = Settings.model_validate({"ui": {"watchlist": list(WATCHLIST), **ui},
+                                        "exchange": {"streams": False}})
     connection = Connection("http://127.0.0.1:9", "fake-key", SecretStr("fake-secret"), paper=True)
     return BtxApp(settings, connection, client_factory=fake_client_factory(client))  # type: ignore[arg-type]
 

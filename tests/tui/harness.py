@@ -26,13 +26,15 @@ FAST_UI = {"tickers_interval_s": 0.3, "book_interval_s": 0.2, "trades_interval_s
 
 
 def make_app(exchange: PaperExchange, key: str = "full", *, journal_path: Path | None = None,
-             alerts_dir: Path | None = None, **ui: object) -> BtxApp:
+             alerts_dir: Path | None = None, streams: bool | str = False, **ui: object) -> BtxApp:
     """The real app, connected like paper mode does, polling fast so tests are quick.
 
     ``journal_path``: keep an order journal there (reconciliation needs one).
+    ``streams``: ``[exchange] streams`` — off unless a test turns it on, so the polling tests
+    stay deterministic (tests/tui/test_streams.py turns it on).
     """
     api_key, secret = exchange.key(key)
-    settings = Settings.model_validate({"ui": {**FAST_UI, **ui}})
+    settings = Settings.model_validate({"ui": {**FAST_UI, **ui}, "exchange": {"streams": streams}})
     return BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True),
                   journal_path=journal_path, alerts_dir=alerts_dir)
 

@@ -32,7 +32,8 @@ TIMEOUT_S = 1.0
 def hung_app(exchange: PaperExchange) -> BtxApp:
     api_key, secret = exchange.key("full")
     settings = Settings.model_validate({"ui": {**FAST_UI, "orders_interval_s": 1.0},
-                                        "exchange": {"timeout_s": TIMEOUT_S}})
+                                        "exchange": {"timeout_s": TIMEOUT_S, "streams": False}})
+    # Polling's hung-exchange logic; a stalled stream is tests/tui/test_streams.py's.
     return BtxApp(settings, Connection(exchange.base_url, api_key, SecretStr(secret), paper=True))
 
 

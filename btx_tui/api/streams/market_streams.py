@@ -177,8 +177,7 @@ class MarketStreams:
 
     def health(self) -> dict[str, HealthSnapshot]:
         """Per kind (``book``, ``trades``, ``kline``, ``tickers``): mode, lag, reconnects."""
-        now = time.time_ns() // 1_000_000
-        return {kind: h.snapshot(now) for kind, h in self._health.items()}
+        return {kind: h.snapshot() for kind, h in self._health.items()}
 
     # ---- life -------------------------------------------------------------------------------
     async def start(self) -> None:

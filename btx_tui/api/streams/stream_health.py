@@ -32,7 +32,9 @@ class HealthSnapshot:
     name: str
     mode: StreamMode
     lag_ms: int | None
-    """Local clock − the last event's time ``E`` (None before the first event)."""
+    """Delivery lag of the last event: local clock when it arrived − its time ``E`` (None before
+    the first event). Not its age: a quiet stream keeps its last lag, and silence is judged by
+    the connection's staleness probe, which turns the mode to POLLING."""
     reconnects: int
     reason: str | None
     """Why the mode is POLLING/CONNECTING (e.g. "streams not served: HTTP 404"), else None."""
@@ -51,17 +53,17 @@ class StreamHealth:
         self.reason: str | None = "connecting"
         self.reconnects = 0
         self.last_event_ms: int | None = None
+        self.last_lag_ms: int | None = None
 
     def event(self, event_time_ms: int | None) -> None:
         """An event arrived (``E`` of the event, when it has one)."""
         if event_time_ms is not None:
             self.last_event_ms = event_time_ms
+            self.last_lag_ms = max(0, time.time_ns() // 1_000_000 - event_time_ms)
 
     def set_mode(self, mode: StreamMode, reason: str | None = None) -> None:
         self.mode = mode
         self.reason = reason
 
-    def snapshot(self, now_ms: int | None = None) -> HealthSnapshot:
-        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-        lag = None if self.last_event_ms is None else max(0, now - self.last_event_ms)
-        return HealthSnapshot(self.name, self.mode, lag, self.reconnects, self.reason)
+    def snapshot(self) -> HealthSnapshot:
+        return HealthSnapshot(self.name, self.mode, self.last_lag_ms, self.reconnects, self.reason)

@@ -20,6 +20,18 @@ PERMISSIONS = ("READ", "TRADE", "WITHDRAW")
 
 
 @dataclass(frozen=True)
+class StreamStatus:
+    """How one kind of data arrives: by a live stream, or by polling (and why)."""
+
+    label: str
+    """``book``, ``tape``, ``chart``, ``tick``, ``acct``."""
+    live: bool
+    lag_ms: int | None = None
+    reconnects: int = 0
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class StatusInfo:
     """A snapshot of the session's health, rendered by :class:`StatusBar`."""
 
@@ -39,6 +51,8 @@ class StatusInfo:
     permissions: frozenset[str] = frozenset()
     session_pnl: Decimal | None = None
     """P&L since launch in USDT (None until the fill history is loaded)."""
+    streams: tuple[StreamStatus, ...] | None = None
+    """Each kind's delivery (None: streams are off, everything polls)."""
 
 
 class StatusBar(Static):
@@ -82,12 +96,15 @@ class StatusBar(Static):
         """The line for ``info``, fitted to ``width`` cells (None: everything, in full).
 
         Narrow terminals lose the least important parts first: the session P&L goes (the
-        positions tab has it), the permissions shrink to
-        their initials (``R T W``), then the clock offset, the round trip and the rate weight
-        go, in that order; the exchange, the connection state and the data's age always stay.
+        positions tab has it), the permissions shrink to their initials (``R T W``), then the
+        clock offset, the round trip, the streams' lags, the rate weight and the per-kind stream
+        words (``⚡4/5`` instead) go, in that order; the exchange, the connection state and the
+        data's age always stay.
         """
         variants = [(False, ()), (False, ("pnl",)), (True, ("pnl",)), (True, ("pnl", "clock")),
-                    (True, ("pnl", "clock", "rtt")), (True, ("pnl", "clock", "rtt", "weight"))]
+                    (True, ("pnl", "clock", "rtt")), (True, ("pnl", "clock", "rtt", "lag")),
+                    (True, ("pnl", "clock", "rtt", "lag", "weight")),
+                    (True, ("pnl", "clock", "rtt", "lag", "weight", "kinds"))]
         text = Text()
         for short, dropped in variants:
             text = self._line(info, short_permissions=short, dropped=dropped)
@@ -95,6 +112,40 @@ class StatusBar(Static):
                 break
         text.no_wrap, text.overflow = True, "ellipsis"
         return text
+
+    def _streams(self, text: Text, info: StatusInfo, dropped: tuple[str, ...]) -> None:
+        """``book ⚡12ms tape ⚡ … │ 2 reconnects``; narrower: ``book⚡ tape⟳``; narrowest ``⚡3/5``.
+
+        A kind is shown live (⚡) only while its stream is: a stalled stream polls (⟳), and
+        the pane's own stale marking covers a poll that fails too.
+        """
+        sep = (" │ ", self._style("dim"))
+        text.append(*sep)
+        if info.streams is None:
+            text.append("⟳" if "kinds" in dropped else "⟳ polling", self._style("dim"))
+            return
+        if "kinds" in dropped:
+            live = sum(s.live for s in info.streams)
+            text.append(f"⚡{live}/{len(info.streams)}", self._style("ok" if live == len(info.streams) else "warn"))
+        else:
+            for i, s in enumerate(info.streams):
+                if i:
+                    text.append(" ")
+                text.append(s.label if "lag" in dropped else f"{s.label} ")
+                if s.live:
+                    lag = f"{max(s.lag_ms, 0)}ms" if s.lag_ms is not None and "lag" not in dropped else ""
+                    text.append(f"⚡{lag}", self._style("ok"))
+                else:
+                    text.append("⟳" if "lag" in dropped else "⟳poll", self._style("warn"))
+        # The market kinds share one connection, the account has its own.
+        reconnects = (max((s.reconnects for s in info.streams if s.label != "acct"), default=0)
+                      + sum(s.reconnects for s in info.streams if s.label == "acct"))
+        if reconnects:
+            if "lag" in dropped:
+                text.append(f" {reconnects}↻", self._style("warn"))
+            else:
+                text.append(*sep)
+                text.append(f"{reconnects} reconnect{'s' if reconnects != 1 else ''}", self._style("warn"))
 
     def _line(self, info: StatusInfo, *, short_permissions: bool, dropped: tuple[str, ...]) -> Text:
         text = Text()
@@ -125,6 +176,7 @@ class StatusBar(Static):
             text.append("P&L ")
             text.append(f"{'+' if pnl > 0 else ''}{fmt_fixed(pnl, 2)}",
                         self._style("ok" if pnl > 0 else "bad" if pnl < 0 else "dim"))
+        self._streams(text, info, dropped)
         if "weight" not in dropped:
             text.append(*sep)
             frac = info.weight_used / info.weight_limit if info.weight_limit else 0
