@@ -18,7 +18,6 @@ rules as placement (design.md, "three outcomes"):
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import time
@@ -29,7 +28,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from .errors import BtxError, CancelReplaceFailed, UnknownOrder
+from .errors import BtxError, CancelReplaceFailed
 from .models_orderlists import AmendResult, CancelReplaceResult
 from .models_trading import Order
 from .orders import (
@@ -41,6 +40,7 @@ from .orders import (
     ResolvePolicy,
     _is_unknown,
     new_client_order_id,
+    query_until_found,
     resolve_unknown,
 )
 from .signing import params
@@ -149,23 +149,9 @@ class AmendVenue(Protocol):
 
 async def _resolve_amend(client: AmendVenue, request: AmendRequest, policy: ResolvePolicy,
                          sent_at: float) -> tuple[Order | None, bool, int]:
-    settle = policy.settle_s if policy.settle_s is not None else client.recv_window_ms / 1000 + 1.0
-    streak = 0
-    for attempt in range(1, policy.max_queries + 1):
-        try:
-            order = await client.get_order(request.symbol, orig_client_order_id=request.new_client_order_id)
-        except UnknownOrder:
-            if time.monotonic() - sent_at >= settle:
-                streak += 1
-                if streak >= policy.absent_after:
-                    return None, True, attempt
-        except BtxError as exc:
-            streak = 0
-            log.info("resolving amend %s: query failed (%s)", request.new_client_order_id, type(exc).__name__)
-        else:
-            return order, False, attempt
-        await asyncio.sleep(policy.delay(attempt))
-    return None, False, policy.max_queries
+    return await query_until_found(
+        lambda: client.get_order(request.symbol, orig_client_order_id=request.new_client_order_id),
+        policy, client.recv_window_ms, sent_at, f"amend {request.new_client_order_id}")
 
 
 async def submit_amend(client: AmendVenue, request: AmendRequest, *, journal: AmendJournal | None = None,

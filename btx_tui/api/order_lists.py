@@ -18,7 +18,6 @@ parameter names (``aboveType``, ``belowStopPrice``, ``pendingAboveTrailingDelta`
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import time
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
-from .errors import BtxError, UnknownOrder
+from .errors import BtxError
 from .models_orderlists import OrderList
 from .models_trading import OrderSide, OrderType, TimeInForce
 from .orders import (
@@ -36,6 +35,7 @@ from .orders import (
     ResolvePolicy,
     _is_unknown,
     new_client_order_id,
+    query_until_found,
 )
 from .signing import params
 
@@ -305,24 +305,8 @@ async def resolve_unknown_list(client: ListVenue, list_client_order_id: str, pol
     "Does not exist" counts only once the request is older than its receive window + 1 s
     (or ``policy.settle_s``); network errors never count.
     """
-    settle = policy.settle_s if policy.settle_s is not None else client.recv_window_ms / 1000 + 1.0
-    sent_at = time.monotonic() if sent_at is None else sent_at
-    absent_streak = 0
-    for attempt in range(1, policy.max_queries + 1):
-        try:
-            found = await client.get_order_list(orig_client_order_id=list_client_order_id)
-        except UnknownOrder:
-            if time.monotonic() - sent_at >= settle:
-                absent_streak += 1
-                if absent_streak >= policy.absent_after:
-                    return None, True, attempt
-        except BtxError as exc:
-            absent_streak = 0
-            log.info("resolving list %s: query failed (%s)", list_client_order_id, type(exc).__name__)
-        else:
-            return found, False, attempt
-        await asyncio.sleep(policy.delay(attempt))
-    return None, False, policy.max_queries
+    return await query_until_found(lambda: client.get_order_list(orig_client_order_id=list_client_order_id),
+                                   policy, client.recv_window_ms, sent_at, f"list {list_client_order_id}")
 
 
 async def submit_order_list(client: ListVenue, request: OrderListRequest, *,

@@ -25,10 +25,11 @@ import re
 import secrets
 import string
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..backoff import Backoff
 from .errors import BtxError, NetworkError, OutcomeUnknown, UnknownOrder
@@ -46,10 +47,13 @@ __all__ = [
     "ResolvePolicy",
     "is_btx_client_order_id",
     "new_client_order_id",
+    "query_until_found",
     "submit_order",
 ]
 
 log = logging.getLogger("btx_tui.api.orders")
+
+T = TypeVar("T")
 
 #: Prefix of every client order id btx-tui generates; other code uses it to recognise our orders.
 CLIENT_ORDER_ID_PREFIX = "btx-"
@@ -255,18 +259,21 @@ async def _with_fills(client: OrderVenue, order: Order) -> Order:
     return order.model_copy(update={"fills": tuple(t.as_fill() for t in trades)})
 
 
-async def resolve_unknown(client: OrderVenue, request: OrderRequest, policy: ResolvePolicy,
-                          sent_at: float | None = None) -> tuple[Order | None, bool, int]:
-    """Query the order by client id: (order or None, proven_absent, queries made).
+async def query_until_found(lookup: Callable[[], Awaitable[T]], policy: ResolvePolicy, recv_window_ms: int,
+                            sent_at: float | None, what: str) -> tuple[T | None, bool, int]:
+    """Ask ``lookup`` until it finds the thing or proves it absent: (found or None, proven_absent, queries).
 
-    ``sent_at`` (``time.monotonic()`` when the request went out) starts the settle time.
+    "Does not exist" (:class:`UnknownOrder`) only counts once the request is older than its
+    receive window + 1 s (or ``policy.settle_s``), ``policy.absent_after`` times in a row: a
+    request still in flight may land later. Network errors never count. Orders, amends and
+    order lists all resolve an unknown outcome this way; only the lookup differs.
     """
-    settle = policy.settle_s if policy.settle_s is not None else client.recv_window_ms / 1000 + 1.0
+    settle = policy.settle_s if policy.settle_s is not None else recv_window_ms / 1000 + 1.0
     sent_at = time.monotonic() if sent_at is None else sent_at
     absent_streak = 0
     for attempt in range(1, policy.max_queries + 1):
         try:
-            order = await client.get_order(request.symbol, orig_client_order_id=request.client_order_id)
+            found = await lookup()
         except UnknownOrder:
             if time.monotonic() - sent_at >= settle:
                 absent_streak += 1
@@ -274,11 +281,23 @@ async def resolve_unknown(client: OrderVenue, request: OrderRequest, policy: Res
                     return None, True, attempt
         except BtxError as exc:
             absent_streak = 0
-            log.info("resolving %s: query failed (%s)", request.client_order_id, type(exc).__name__)
+            log.info("resolving %s: query failed (%s)", what, type(exc).__name__)
         else:
-            return await _with_fills(client, order), False, attempt
+            return found, False, attempt
         await asyncio.sleep(policy.delay(attempt))
     return None, False, policy.max_queries
+
+
+async def resolve_unknown(client: OrderVenue, request: OrderRequest, policy: ResolvePolicy,
+                          sent_at: float | None = None) -> tuple[Order | None, bool, int]:
+    """Query the order by client id: (order with its fills or None, proven_absent, queries made).
+
+    ``sent_at`` (``time.monotonic()`` when the request went out) starts the settle time.
+    """
+    order, absent, queries = await query_until_found(
+        lambda: client.get_order(request.symbol, orig_client_order_id=request.client_order_id),
+        policy, client.recv_window_ms, sent_at, request.client_order_id)
+    return (await _with_fills(client, order) if order is not None else None), absent, queries
 
 
 async def submit_order(client: OrderVenue, request: OrderRequest, *, journal: OrderJournal | None = None,
