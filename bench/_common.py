@@ -1,10 +1,10 @@
 """Shared helpers of the HTTP benchmarks: a seeded paper exchange, timing, tables.
 
-Why a launcher of our own instead of ``btx_tui.paper.start_paper_exchange``: the contract's
+Why a launcher of our own instead of ``btx_tui.exchange.process.launcher.start_paper_exchange``: the contract's
 rate limits (6,000 weight/min per IP, 50 orders/10 s per account) would throttle any
 benchmark within seconds, and the server takes other limits only in-process
 (``create_app(limits=...)``).  So the benchmark starts the *same* server entry point
-(``btx_tui.exchange.server.run``: uvicorn + httptools + uvloop, same app, same Exchange) in
+(``btx_tui.exchange.process.server.run``: uvicorn + httptools + uvloop, same app, same Exchange) in
 a child process, with ``create_app`` wrapped to pass generous limits.  The server keeps its
 own process (and core); nothing else about it changes.  Run this file as::
 
@@ -34,12 +34,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from btx_tui.paper import LISTENING_PREFIX, PaperExchange, PaperExchangeError, _read_first_line  # noqa: E402
+from btx_tui.exchange.process.launcher import LISTENING_PREFIX, PaperExchange, PaperExchangeError, _read_first_line  # noqa: E402
 
 #: Limits high enough never to trigger during a benchmark (weight, orders per 10 s / day).
 GENEROUS_LIMITS = {"weight_per_minute": 10**9, "orders_per_10s": 10**9, "orders_per_day": 10**9}
 
-GENEROUS_NOTE = ("server: `btx_tui.exchange.server.run` in a child process with "
+GENEROUS_NOTE = ("server: `btx_tui.exchange.process.server.run` in a child process with "
                  "create_app(limits=Limits(weight/min, orders/10s, orders/day = 1e9)) "
                  "— rate limits lifted for the benchmark only")
 
@@ -144,7 +144,7 @@ def _serve_main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--generous", action="store_true", help="lift the rate limits")
     args = parser.parse_args(argv)
-    from btx_tui.exchange import server
+    from btx_tui.exchange.process import server
     from btx_tui.exchange.http.ratelimit import Limits
 
     if args.generous:

@@ -55,7 +55,7 @@ from btx_tui.api.order_lists import ListLeg, OcoRequest  # noqa: E402
 from btx_tui.api.orders import OrderRequest, Outcome, is_btx_client_order_id  # noqa: E402
 from btx_tui.api.reconcile import ReconcilePolicy, reconcile  # noqa: E402
 from btx_tui.api.rest import RetryPolicy  # noqa: E402
-from btx_tui.paper import PaperExchange, start_paper_exchange  # noqa: E402
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange  # noqa: E402
 
 ADMIN_TOKEN = "chaos-admin-token"
 ORDER_PATH = "GET /api/v3/order"

@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce  # noqa: E402
 from btx_tui.api.orders import OrderRequest  # noqa: E402
 from btx_tui.config import Settings  # noqa: E402
-from btx_tui.paper import start_paper_exchange  # noqa: E402
+from btx_tui.exchange.process.launcher import start_paper_exchange  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
 from btx_tui.tui.connection_health import Connection  # noqa: E402
 from btx_tui.api.book_views import book_view  # noqa: E402

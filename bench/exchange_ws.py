@@ -24,7 +24,7 @@ from typing import Any
 import websockets
 
 from _common import pct, print_table, process_cpu_seconds
-from btx_tui.paper import start_paper_exchange
+from btx_tui.exchange.process.launcher import start_paper_exchange
 
 SYMBOLS = ("btcusdt", "ethusdt", "trxusdt", "bttusdt", "btttrx")
 

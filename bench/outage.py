@@ -52,7 +52,7 @@ from btx_tui.api.journal import JournalState  # noqa: E402
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce  # noqa: E402
 from btx_tui.api.orders import OrderRequest  # noqa: E402
 from btx_tui.config import Settings  # noqa: E402
-from btx_tui.paper import PaperExchange, start_paper_exchange  # noqa: E402
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
 from btx_tui.tui.messages import FeedFailed, JournalChanged  # noqa: E402
 from btx_tui.tui.connection_health import Connection  # noqa: E402

@@ -45,7 +45,7 @@ from pydantic import SecretStr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from btx_tui.config import Settings  # noqa: E402
-from btx_tui.paper import start_paper_exchange  # noqa: E402
+from btx_tui.exchange.process.launcher import start_paper_exchange  # noqa: E402
 from btx_tui.api.client import BtxClient  # noqa: E402
 from btx_tui.tui.app import BtxApp  # noqa: E402
 from btx_tui.tui.app import default_client  # noqa: E402

@@ -236,7 +236,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_export(load_config(args.config, flags=flags_from(args)), args)
     loaded = load_config(args.config, flags=flags_from(args))
-    from btx_tui.launch import run_dashboard
+    from btx_tui.start_dashboard import run_dashboard
 
     return run_dashboard(loaded, log_level=args.log_level or "INFO")
 
@@ -244,7 +244,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _run_exchange(args: argparse.Namespace) -> int:
     import logging
 
-    from btx_tui.exchange.server import run
+    from btx_tui.exchange.process.server import run
 
     logging.basicConfig(level=args.log_level or "WARNING", stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

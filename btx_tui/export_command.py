@@ -74,15 +74,15 @@ def run_export(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     exchange = settings.exchange
     paper = None
     if exchange.is_paper:
-        from btx_tui.launch import PAPER_SEED
-        from btx_tui.paper import start_paper_exchange
+        from btx_tui.start_dashboard import PAPER_SEED
+        from btx_tui.exchange.process.launcher import start_paper_exchange
 
         paper = start_paper_exchange(paths.paper_data_dir(), seed=PAPER_SEED, attach=True)
         base_url = paper.base_url
         key, secret = paper.key("full")
         api_key, api_secret = key, SecretStr(secret)
     else:
-        from btx_tui.launch import check_live_url
+        from btx_tui.start_dashboard import check_live_url
 
         base_url = str(exchange.base_url).rstrip("/")
         check_live_url(base_url)

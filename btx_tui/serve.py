@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from textual_serve.server import Server
 
-from btx_tui.launch import is_loopback
+from btx_tui.start_dashboard import is_loopback
 
 __all__ = ["COOKIE", "GuardedServer", "dashboard_command", "run_serve"]
 

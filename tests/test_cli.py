@@ -156,7 +156,7 @@ def test_set_secret_passphrase_and_dashboard_signer(tmp_path: Path, monkeypatch:
 
     from btx_tui.api.signing import Ed25519Signer
     from btx_tui.config import ConfigError, load_config
-    from btx_tui.launch import signer_for
+    from btx_tui.start_dashboard import signer_for
 
     class MemoryKeyring(KeyringBackend):
         priority = 1  # type: ignore[assignment]

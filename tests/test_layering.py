@@ -40,6 +40,16 @@ def test_import_linter_contracts_are_kept() -> None:
     assert result.returncode == 0, report
 
 
+def test_every_declared_dependency_is_imported_and_every_import_declared() -> None:
+    """deptry's check ([tool.deptry] in pyproject.toml): no dependency declared for nothing
+    (v1 declared starlette and sortedcontainers and never imported them), none used undeclared."""
+    deptry = Path(sys.executable).with_name("deptry")
+    result = subprocess.run([str(deptry), "btx_tui"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    report = result.stdout + result.stderr
+    assert "No dependency issues found" in report, report
+    assert result.returncode == 0, report
+
+
 def _import_graph(package: str = "btx_tui") -> dict[str, set[str]]:
     graph = grimp.build_graph(package, cache_dir=None)  # TYPE_CHECKING imports included
     edges: dict[str, set[str]] = {}

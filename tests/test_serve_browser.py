@@ -32,7 +32,7 @@ from pydantic import SecretStr
 
 from btx_tui import paths
 from btx_tui.api.client import BtxClient
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

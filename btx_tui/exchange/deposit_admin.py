@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from btx_tui.exchange import instance
+from btx_tui.exchange.process import single_instance
 from btx_tui.exchange.errors import ApiError
 from btx_tui.exchange.state.deposits import ADMIN_TOKEN_FILE
 
@@ -29,8 +29,8 @@ def deposit(data_dir: Path, amount: Decimal, *, coin: str | None = None, network
     """Credit ``amount`` to ``address``, or to ``account``'s (default: demo) address for ``coin``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        lock = instance.acquire_lock(data_dir)
-    except instance.DataDirBusy as busy:
+        lock = single_instance.acquire_lock(data_dir)
+    except single_instance.DataDirBusy as busy:
         return _through_running_exchange(data_dir, busy.url, amount, coin, network, address, account)
     try:
         from btx_tui.exchange.state.exchange import Exchange

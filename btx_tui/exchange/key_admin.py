@@ -22,7 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from btx_tui.exchange import instance
+from btx_tui.exchange.process import single_instance
 from btx_tui.exchange.signatures import ED25519, load_public_key
 from btx_tui.exchange.state.accounts import PERMISSIONS, Accounts
 from btx_tui.exchange.state.store import DB_NAME, Store
@@ -57,8 +57,8 @@ def add_public_key(data_dir: Path, key_type: str, pem: bytes, permissions: froze
     public_pem = load_public_key(pem, key_type)
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        lock = instance.acquire_lock(data_dir)
-    except instance.DataDirBusy:
+        lock = single_instance.acquire_lock(data_dir)
+    except single_instance.DataDirBusy:
         return _add_beside_running_exchange(data_dir, key_type, public_pem, permissions, account_id, name)
     try:
         from btx_tui.exchange.state.exchange import Exchange

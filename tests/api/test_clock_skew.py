@@ -38,7 +38,7 @@ from btx_tui.api.clock import ServerClock, system_wall_ms
 from btx_tui.api.errors import TimestampError
 from btx_tui.api.orders import OrderRequest
 from btx_tui.api.http import default_transport
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 from .conftest import FAST_RETRY
 

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from btx_tui.api.client import BtxClient
 from btx_tui.api.journal import JournalState, SqliteJournal
 from btx_tui.api.reconcile import ReconcilePolicy, reconcile
-from btx_tui.paper import start_paper_exchange
+from btx_tui.exchange.process.launcher import start_paper_exchange
 
 CHILD = """
 import asyncio, json, sys

@@ -18,7 +18,7 @@ from btx_tui.api.export import FILL_COLUMNS, ORDER_COLUMNS, write_fills_csv
 from btx_tui.api.history import fetch_fills, fetch_orders, fetch_pnl
 from btx_tui.api.orders import OrderRequest
 from btx_tui.cli import main
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 SYMBOLS = ("ETHUSDT", "BTCUSDT", "ETHBTC")
 

@@ -18,7 +18,7 @@ from btx_tui.api import NetworkError, OrderRequest, Outcome, ServerError
 from btx_tui.api.journal import JournalState, SqliteJournal
 from btx_tui.api.order_changes import AmendRequest, CancelReplaceRequest
 from btx_tui.api.order_lists import ListLeg, OcoRequest
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 from .conftest import (
     CONNECT_FAIL,

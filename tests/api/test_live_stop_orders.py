@@ -16,7 +16,7 @@ from btx_tui.api.models_orderlists import ApiErrorBody, ListOrderStatus
 from btx_tui.api.models_trading import OrderStatus, OrderType
 from btx_tui.api.order_changes import AmendRequest, CancelReplaceMode, CancelReplaceRequest
 from btx_tui.api.order_lists import ListLeg, OcoRequest, OtocoRequest, OtoRequest
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 D = Decimal
 SYMBOL = "BTCUSDT"

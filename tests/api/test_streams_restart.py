@@ -26,7 +26,7 @@ from btx_tui.api.streams import (
     StreamMode,
     TradesUpdate,
 )
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 
 def _free_port(avoid: int | None = None) -> int:

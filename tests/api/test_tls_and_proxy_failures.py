@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from btx_tui.api import BtxClient, NetworkError, ProxyFailure, TlsError
 from btx_tui.api.orders import OrderRequest, Outcome
 from btx_tui.config import ExchangeSettings, Settings
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import default_client
 from btx_tui.tui.connection_health import Connection, short_error
 

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from btx_tui.api import BadRequest, BtxClient, MiniTicker, Ticker24h
 from btx_tui.api.orders import OrderRequest
 from btx_tui.api.ratebudget import request_weight
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 
 SYMBOL = "ETHUSDT"
 

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 import httpx
 import uvicorn
 
-from btx_tui.exchange.server import make_config
+from btx_tui.exchange.process.server import make_config
 
 Pairs = list[tuple[str, str]] | dict[str, Any]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from btx_tui.exchange.server import is_loopback, url_for
-from btx_tui.paper import LISTENING_PREFIX, start_paper_exchange
+from btx_tui.exchange.process.server import is_loopback, url_for
+from btx_tui.exchange.process.launcher import LISTENING_PREFIX, start_paper_exchange
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 from .api_helpers import Api, assert_json_error
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from btx_tui.paper import start_paper_exchange
+from btx_tui.exchange.process.launcher import start_paper_exchange
 
 from .api_helpers import TRON_ADDRESS, Api, api_for, assert_json_error
 

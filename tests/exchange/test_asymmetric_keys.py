@@ -27,7 +27,7 @@ from btx_tui.api.signing import (
 )
 from btx_tui.exchange.key_admin import DEMO_ED25519_FILE
 from btx_tui.exchange.signatures import ED25519, HMAC, RSA, verify_signature
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 
 
 def _write_private(path: Path, key, passphrase: bytes | None = None) -> Path:  # type: ignore[no-untyped-def]

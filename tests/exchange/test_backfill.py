@@ -15,7 +15,7 @@ from btx_tui.exchange.state.backfill import (BACKFILL_DAYS, RAW_MINUTES, History
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.state.market_data import DAY, INTERVALS, MINUTE, align
 from btx_tui.exchange.synthetic_market import SyntheticMarket
-from btx_tui.paper import start_paper_exchange
+from btx_tui.exchange.process.launcher import start_paper_exchange
 
 NOW = 1_796_000_000_000 + 12_345
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import ccxt.async_support as ccxt_async
 import pytest
 
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from btx_tui.cli import build_parser
 from btx_tui.exchange.http.app import create_app
 from btx_tui.exchange.http.fault_specs import KINDS, FaultError, FaultSpec, make_spec, parse_fault
 from btx_tui.exchange.http.faults import FaultInjector
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 from .api_helpers import Api, assert_json_error, now_ms
 

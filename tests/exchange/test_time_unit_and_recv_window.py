@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import httpx
 
 from btx_tui.exchange.http.auth import sign
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 
 MICRO = {"X-MBX-TIME-UNIT": "MICROSECOND"}
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from btx_tui.api import BtxClient
 from btx_tui.api.orders import OrderRequest
 from btx_tui.exchange.state.store import Store
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 
 _OLD_SCHEMA = """
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import websockets
 
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
 D = Decimal
 

@@ -16,7 +16,7 @@ from btx_tui.api.client import BtxClient
 from btx_tui.api.orders import OrderRequest
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.config import Settings
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.connection_health import Connection
 

@@ -7,7 +7,7 @@ has a best ask to prefill a buy with and a best bid for a sell.
 
 from __future__ import annotations
 
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 
 from .harness import client_for, limit
 

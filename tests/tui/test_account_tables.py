@@ -15,7 +15,7 @@ from rich.color import Color
 from textual.geometry import Region
 from textual.widgets import DataTable, TabbedContent
 
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 
 from .harness import client_for, limit, make_app, market, ready, wait_for

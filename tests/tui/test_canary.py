@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from btx_tui.api.journal import journal_file
 from btx_tui.config import Settings
 from btx_tui.logging_setup import setup_logging
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.connection_health import Connection
@@ -28,7 +28,7 @@ async def test_canary_secret_appears_nowhere(fresh_exchange: PaperExchange, tmp_
     api_key, canary = fresh_exchange.key("full")
     assert len(canary) >= 32
     log_file = tmp_path / "logs" / "btx-tui.log"
-    handler = setup_logging("DEBUG", log_file, [api_key, canary])  # what launch.py does
+    handler = setup_logging("DEBUG", log_file, [api_key, canary])  # what start_dashboard.py does
     journal = journal_file(tmp_path / "data", fresh_exchange.base_url, api_key)
     settings = Settings.model_validate({"ui": {**FAST_UI, "symbol": "ETHUSDT"}})
     app = BtxApp(settings, Connection(fresh_exchange.base_url, api_key, SecretStr(canary), paper=True),

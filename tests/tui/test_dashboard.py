@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.screens.confirm import ConfirmScreen
 
 from .harness import client_for, free_port, limit, make_app, market, notifications, ready, wait_for

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from btx_tui.api.export import FILL_COLUMNS, ORDER_COLUMNS
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 
 from .harness import client_for, limit, make_app, market, ready, wait_for
 

@@ -17,7 +17,7 @@ import signal
 from pydantic import SecretStr
 
 from btx_tui.config import Settings
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.dashboard import PANES_OF
 from btx_tui.tui.connection_health import Connection

@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from rich.text import Text
 
 from btx_tui.api.journal import JournalState, SqliteJournal
-from btx_tui.launch import journal_path
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.start_dashboard import journal_path
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.connection_health import Connection
 from btx_tui.tui.widgets.orders import OpenOrdersTable
 

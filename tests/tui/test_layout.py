@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button, Input
 
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.formatting import fmt_balance
 from btx_tui.tui.screens.order_form import OrderFormScreen
 

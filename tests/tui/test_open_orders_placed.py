@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from btx_tui.api.client import BtxClient
 from btx_tui.config import Settings
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp, default_client
 from btx_tui.tui.connection_health import Connection
 

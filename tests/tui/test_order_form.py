@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 
 from btx_tui.api.models_trading import OrderSide, OrderType
 from btx_tui.api.preflight import SymbolRules, round_quantity
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen

@@ -15,7 +15,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen

@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from btx_tui.api.models_trading import Order
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.amend_form import AmendFormScreen
 from btx_tui.tui.screens.confirm import ConfirmScreen

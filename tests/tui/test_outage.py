@@ -44,7 +44,7 @@ from textual.pilot import Pilot
 
 from btx_tui.api.journal import JournalState
 from btx_tui.api.orders import OrderRequest, is_btx_client_order_id
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.feeds import MAX_BACKOFF_S
 from btx_tui.tui.messages import FeedFailed, JournalChanged

@@ -17,7 +17,7 @@ import pytest
 from textual.widgets import TabbedContent
 
 from btx_tui.api.history import fetch_pnl
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.widgets.positions import TOTAL_KEY, fmt_money
 
 from .harness import client_for, make_app, market, ready, wait_for

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Select, Static
 
 from btx_tui.api.alerts import ALERTS_FILE, AlertBook
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.screens.alerts import AlertForm, AlertsScreen
 
 from .harness import client_for, limit, make_app, market, notifications, ready, wait_for

@@ -22,7 +22,7 @@ import btx_tui.tui as tui_package
 from btx_tui.api.models import Depth
 from btx_tui.api.orders import Outcome, PlacementResult
 from btx_tui.api.models_trading import Order
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.messages import (
     DepthFetched, Fetched, HealthChecked, MarketSelected, OpenOrdersFetched, OrderConfirmed, OrderPlaced, OrderSubmitted,
 )

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from btx_tui.api.client import BtxClient
-from btx_tui.paper import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.messages import WatchlistChanged
 from btx_tui.tui.widgets.status_bar import StatusBar, StatusInfo, StreamStatus

@@ -1,6 +1,6 @@
 """The withdraw screen: checks, typed confirmation, sending, and the live history.
 
-The main tests drive the real app (built as ``btx_tui.launch`` builds it) against the real
+The main tests drive the real app (built as ``btx_tui.start_dashboard`` builds it) against the real
 paper exchange and check what the *exchange* recorded with a separate ``BtxClient``. The
 outcome and failure tests, and the snapshot, use the fixed fake of ``fakes_withdraw`` so
 they cannot depend on timing.
@@ -21,7 +21,7 @@ from btx_tui.api.client import BtxClient
 from btx_tui.api.errors import NetworkError, WithdrawalRejected
 from btx_tui.api.models_trading import WithdrawStatus
 from btx_tui.config import Settings
-from btx_tui.paper import PaperExchange
+from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.withdraw import WithdrawScreen
 from btx_tui.tui.screens.withdraw_confirm import ConfirmWithdrawScreen
@@ -36,7 +36,7 @@ TRON = "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"
 
 
 def make_app(exchange: PaperExchange, key: str = "full") -> BtxApp:
-    """The real app, connected exactly as paper mode connects (``btx_tui.launch``)."""
+    """The real app, connected exactly as paper mode connects (``btx_tui.start_dashboard``)."""
     api_key, secret = exchange.key(key)
     return BtxApp(Settings(), Connection(exchange.base_url, api_key, SecretStr(secret), paper=True))
 

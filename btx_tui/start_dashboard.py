@@ -109,7 +109,7 @@ def run_dashboard(loaded: LoadedConfig, *, log_level: str = "INFO") -> int:
     setup_logging(log_level, paths.log_file(), secrets)
     paper = None
     if exchange.is_paper:
-        from btx_tui.paper import start_paper_exchange
+        from btx_tui.exchange.process.launcher import start_paper_exchange
 
         paper = start_paper_exchange(paths.paper_data_dir(), seed=PAPER_SEED, attach=True)
         api_key, api_secret = paper.key("full")

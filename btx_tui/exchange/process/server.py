@@ -30,7 +30,7 @@ from typing import Any, Iterator
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from btx_tui.exchange import instance
+from btx_tui.exchange.process import single_instance
 from btx_tui.exchange.http.app import ExchangeApp, create_app
 from btx_tui.exchange.http.fault_specs import FaultSpec
 from btx_tui.exchange.http.faults import DROP_EXTENSION, FaultInjector
@@ -220,7 +220,7 @@ async def _serve(server: _Server, sock: socket.socket, url: str, exchange: Any,
                 await serve_task  # start-up failed: propagate
                 return
             await asyncio.sleep(0.01)
-        instance.announce(data_dir, url)
+        single_instance.announce(data_dir, url)
         sys.stdout.write(f"BTX paper exchange listening on {url}\n")
         sys.stdout.flush()
         if market:
@@ -293,8 +293,8 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
               "its demo keys are not secret.", file=sys.stderr)
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        lock = instance.acquire_lock(data_dir)
-    except instance.DataDirBusy as exc:
+        lock = single_instance.acquire_lock(data_dir)
+    except single_instance.DataDirBusy as exc:
         print(f"btx-tui exchange: {exc}", file=sys.stderr)
         return 3
     exchange = Exchange.open(data_dir)
@@ -323,7 +323,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         config = make_config(app, tls_cert=tls_cert, tls_key=tls_key)
         server = _Server(config)
         if exit_with_parent:
-            instance.exit_when_stdin_closes(lambda: setattr(server, "should_exit", True))
+            single_instance.exit_when_stdin_closes(lambda: setattr(server, "should_exit", True))
         loop_factory = config.get_loop_factory()
         try:
             with asyncio.Runner(loop_factory=loop_factory) as runner:
@@ -335,7 +335,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
             pass
         finally:
             sock.close()
-            instance.withdraw_announcement(data_dir)
+            single_instance.withdraw_announcement(data_dir)
             if injector is not None:
                 log.warning("faults injected: %d %s", sum(injector.injected.values()),
                             dict(sorted(injector.injected.items())))

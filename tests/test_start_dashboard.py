@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from btx_tui.config import ConfigError
-from btx_tui.launch import check_live_url, is_loopback
+from btx_tui.start_dashboard import check_live_url, is_loopback
 
 
 @pytest.mark.parametrize("url", ["http://api.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]:80"])

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from btx_tui.exchange.instance import running_url
+from btx_tui.exchange.process.single_instance import running_url
 
 LISTENING_PREFIX = "BTX paper exchange listening on "
 
