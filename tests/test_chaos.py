@@ -48,6 +48,7 @@ def _assert_never_lost(figs: object, ops: int) -> None:
     assert f.problems == [], detail
 
 
+@pytest.mark.long
 def test_chaos_short(tmp_path: Path) -> None:
     """400 seeded operations, ~5 % of requests faulted, a client restart every 150.
 

@@ -178,6 +178,7 @@ async def _other_instance_while_away(data: Path, avoid_port: int, resting: str,
         await asyncio.to_thread(side.stop)
 
 
+@pytest.mark.long
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("outage", [Outage(5), Outage(60, compression=8)], ids=["5s", "60s-at-8x"])
 async def test_outage_shows_backs_off_stays_responsive_and_recovers_reconciled(

@@ -20,6 +20,7 @@ FEEDS = 8
 """Polling feeds of the dashboard: at most this many requests can be in flight at once."""
 
 
+@pytest.mark.long
 @pytest.mark.timeout(180)
 async def test_ten_window_soak_at_double_polling_earns_no_ban_and_waits_out_every_429(tmp_path: Path) -> None:
     figs = await soak.run_soak(tmp_path / "paper", seconds=10, window_s=1, fault_p=0.05, retry_after_s=1, seed=11)

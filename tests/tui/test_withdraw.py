@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
 from pydantic import SecretStr
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
@@ -121,6 +122,7 @@ def test_check_names_every_problem_and_the_typed_phrase_must_match() -> None:
 # -- the real app against the real paper exchange -------------------------------------------------
 
 
+@pytest.mark.long
 async def test_withdraw_checks_confirms_sends_once_and_history_shows_it_complete(
         fresh_exchange: PaperExchange) -> None:
     app = make_app(fresh_exchange)
