@@ -17,6 +17,11 @@ Run the long version::
 
     .venv/bin/python bench/chaos.py --ops 2000 --seed 7
 
+and the CI test's settings (no order pacing, a shorter wait before "absent")::
+
+    .venv/bin/python bench/chaos.py --ops 400 --restart-every 150 --order-limit 1000 \
+        --recv-window 3000 --resolve-max-delay 0.5
+
 It prints a table, then one JSON line of the figures (last line).  ``tests/test_chaos.py``
 imports :func:`run_chaos` for the short CI version.
 """
@@ -608,10 +613,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--order-limit", type=int, default=None,
                     help="the exchange's orders per 10 s (default: the contract's 50, paced under)")
     ap.add_argument("--recv-window", type=int, default=5000, help="the client's recvWindow, ms")
+    ap.add_argument("--resolve-max-delay", type=float, default=None,
+                    help="longest pause between resolving queries, s (default: the client's 3)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the client's per-fault warnings would drown the table
     cfg = ChaosConfig(ops=args.ops, seed=args.seed, restart_every=args.restart_every, fault_rate=args.fault_rate,
-                      order_limit=args.order_limit, recv_window_ms=args.recv_window)
+                      order_limit=args.order_limit, recv_window_ms=args.recv_window,
+                      resolve_max_delay_s=args.resolve_max_delay)
     with tempfile.TemporaryDirectory(prefix="btx-chaos-") as tmp:
         figs = asyncio.run(run_chaos(cfg, Path(tmp)))
     print(_table(figs))
