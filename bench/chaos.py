@@ -17,6 +17,11 @@ Run the long version::
 
     .venv/bin/python bench/chaos.py --ops 2000 --seed 7
 
+and the CI test's settings (no order pacing, a shorter wait before "absent")::
+
+    .venv/bin/python bench/chaos.py --ops 400 --restart-every 150 --order-limit 1000 \
+        --recv-window 3000 --resolve-max-delay 0.5
+
 It prints a table, then one JSON line of the figures (last line).  ``tests/test_chaos.py``
 imports :func:`run_chaos` for the short CI version.
 """
@@ -52,7 +57,7 @@ from btx_tui.api.journal import JournalState, SqliteJournal, journal_file, state
 from btx_tui.api.models_trading import Order  # noqa: E402
 from btx_tui.api.order_changes import AmendRequest  # noqa: E402
 from btx_tui.api.order_lists import ListLeg, OcoRequest  # noqa: E402
-from btx_tui.api.orders import OrderRequest, Outcome, is_btx_client_order_id  # noqa: E402
+from btx_tui.api.orders import OrderRequest, Outcome, ResolvePolicy, is_btx_client_order_id  # noqa: E402
 from btx_tui.api.reconcile import ReconcilePolicy, reconcile  # noqa: E402
 from btx_tui.api.rest import RetryPolicy  # noqa: E402
 from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange  # noqa: E402
@@ -92,10 +97,21 @@ class ChaosConfig:
     restart_every: int = 150
     fault_rate: float = 0.05
     client_timeout_s: float = 1.0
+    #: The client's ``recvWindow``: an unknown outcome is proven absent only once its request is
+    #: older than this + 1 s (``orders.query_until_found``), so it sets the length of every
+    #: "proven absent" wait. The contract's default is 5,000; any value above the ``delay``
+    #: fault (1.5 s, the longest a request of this run executes late) proves the same.
+    recv_window_ms: int = 5000
+    #: Longest pause between the queries that resolve an unknown outcome (the client's
+    #: ``ResolvePolicy.max_delay_s``; its default is 3 s). The rule that proves absence is
+    #: unchanged (only "does not exist" answers older than recvWindow + 1 s, three in a row);
+    #: a shorter pause only asks sooner once the request is old enough. None: the default.
+    resolve_max_delay_s: float | None = None
     max_open: int = 40
-    #: Orders sent per 10 s: the exchange's limit is 50; stay under it so placements test
-    #: faults, not the order-rate limiter.
-    orders_per_10s: int = 45
+    #: The exchange's orders-per-10-s limit (``--order-limit``); None: the contract's 50.
+    #: Orders are paced under what ``exchangeInfo`` declares, so placements test faults, not
+    #: the order-rate limiter; a higher limit only removes the waiting.
+    order_limit: int | None = None
     #: Below the delay fault plus the client timeout, "does not exist" proves nothing.
     settle_s: float = 3.0
 
@@ -108,6 +124,8 @@ class ChaosFigures:
     seed: int = 0
     restarts: int = 0
     seconds: float = 0.0
+    paced_s: float = 0.0
+    """Seconds spent waiting to stay under the exchange's orders-per-10-s limit."""
     requests_faulted: int = 0
     faults_by_kind: dict[str, int] = field(default_factory=dict)
     placements: int = 0
@@ -201,14 +219,18 @@ class _Driver:
         self.rng = random.Random(cfg.seed)
         self.markets: dict[str, _Market] = {}
         self.sent: deque[float] = deque()
+        self.orders_per_10s = 45  # replaced by 90 % of the limit exchangeInfo declares
         self.results: dict[str, Any] = {}  # harness memory (not the client's): cid -> PlacementResult
         self.client: BtxClient | None = None
         self.journal: SqliteJournal | None = None
         self.policy = ReconcilePolicy(settle_s=cfg.settle_s)
+        self.resolver = (ResolvePolicy() if cfg.resolve_max_delay_s is None else
+                         ResolvePolicy(max_delay_s=cfg.resolve_max_delay_s, max_queries=40))
 
     def open(self) -> None:
         key, secret = self.ex.key("full")
         self.client = BtxClient(self.ex.base_url, key, SecretStr(secret), timeout_s=self.cfg.client_timeout_s,
+                                recv_window_ms=self.cfg.recv_window_ms,
                                 retry=RetryPolicy(attempts=5, base_delay_s=0.05, max_delay_s=0.5))
         self.journal = SqliteJournal(self.path)
 
@@ -240,6 +262,11 @@ class _Driver:
     async def load_markets(self) -> None:
         assert self.client is not None
         info = await self.client.exchange_info(symbols=list(REFS))
+        order_limits = [rl.limit for rl in info.rate_limits if rl.rate_limit_type == "ORDERS"
+                        and rl.interval == "SECOND" and rl.interval_num == 10]
+        if not order_limits:
+            raise RuntimeError("exchangeInfo declares no orders-per-10-s limit")
+        self.orders_per_10s = max(1, order_limits[0] * 9 // 10)
         for sym in REFS:
             s = info.symbol(sym)
             pf, lot, notional = s.price_filter, s.lot_size, s.notional
@@ -257,8 +284,10 @@ class _Driver:
         now = time.monotonic()
         while self.sent and now - self.sent[0] > 10.5:
             self.sent.popleft()
-        if len(self.sent) >= self.cfg.orders_per_10s:
-            await asyncio.sleep(10.5 - (now - self.sent[0]))
+        if len(self.sent) >= self.orders_per_10s:
+            wait = 10.5 - (now - self.sent[0])
+            self.figs.paced_s += wait
+            await asyncio.sleep(wait)
             self.sent.popleft()
         self.sent.append(time.monotonic())
 
@@ -324,7 +353,7 @@ class _Driver:
                     self.figs.amends += 1
                     await self.client.amend_order(AmendRequest(e.symbol, new_qty,
                                                                orig_client_order_id=e.client_order_id),
-                                                  journal=self.journal)
+                                                  journal=self.journal, resolver=self.resolver)
         elif op == "cancel":
             entries = self._open_entries()
             if entries:
@@ -370,7 +399,7 @@ class _Driver:
         req = OcoRequest(m.symbol, side, self._qty(m, low), above=above, below=below)
         await self._pace_order()
         await self._pace_order()  # two orders
-        res = await self.client.place_order_list(req, journal=self.journal)
+        res = await self.client.place_order_list(req, journal=self.journal, resolver=self.resolver)
         self.figs.placements += 1
         self.figs.list_placements += 1
         self.results[req.list_client_order_id] = res
@@ -386,7 +415,7 @@ class _Driver:
     async def _place(self, req: OrderRequest) -> None:
         assert self.client is not None
         await self._pace_order()
-        res = await self.client.place_order(req, journal=self.journal)
+        res = await self.client.place_order(req, journal=self.journal, resolver=self.resolver)
         self.figs.placements += 1
         self.results[req.client_order_id] = res
         key = res.outcome.value + (" (after unknown)" if res.initial_outcome is Outcome.UNKNOWN else "")
@@ -523,8 +552,9 @@ async def _verify(drv: _Driver, figs: ChaosFigures) -> None:
 async def run_chaos(cfg: ChaosConfig, work_dir: Path) -> ChaosFigures:
     """Start a faulty paper exchange in ``work_dir``, run ``cfg.ops`` operations, verify."""
     figs = ChaosFigures(seed=cfg.seed)
+    limit_args = [] if cfg.order_limit is None else ["--order-limit", str(cfg.order_limit)]
     ex = start_paper_exchange(work_dir / "exchange", market=False, seed=1, extra_args=[
-        "--admin-token", ADMIN_TOKEN, "--fault-seed", str(cfg.seed)])
+        "--admin-token", ADMIN_TOKEN, "--fault-seed", str(cfg.seed), *limit_args])
     admin = _Admin(ex.base_url)
     started = time.monotonic()
     try:
@@ -568,6 +598,7 @@ def _table(figs: ChaosFigures) -> str:
         ("open orders equal", figs.open_orders_equal),
         (f"fills equal ({figs.journal_fills} journal / {figs.exchange_trades} myTrades)", figs.fills_equal),
         ("reconcile mismatch notes", len(figs.reconcile_mismatches)), ("seconds", f"{figs.seconds:.1f}"),
+        ("  of which paced under the order limit", f"{figs.paced_s:.1f}"),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
@@ -579,9 +610,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--restart-every", type=int, default=250)
     ap.add_argument("--fault-rate", type=float, default=0.05)
+    ap.add_argument("--order-limit", type=int, default=None,
+                    help="the exchange's orders per 10 s (default: the contract's 50, paced under)")
+    ap.add_argument("--recv-window", type=int, default=5000, help="the client's recvWindow, ms")
+    ap.add_argument("--resolve-max-delay", type=float, default=None,
+                    help="longest pause between resolving queries, s (default: the client's 3)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the client's per-fault warnings would drown the table
-    cfg = ChaosConfig(ops=args.ops, seed=args.seed, restart_every=args.restart_every, fault_rate=args.fault_rate)
+    cfg = ChaosConfig(ops=args.ops, seed=args.seed, restart_every=args.restart_every, fault_rate=args.fault_rate,
+                      order_limit=args.order_limit, recv_window_ms=args.recv_window,
+                      resolve_max_delay_s=args.resolve_max_delay)
     with tempfile.TemporaryDirectory(prefix="btx-chaos-") as tmp:
         figs = asyncio.run(run_chaos(cfg, Path(tmp)))
     print(_table(figs))

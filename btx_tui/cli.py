@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--weight-window", type=_positive_int, default=None, metavar="SECONDS",
                     help="length of the weight window (default: 60); a shorter one compresses "
                     "time for rate-limit soaks, and exchangeInfo and the used-weight header say so")
+    ex.add_argument("--order-limit", type=_positive_int, default=None, metavar="N",
+                    help="ORDERS limit per 10 s window and account (default: 50, the contract's); "
+                    "a higher one lets test and bench runs place orders without pacing")
     ex.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
                     help="serve HTTPS and WSS with this certificate (chain) file; needs --tls-key")
     ex.add_argument("--tls-key", type=Path, default=None, metavar="PEM",
@@ -260,6 +263,7 @@ def _run_exchange(args: argparse.Namespace) -> int:
                market=not args.no_market, exit_with_parent=args.exit_with_parent,
                faults=args.fault, fault_seed=args.fault_seed, admin_token=args.admin_token or _env_admin_token(),
                weight_limit=args.weight_limit, weight_window_s=args.weight_window,
+               orders_per_10s=args.order_limit,
                tls_cert=args.tls_cert, tls_key=args.tls_key)
 
 

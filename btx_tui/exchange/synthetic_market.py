@@ -197,8 +197,7 @@ class SyntheticMarket:
 
     def _drop_filled(self, state: _SymbolState) -> None:
         """Remove quotes that are no longer open (fully filled by takers or users)."""
-        assert self._mm_account is not None
-        open_ids = {o["orderId"] for o in self.exchange.orders.open_orders(self._mm_account, state.spec.symbol)}
+        open_ids = self.exchange.trading.open_by_id  # every open order by id (no JSON of each)
         for side in ("BUY", "SELL"):
             live = state.quotes[side]
             for price in [p for p, oid in live.items() if oid not in open_ids]:

@@ -79,6 +79,11 @@ def order_from_event(u: OrderUpdate) -> Order:
 class StreamFeeds:
     """The dashboard's two stream connections, posting poll-shaped messages to ``target``."""
 
+    market_silence_s: float = 5.0
+    """Silence on the market stream before it is probed (``MarketStreams(silence_s=)``)."""
+    market_probe_timeout_s: float = 3.0
+    """No answer to that probe within this long → the stream is stale and polling takes over."""
+
     def __init__(self, target: Any, client: Any, connection: Connection, state: DashboardState,
                  runner: FeedRunner, journal: Callable[[], SqliteJournal | None],
                  watchlist: Callable[[], tuple[str, ...]]) -> None:
@@ -102,7 +107,8 @@ class StreamFeeds:
     async def start(self) -> None:
         """Open both connections (each retries by itself; an exchange without streams → polling)."""
         self.market = MarketStreams(self.client, self._on_market, on_health=self._on_health,
-                                    book_levels=BOOK_LIMIT, trades_seed=TRADES_LIMIT, klines_seed=KLINES_LIMIT)
+                                    book_levels=BOOK_LIMIT, trades_seed=TRADES_LIMIT, klines_seed=KLINES_LIMIT,
+                                    silence_s=self.market_silence_s, probe_timeout_s=self.market_probe_timeout_s)
         await self.market.start()
         self.follow()
         self.watch()

@@ -30,7 +30,7 @@ from .conftest import (
     FaultTransport,
     once,
 )
-from .test_live_stop_orders import SYMBOL, set_last_price
+from .stop_market import SYMBOL, set_last_price
 
 D = Decimal
 OCO = ("POST", "/api/v3/orderList/oco")

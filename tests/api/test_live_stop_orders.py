@@ -18,8 +18,9 @@ from btx_tui.api.order_changes import AmendRequest, CancelReplaceMode, CancelRep
 from btx_tui.api.order_lists import ListLeg, OcoRequest, OtocoRequest, OtoRequest
 from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 
+from .stop_market import SYMBOL, set_last_price
+
 D = Decimal
-SYMBOL = "BTCUSDT"
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +30,6 @@ def stops_exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperEx
         yield ex
     finally:
         ex.stop()
-
-
-async def set_last_price(client, price: Decimal, qty: Decimal = D("0.001")) -> None:
-    """One self-trade at ``price`` (the account trades with itself: STP is NONE)."""
-    sell = await client.place_order(OrderRequest(SYMBOL, "SELL", "LIMIT", quantity=qty, price=price))
-    buy = await client.place_order(OrderRequest(SYMBOL, "BUY", "LIMIT", quantity=qty, price=price,
-                                                time_in_force="IOC"))
-    assert sell.outcome is Outcome.ACCEPTED and buy.outcome is Outcome.ACCEPTED
-    assert buy.order is not None and buy.order.status is OrderStatus.FILLED
 
 
 async def cancel_all(client) -> None:

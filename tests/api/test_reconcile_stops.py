@@ -18,7 +18,7 @@ from btx_tui.api.order_lists import ListLeg, OcoRequest, OtoRequest
 from btx_tui.api.reconcile import ReconcilePolicy, reconcile
 
 from .conftest import FAST_RESOLVE
-from .test_live_stop_orders import SYMBOL, set_last_price
+from .stop_market import SYMBOL, set_last_price
 
 D = Decimal
 FAST = ReconcilePolicy(resolve=FAST_RESOLVE, settle_s=0)

@@ -213,16 +213,28 @@ class ThreadServer:
         self.first_close = first_close
         self.close_now, self.closed = threading.Event(), threading.Event()
         self.received: list[bytes] = []
+        self.stopping = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)  # accept() wakes up to see stop() (closing would not wake it)
         self.port = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _run(self) -> None:
-        for n in range(2):
+    def _accept(self) -> socket.socket | None:
+        """The next connection, or None once stop() was called (no second connection came)."""
+        while not self.stopping.is_set():
             try:
                 conn, _ = self.listener.accept()
-            except OSError:  # stop() closed the listener: no second connection came
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            return conn
+        return None
+
+    def _run(self) -> None:
+        for n in range(2):
+            conn = self._accept()
+            if conn is None:
                 return
             self.received.append(conn.recv(65536))
             conn.sendall(OK)
@@ -243,6 +255,7 @@ class ThreadServer:
         assert self.closed.wait(5)  # blocking on purpose: the event loop cannot run meanwhile
 
     def stop(self) -> None:
+        self.stopping.set()
         self.close_now.set()
         self.thread.join(5)
         self.listener.close()

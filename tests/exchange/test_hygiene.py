@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from btx_tui.exchange.state.backfill import backfill_history
 from btx_tui.exchange.state.exchange import Exchange
 from btx_tui.exchange.state.hygiene import ORDER_RETENTION_MS, TRADES_PER_MARKET
@@ -29,6 +31,7 @@ def users_records(ex: Exchange, user: int) -> tuple:
     return tuple(out)
 
 
+@pytest.mark.long
 def test_pruning_keeps_every_user_record_and_every_statistic(tmp_path: Path) -> None:
     clock = [START]
     ex = Exchange.open(tmp_path / "x", clock=lambda: clock[0])

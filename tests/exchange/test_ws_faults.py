@@ -51,7 +51,10 @@ def _injector(kind: str, probability: float) -> FaultInjector:
 async def test_diff_faults_break_the_sequence_a_client_checks(tmp_path: Path, kind: str) -> None:
     faults = _injector(kind, 0.3)
     with ws_exchange(tmp_path, FAST, faults=faults) as wx:
-        c = await Client.connect(wx.ws_url + "/ws/btcusdt@depth@100ms")
+        # Room for every frame the run sends (30 diffs, more with duplicates): with the default
+        # 16-frame buffer the unread rest pauses the client's reads, so it never sees the
+        # server's close frame and close() waits out its 10 s timeout.
+        c = await Client.connect(wx.ws_url + "/ws/btcusdt@depth@100ms", max_queue=128)
         mover = asyncio.create_task(asyncio.to_thread(_move_book, wx, 30))
         seen = await _diffs(c, 18)
         await mover

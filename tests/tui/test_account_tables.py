@@ -12,23 +12,13 @@ from datetime import UTC, datetime
 
 import pytest
 from rich.color import Color
-from textual.geometry import Region
 from textual.widgets import DataTable, TabbedContent
 
 from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 
 from .harness import client_for, limit, make_app, market, ready, wait_for
-
-
-def screen_lines(table: DataTable) -> list[str]:
-    """The table's visible lines as the terminal shows them."""
-    strips = table.render_lines(Region(0, 0, table.size.width, table.size.height))
-    return ["".join(segment.text for segment in strip) for strip in strips]
-
-
-def row_line(table: DataTable, key: str) -> str:
-    return screen_lines(table)[1 + table.get_row_index(key)]  # line 0 is the header
+from .table_lines import row_line, screen_lines
 
 
 def fits(app: BtxApp, table: DataTable) -> None:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 from rich.text import Text
 
+import btx_tui.api.journal as journal_module
 from btx_tui.api.journal import JournalState, SqliteJournal
+from btx_tui.api.reconcile import ReconcilePolicy
 from btx_tui.start_dashboard import journal_path
 from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.connection_health import Connection
 from btx_tui.tui.widgets.orders import OpenOrdersTable
 
 from .harness import client_for, limit, make_app, notifications, ready, wait_for
+
+SETTLE_S = int(ReconcilePolicy().settle_s)
+"""How old an intent must be before "does not exist" counts (the app's reconciliation policy)."""
 
 SIZE = (120, 36)
 
@@ -59,11 +65,16 @@ async def test_a_pending_intent_from_a_previous_run_shows_checking_then_its_real
 
 
 async def test_orders_placed_from_the_dashboard_are_journaled_and_a_lost_intent_is_absent(
-        fresh_exchange: PaperExchange, tmp_path: Path) -> None:
+        fresh_exchange: PaperExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "journal.sqlite3"
     never_sent = limit("ETHUSDT", "BUY", "0.01", "1501")
     journal = SqliteJournal(path)
-    journal.record_intent(never_sent)  # the app died between writing the intent and sending it
+    # The app died between writing the intent and sending it, SETTLE_S - 2 s before this run:
+    # reconciliation still has to wait out the last 2 s of its settle time (not all 10 s).
+    with monkeypatch.context() as m:
+        m.setattr(journal_module, "_now_ms", lambda: int(time.time() * 1000) - (SETTLE_S - 2) * 1000)
+        journal.record_intent(never_sent)
+    written_ms = journal.get(never_sent.client_order_id).created_ms
     journal.close()
 
     app = make_app(fresh_exchange, journal_path=path, symbol="ETHUSDT")
@@ -80,6 +91,8 @@ async def test_orders_placed_from_the_dashboard_are_journaled_and_a_lost_intent_
         await wait_for(pilot, lambda: app.journal.get(never_sent.client_order_id).state is JournalState.ABSENT,
                        timeout=25, what="the lost intent proven absent")
         await wait_for(pilot, lambda: never_sent.client_order_id not in table.pending, what="the row gone")
+        # Not before its settle time: until then a "does not exist" proves nothing.
+        assert app.journal.get(never_sent.client_order_id).updated_ms >= written_ms + SETTLE_S * 1000
         assert any("never placed" in n for n in notifications(app))
         entry = app.journal.get(request.client_order_id)
         assert entry.origin == "local" and entry.price == request.price

@@ -16,41 +16,15 @@ from textual.widgets import Input, Static
 from btx_tui.api.models_trading import OrderSide, OrderType
 from btx_tui.api.preflight import SymbolRules, round_quantity
 from btx_tui.exchange.process.launcher import PaperExchange
-from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen
 
 from btx_tui.tui.widgets.order_preview import MarketContext, OrderDraft, approx, parse_amount, quick_size
 
 from .fakes import FakeClient, exchange_info, fake_app, freeze_clock
-from .harness import client_for, limit, make_app, ready, wait_for
+from .harness import client_for, limit, make_app, wait_for
+from .order_form_driving import fake_ready, open_form, replace, steady, text, value
 from .resting_book import BEST_ASK, BEST_BID, CALM, SIZE, SYMBOL, rest_both_sides
-
-async def open_form(pilot: Pilot, key: str) -> OrderFormScreen:
-    app: BtxApp = pilot.app  # type: ignore[assignment]
-    await ready(pilot)
-    await wait_for(pilot, lambda: app.state.depth is not None and app.state.depth.asks
-                   and app.state.depth.bids, what="a two-sided book")
-    await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(app.screen, OrderFormScreen), what="the order form")
-    await pilot.pause()
-    return app.screen  # type: ignore[return-value]
-
-
-def text(form: OrderFormScreen, selector: str) -> str:
-    return str(form.query_one(selector, Static).content)
-
-
-def value(form: OrderFormScreen, selector: str) -> str:
-    return form.query_one(selector, Input).value
-
-
-async def replace(pilot: Pilot, form: OrderFormScreen, selector: str, typed: str) -> None:
-    """Focus an input, clear it with the keyboard and type ``typed`` key by key."""
-    form.query_one(selector, Input).focus()
-    await pilot.press("end", "shift+home", "backspace")
-    await pilot.press(*typed)
-    await pilot.pause()
 
 
 async def test_b_opens_a_buy_form_focused_on_quantity_with_the_best_ask(fresh_exchange: PaperExchange) -> None:
@@ -335,20 +309,6 @@ def test_estimates_are_shown_with_at_most_eight_decimals() -> None:
 
 
 # -- snapshots (fixed data from a fake client) ----------------------------------------------------
-
-
-async def fake_ready(pilot: Pilot) -> BtxApp:
-    app: BtxApp = pilot.app  # type: ignore[assignment]
-    await wait_for(pilot, lambda: app.state.rules.info is not None and app.state.permissions and app.state.account
-                   and app.state.depth and len(app.dashboard.watchlist.tickers) == 5
-                   and app.dashboard.tape.trades, what="fake data everywhere")
-    return app
-
-
-def steady(form: OrderFormScreen) -> None:
-    """No blinking cursor in a picture."""
-    for field in form.query(Input):
-        field.cursor_blink = False
 
 
 def test_snapshot_form_with_validation_errors(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:

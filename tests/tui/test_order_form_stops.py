@@ -26,7 +26,7 @@ from btx_tui.tui.widgets.orders import OpenOrdersTable
 from .fakes import exchange_info
 from .harness import client_for, make_app, market, wait_for
 from .resting_book import CALM, SIZE, SYMBOL, rest_both_sides
-from .test_order_form import open_form, replace, text
+from .order_form_driving import open_form, replace, text
 
 WIDE = (200, 60)
 """Wide enough for every column of the Orders pane (Type and Trigger included)."""

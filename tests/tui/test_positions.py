@@ -21,7 +21,7 @@ from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchang
 from btx_tui.tui.widgets.positions import TOTAL_KEY, fmt_money
 
 from .harness import client_for, make_app, market, ready, wait_for
-from .test_account_tables import row_line
+from .table_lines import row_line
 
 
 @pytest.fixture

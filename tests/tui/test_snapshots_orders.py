@@ -15,7 +15,7 @@ from btx_tui.tui.widgets.orders import OpenOrdersTable
 
 from .fakes import T0, FakeClient, fake_app, freeze_clock
 from .harness import wait_for
-from .test_order_form import fake_ready, open_form, replace, steady, text
+from .order_form_driving import fake_ready, open_form, replace, steady, text
 
 SIZE = (120, 36)
 

@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from btx_tui.api.client import BtxClient
 from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.messages import WatchlistChanged
+from btx_tui.tui.stream_feeds import StreamFeeds
 from btx_tui.tui.widgets.status_bar import StatusBar, StatusInfo, StreamStatus
 
 from .harness import client_for, free_port, limit, make_app, ready, wait_for
@@ -116,7 +119,11 @@ async def test_streams_off_polls_everything_and_says_so(fresh_exchange: PaperExc
         assert log.count("/api/v3/aggTrades") >= 1
 
 
-async def test_a_stalled_stream_falls_back_to_polling_and_is_not_shown_stale(tmp_path: Path) -> None:
+async def test_a_stalled_stream_falls_back_to_polling_and_is_not_shown_stale(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found stale after 1 s of silence and a 1 s unanswered probe (5 s + 3 s by default).
+    monkeypatch.setattr(StreamFeeds, "market_silence_s", 1.0)
+    monkeypatch.setattr(StreamFeeds, "market_probe_timeout_s", 1.0)
     exchange = start_paper_exchange(tmp_path / "paper", market=False, seed=1,
                                     extra_args=["--fault", "ws_stall:WS /ws:1.0", "--fault-seed", "1"])
     try:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
 from pydantic import SecretStr
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
@@ -121,6 +122,7 @@ def test_check_names_every_problem_and_the_typed_phrase_must_match() -> None:
 # -- the real app against the real paper exchange -------------------------------------------------
 
 
+@pytest.mark.long
 async def test_withdraw_checks_confirms_sends_once_and_history_shows_it_complete(
         fresh_exchange: PaperExchange) -> None:
     app = make_app(fresh_exchange)
@@ -128,6 +130,9 @@ async def test_withdraw_checks_confirms_sends_once_and_history_shows_it_complete
         before = (await client.account()).balance("USDT")
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_withdraw(pilot, app)
+            # The screen polls its history every 3 s; every 0.5 s here, so seeing the withdrawal
+            # complete waits for the exchange (~3 s), not for the next poll as well.
+            screen.interval_s = 0.5
             screen._select("coin").value = "USDT"
             await wait_for(pilot, lambda: screen._select("network").value == "TRX", "default network TRX")
             assert "Free 10,000 USDT · fee 1 · min 10 ·" in shown(screen, "wd-free")
@@ -138,7 +143,7 @@ async def test_withdraw_checks_confirms_sends_once_and_history_shows_it_complete
             await pilot.press("ctrl+s")
             assert app.screen is screen  # nothing to confirm while the form is wrong
 
-            await type_into(pilot, screen, "address", TRON)
+            await type_into(pilot, screen, "address", TRON, paste=True)  # typing is tested on the amounts
             assert shown(screen, "wd-address-problem") == ""
             await type_into(pilot, screen, "amount", "5")
             assert "below the minimum of 10 USDT on TRX" in shown(screen, "wd-amount-problem")

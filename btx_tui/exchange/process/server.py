@@ -270,12 +270,13 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         exit_with_parent: bool = False, faults: list[FaultSpec] | None = None,
         fault_seed: int | None = None, admin_token: str | None = None,
         weight_limit: int | None = None, weight_window_s: int | None = None,
-        tls_cert: Path | None = None, tls_key: Path | None = None) -> int:
+        orders_per_10s: int | None = None, tls_cert: Path | None = None, tls_key: Path | None = None) -> int:
     """Serve the paper exchange until Ctrl-C/SIGTERM; return the process exit code.
 
     ``faults``/``fault_seed``/``admin_token`` enable fault injection (see ``faults.py``);
     without them the exchange never injects anything and has no admin endpoint.
-    ``weight_limit``/``weight_window_s`` replace the contract's 6000 weight per minute.
+    ``weight_limit``/``weight_window_s`` replace the contract's 6000 weight per minute,
+    ``orders_per_10s`` its 50 orders per 10 s (test and bench runs that place many orders).
     ``tls_cert``/``tls_key`` serve HTTPS/WSS instead of HTTP/WS.
     """
     from btx_tui.exchange.state.exchange import Exchange
@@ -315,9 +316,11 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
                         len(injector.specs), injector.seed, "on" if injector.admin_enabled else "off")
         contract = Limits()
         limits = Limits(weight_per_minute=weight_limit or contract.weight_per_minute,
-                        weight_interval_s=weight_window_s or contract.weight_interval_s)
+                        weight_interval_s=weight_window_s or contract.weight_interval_s,
+                        orders_per_10s=orders_per_10s or contract.orders_per_10s)
         if limits != contract:
-            log.warning("rate limit: %d weight per %s", limits.weight_per_minute, limits.weight_window_text())
+            log.warning("rate limit: %d weight per %s, %d orders per 10 s", limits.weight_per_minute,
+                        limits.weight_window_text(), limits.orders_per_10s)
         app = create_app(exchange, faults=injector, limits=limits)
         install_websockets(app)
         config = make_config(app, tls_cert=tls_cert, tls_key=tls_key)

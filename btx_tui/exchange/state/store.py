@@ -16,8 +16,9 @@ as the trades it summarises.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -220,8 +221,13 @@ _MIGRATIONS = {
 _COLS = {cls: [f.name for f in fields(cls)] for cls in _DEC}
 
 
+_GET = {cls: attrgetter(*cols) for cls, cols in _COLS.items()}
+"""Each row class's columns in table order (``astuple`` would deep-copy every value: rows are
+flat, and writing them was most of the synthetic market's time)."""
+
+
 def _to_db(obj: Any) -> tuple:
-    return tuple(str(v) if isinstance(v, Decimal) else v for v in astuple(obj))
+    return tuple(str(v) if isinstance(v, Decimal) else v for v in _GET[type(obj)](obj))
 
 
 def _from_db(cls: type, row: tuple) -> Any:
