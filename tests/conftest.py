@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
-from tests.paper_account import SESSION_WEIGHT_LIMIT, PaperAccount, new_account
+from tests.paper_account import SESSION_WEIGHT_LIMIT, SESSION_WEIGHT_WINDOW_S, PaperAccount, new_account
 
 
 @pytest.fixture(autouse=True)
@@ -67,10 +67,11 @@ def fresh_exchange(tmp_path: Path) -> Iterator[PaperExchange]:
 @pytest.fixture(scope="session")
 def account_exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperExchange]:
     """The exchange ``fresh_account`` makes its accounts on (one per worker, no synthetic
-    market, so the only orders in it are the tests' own; a raised weight limit, see
-    :data:`SESSION_WEIGHT_LIMIT`)."""
+    market, so the only orders in it are the tests' own; weight limits no test shares with
+    another, see :data:`SESSION_WEIGHT_WINDOW_S`)."""
     ex = start_paper_exchange(tmp_path_factory.mktemp("account-exchange") / "paper", market=False, seed=1,
-                              extra_args=["--weight-limit", str(SESSION_WEIGHT_LIMIT)])
+                              extra_args=["--weight-limit", str(SESSION_WEIGHT_LIMIT),
+                                          "--weight-window", str(SESSION_WEIGHT_WINDOW_S)])
     try:
         yield ex
     finally:

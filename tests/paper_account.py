@@ -25,13 +25,19 @@ import httpx
 
 from btx_tui.exchange.process.launcher import PaperExchange
 
-__all__ = ["PaperAccount", "SESSION_WEIGHT_LIMIT", "new_account"]
+__all__ = ["PaperAccount", "SESSION_WEIGHT_LIMIT", "SESSION_WEIGHT_WINDOW_S", "Venue", "new_account"]
 
 SESSION_WEIGHT_LIMIT = 1_000_000
-"""The shared exchange's request-weight limit per minute. Weight is counted per client IP, and
-every test of a worker calls from 127.0.0.1: with the contract's 6000, back-to-back polling
-dashboards would exhaust one window together though none does alone. Tests of the limit
-itself keep an exchange of their own."""
+SESSION_WEIGHT_WINDOW_S = 59
+"""The shared exchange's request-weight limit and window. Weight is counted per client IP, and
+every test of a worker calls from 127.0.0.1, so on the contract's 6000 per minute the tests
+would spend one budget together, and a client that saw another test's weight in
+``X-MBX-USED-WEIGHT-1M`` would rightly wait for the window to pass. An exchange of its own gave
+each test a budget of its own; here the limit is out of reach instead, and the window is
+59 s, so the header is ``x-mbx-used-weight-59s``: a client that has not read exchangeInfo
+(the service-layer tests' clients) keeps to its own count and is not held back by weight
+other tests spent, and one that has (the dashboard) adopts the window and the limit. Tests of
+the limits themselves keep an exchange of their own."""
 
 
 @dataclass
@@ -72,6 +78,11 @@ class PaperAccount:
                                 headers={"X-MBX-APIKEY": api_key})
         response.raise_for_status()
         return response.json()
+
+
+Venue = PaperExchange | PaperAccount
+"""What a test trades on: an exchange of its own or an account on the shared one (helpers use
+only ``base_url`` and ``key(name)``)."""
 
 
 def new_account(exchange: PaperExchange, label: str = "test") -> PaperAccount:
