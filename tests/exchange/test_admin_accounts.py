@@ -15,6 +15,7 @@ from btx_tui.exchange.http.app import create_app
 from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
 from btx_tui.exchange.state.accounts import DEMO_FUNDING
 from btx_tui.exchange.state.exchange import Exchange
+from tests.paper_account import new_account
 
 from .api_helpers import Api
 
@@ -169,3 +170,41 @@ def test_a_new_account_survives_a_restart(tmp_path: Path) -> None:
         reopened.check_invariants()
     finally:
         reopened.close()
+
+
+def _book_is_empty(base_url: str) -> list[str]:
+    """The symbols whose public book holds anything."""
+    with httpx.Client(base_url=base_url, timeout=10, trust_env=False) as http:
+        symbols = [s["symbol"] for s in http.get("/api/v3/exchangeInfo").json()["symbols"]]
+        return [s for s in symbols if (d := http.get("/api/v3/depth", params={"symbol": s, "limit": 5}).json())
+                and (d["bids"] or d["asks"])]
+
+
+def test_the_fresh_account_fixture_leaves_an_empty_book(account_exchange: PaperExchange) -> None:
+    """What ``fresh_account`` promises the next test: whatever a test left resting (orders,
+    untriggered stops, order lists on several symbols) is cancelled at teardown."""
+    assert _book_is_empty(account_exchange.base_url) == []
+    account = new_account(account_exchange)
+    api = _api(account_exchange, account.keys)
+    try:
+        for params in ({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                        "quantity": "0.01", "price": "50000"},
+                       {"symbol": "ETHUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+                        "quantity": "0.1", "price": "9000"},
+                       {"symbol": "ETHUSDT", "side": "SELL", "type": "STOP_LOSS_LIMIT", "timeInForce": "GTC",
+                        "quantity": "0.1", "price": "1000", "stopPrice": "1100"}):
+            placed = api.signed("POST", "/api/v3/order", params)
+            assert placed.status_code == 200, placed.text
+        oco = api.signed("POST", "/api/v3/orderList/oco", {
+            "symbol": "BTTUSDT", "side": "SELL", "quantity": "30000000", "aboveType": "LIMIT_MAKER",
+            "abovePrice": "0.0000009", "belowType": "STOP_LOSS_LIMIT", "belowStopPrice": "0.0000003",
+            "belowPrice": "0.0000002", "belowTimeInForce": "GTC"})
+        assert oco.status_code == 200, oco.text
+        assert len(api.signed("GET", "/api/v3/openOrders").json()) == 5
+        assert sorted(_book_is_empty(account_exchange.base_url)) == ["BTCUSDT", "BTTUSDT", "ETHUSDT"]
+        account.cancel_everything()
+        assert api.signed("GET", "/api/v3/openOrders").json() == []
+        assert api.signed("GET", "/api/v3/openOrderList").json() == []
+        assert _book_is_empty(account_exchange.base_url) == []
+    finally:
+        api.close()
