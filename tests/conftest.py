@@ -93,3 +93,13 @@ def fresh_account(account_exchange: PaperExchange) -> Iterator[PaperAccount]:
 def canary() -> str:
     """A unique secret-looking string that must never appear in any output."""
     return "CANARY" + os.urandom(12).hex().upper()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the tests marked ``long`` first.
+
+    xdist hands tests out in collection order; a 20-second test handed out last keeps one
+    worker busy after the other has run out of work. Started first, the long ones run side by
+    side with the many short ones and the workers finish together.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: order kept otherwise

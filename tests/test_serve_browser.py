@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -204,7 +205,7 @@ def test_the_dashboard_renders_in_chromium_and_takes_an_order(tmp_path: Path, pa
                 break
         assert devtools, "chromium did not start its DevTools endpoint"
         http = "http://" + devtools.split("/")[2]
-        shot = asyncio.run(_drive(http, url, paper))
+        shot = asyncio.run(_drive(http, url, paper, tmp_path / "downloads"))
         assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 20_000  # a drawn dashboard, not a blank page
         (tmp_path / "browser.png").write_bytes(shot)
         if os.environ.get("BTX_UPDATE_SCREENSHOTS"):
@@ -214,7 +215,7 @@ def test_the_dashboard_renders_in_chromium_and_takes_an_order(tmp_path: Path, pa
         stop(proc)
 
 
-async def _drive(http: str, url: str, paper: PaperExchange) -> bytes:
+async def _drive(http: str, url: str, paper: PaperExchange, downloads: Path) -> bytes:
     async with aiohttp.ClientSession() as s:
         async with s.get(http + "/json/list") as r:
             page = next(t for t in await r.json() if t["type"] == "page")
@@ -222,6 +223,8 @@ async def _drive(http: str, url: str, paper: PaperExchange) -> bytes:
             cdp = Cdp(ws)
             await cdp.call("Network.enable")
             await cdp.call("Page.enable")
+            downloads.mkdir()
+            await cdp.call("Page.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
             await cdp.call("Page.navigate", url=url)
             # The dashboard's watchlist, with real (backfilled) prices, reached the page.
             await wait_until(lambda: all(s in cdp.text() for s in ("BTCUSDT", "ETHUSDT", "BTTUSDT"))
@@ -245,5 +248,14 @@ async def _drive(http: str, url: str, paper: PaperExchange) -> bytes:
                     orders = tuple(o for o in await client.all_orders("BTCUSDT") if o.orig_qty == Decimal("0.001"))
                     await asyncio.sleep(0.3)
             assert len(orders) == 1 and orders[0].side == "BUY", orders
+            # `x` exports the market's orders and fills: in a browser, one zip download holding both.
+            await cdp.type("x")
+            await wait_until(lambda: any(downloads.glob("BTCUSDT-export-*.zip")), "the export's download")
+            with zipfile.ZipFile(next(downloads.glob("BTCUSDT-export-*.zip"))) as archive:
+                names = sorted(archive.namelist())
+                assert [n.split("-")[1] for n in names] == ["fills", "orders"], names
+                header, *rows = archive.read(names[1]).decode().splitlines()
+            assert header.startswith("time,update_time,symbol,order_id,"), header
+            assert any(f",BTCUSDT,{orders[0].order_id}," in row and ",BUY," in row for row in rows), rows
             cdp.reader.cancel()
             return shot

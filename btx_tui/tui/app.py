@@ -564,7 +564,9 @@ class BtxApp(App[None]):
 
     def on_export_written(self, message: ExportWritten) -> None:
         lines = "\n".join(f"{path} ({rows} row{'s' if rows != 1 else ''})" for path, rows in message.files)
-        self.notify(lines, title="Exported", timeout=10)
+        if message.download:
+            lines = f"{message.download} holds\n{lines}"
+        self.notify(lines, title="Sent to your browser" if message.download else "Exported", timeout=10)
 
     def on_export_failed(self, message: ExportFailed) -> None:
         self.notify(message.reason, title="Export failed", severity="error", timeout=8)

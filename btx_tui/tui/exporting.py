@@ -3,15 +3,20 @@
 The same rows as ``btx-tui export`` (``api/export.py``: exact decimals, a header, ISO 8601
 times with the offset of the configured zone), fetched afresh from the exchange — every page,
 not only what the panes happen to hold. Each file is written under a temporary name and
-renamed, so an interrupted export never leaves half a CSV. The worker answers with a typed
-past-tense message (:class:`ExportWritten` / :class:`ExportFailed`); the app tells the trader.
+renamed, so an interrupted export never leaves half a CSV. In a browser (``btx-tui serve``)
+the files would land on the server, out of the trader's reach, so there both go to the browser
+as one download, a zip (Textual's ``deliver_binary``, which textual-serve turns into a browser
+download; browsers block a second download a page starts on its own). The worker answers with a typed past-tense message (:class:`ExportWritten` /
+:class:`ExportFailed`); the app tells the trader.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -27,11 +32,13 @@ log = logging.getLogger(__name__)
 
 
 class ExportWritten(Message):
-    """An export finished: ``files`` (path, rows) in the order written."""
+    """An export finished: ``files`` (path, rows) in the order written; ``download``: the zip
+    holding them that was sent to the browser (the paths are then names inside it)."""
 
-    def __init__(self, files: tuple[tuple[Path, int], ...]) -> None:
+    def __init__(self, files: tuple[tuple[Path, int], ...], *, download: str | None = None) -> None:
         super().__init__()
         self.files = files
+        self.download = download
 
 
 class ExportFailed(Message):
@@ -57,7 +64,8 @@ def write_atomically(path: Path, write: Callable[[Any], int]) -> int:
 
 
 class Exporter:
-    """Writes ``<symbol>-fills-<stamp>.csv`` and ``<symbol>-orders-<stamp>.csv`` into ``out_dir``."""
+    """Writes ``<symbol>-fills-<stamp>.csv`` and ``<symbol>-orders-<stamp>.csv`` into ``out_dir``
+    (in a browser: downloads of those names)."""
 
     def __init__(self, app: App[Any], client: Callable[[], Any], out_dir: Path, zone: tzinfo | None) -> None:
         self.app = app
@@ -80,14 +88,35 @@ class Exporter:
             fills = await fetch_fills(client, [symbol])
             orders = await fetch_orders(client, [symbol])
             files = []
+            csvs: dict[str, str] = {}
             for what, rows, write in (("fills", fills, write_fills_csv), ("orders", orders, write_orders_csv)):
-                path = self.out_dir / f"{symbol}-{what}-{stamp}.csv"
-                count = write_atomically(path, lambda f, rows=rows, write=write: write(rows, f, zone))
-                files.append((path, count))
+                name = f"{symbol}-{what}-{stamp}.csv"
+                if self.app.is_web:
+                    text = io.StringIO(newline="")
+                    files.append((Path(name), write(rows, text, zone)))
+                    csvs[name] = text.getvalue()
+                else:
+                    path = self.out_dir / name
+                    count = write_atomically(path, lambda f, rows=rows, write=write: write(rows, f, zone))
+                    files.append((path, count))
+            download = None
+            if csvs:
+                download = f"{symbol}-export-{stamp}.zip"
+                self.app.deliver_binary(_zipped(csvs), save_filename=download, mime_type="application/zip")
         except OSError as exc:
             self.app.post_message(ExportFailed(f"cannot write to {self.out_dir}: {exc.strerror or exc}"))
         except Exception as exc:  # noqa: BLE001 - the exchange refused or is away: say so
             log.warning("export of %s failed: %s", symbol, exc)
             self.app.post_message(ExportFailed(str(exc)))
         else:
-            self.app.post_message(ExportWritten(tuple(files)))
+            self.app.post_message(ExportWritten(tuple(files), download=download))
+
+
+def _zipped(files: dict[str, str]) -> io.BytesIO:
+    """The files (name -> text) in one zip, rewound for reading."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text.encode("utf-8"))
+    buffer.seek(0)
+    return buffer

@@ -178,7 +178,8 @@ class FeedRunner:
                     message.started = started
                     message.latency_ms = (feed.last_ok - started) * 1000
                     self.target.post_message(message)
-            try:
-                await asyncio.wait_for(feed._wake.wait(), timeout=delay)
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow the worker's cancel
+                async with asyncio.timeout(delay):
+                    await feed._wake.wait()
             except TimeoutError:
                 pass

@@ -94,8 +94,8 @@ class TypeAhead:
                        if node.is_running and node.call_later(event.set)]
             if waiting:
                 try:
-                    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in waiting)),
-                                           max(deadline - loop.time(), 0.0))
+                    async with asyncio.timeout(max(deadline - loop.time(), 0.0)):
+                        await asyncio.gather(*(e.wait() for e in waiting))
                 except TimeoutError:
                     return
             if all(node.message_queue_size == 0 for node in self._nodes() if node.is_running):

@@ -271,9 +271,10 @@ class AccountEvents:
         try:
             while True:
                 wait = self._silence_s if probe is None else max(0.0, probe[1] - time.monotonic())
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), wait)
-                except (asyncio.TimeoutError, TimeoutError):
+                try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow aclose()'s cancel
+                    async with asyncio.timeout(wait):
+                        raw = await ws.recv()
+                except TimeoutError:
                     if probe is not None:
                         self._mode(StreamMode.POLLING, "stale: no answer to ping")
                         return "stale"

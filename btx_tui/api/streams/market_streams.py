@@ -452,8 +452,11 @@ class MarketStreams:
     async def _read_loop(self, ws: ClientConnection) -> str:
         while True:
             try:
-                raw = await asyncio.wait_for(ws.recv(), self._silence_s)
-            except (asyncio.TimeoutError, TimeoutError):
+                # asyncio.timeout, not wait_for: on 3.11 wait_for returns recv()'s message and
+                # swallows a cancel that arrives in the same step, so aclose() could wait forever
+                async with asyncio.timeout(self._silence_s):
+                    raw = await ws.recv()
+            except TimeoutError:
                 if await self._probe(ws):
                     continue
                 self._set_modes(StreamMode.POLLING, "stale: no message")
@@ -468,9 +471,10 @@ class MarketStreams:
     async def _probe(self, ws: ClientConnection) -> bool:
         """Silence: a live idle connection answers LIST_SUBSCRIPTIONS, a stalled one does not."""
         try:
-            await asyncio.wait_for(self._request(ws, "LIST_SUBSCRIPTIONS"), self._probe_timeout_s)
+            async with asyncio.timeout(self._probe_timeout_s):
+                await self._request(ws, "LIST_SUBSCRIPTIONS")
             return True
-        except (asyncio.TimeoutError, TimeoutError, ConnectionClosed):
+        except (TimeoutError, ConnectionClosed):
             return False
 
     def _dispatch(self, message: Any) -> None:

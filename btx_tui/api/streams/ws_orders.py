@@ -110,8 +110,9 @@ class WsOrderVenue:
                 raise NetworkError("WebSocket API closed while sending", maybe_sent=True,
                                    short="stream lost") from None
             try:
-                message = await asyncio.wait_for(fut, self._timeout_s)
-            except (asyncio.TimeoutError, TimeoutError):
+                async with asyncio.timeout(self._timeout_s):
+                    message = await fut
+            except TimeoutError:
                 raise NetworkError("no answer from the WebSocket API", maybe_sent=True, short="timeout") from None
         finally:
             self._pending.pop(ident, None)

@@ -108,8 +108,9 @@ async def poll_history(screen: HistoryScreen) -> None:
             failures = 0
             delay = screen.interval_s * random.uniform(0.9, 1.1)  # polls of several screens drift apart
             screen.post_message(WithdrawalsFetched(history, coins))
-        try:
-            await asyncio.wait_for(screen.wake.wait(), delay)
+        try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow the worker's cancel
+            async with asyncio.timeout(delay):
+                await screen.wake.wait()
         except TimeoutError:
             pass
 
