@@ -98,23 +98,27 @@ def test_a_new_account_has_the_demo_funding_and_keys_that_trade(fresh_exchange: 
             api.close()
 
 
+# The refusals need no exchange of their own: the worker's shared one (no other test runs on it
+# meanwhile, so account ids there are consecutive unless a refused request made one).
+
+
 @pytest.mark.parametrize("token", ["", "not-the-token"])
-def test_a_missing_or_wrong_token_is_refused_and_creates_nothing(fresh_exchange: PaperExchange, token: str) -> None:
-    first = _create(fresh_exchange).json()["account"]
-    refused = _create(fresh_exchange, token=token)
+def test_a_missing_or_wrong_token_is_refused_and_creates_nothing(account_exchange: PaperExchange, token: str) -> None:
+    first = _create(account_exchange).json()["account"]
+    refused = _create(account_exchange, token=token)
     assert refused.status_code == 401 and refused.json()["code"] == -2015
     assert "keys" not in refused.json()
-    assert _create(fresh_exchange).json()["account"] == first + 1  # no account was made in between
+    assert _create(account_exchange).json()["account"] == first + 1  # no account was made in between
 
 
 @pytest.mark.parametrize("label", ["demo", "DEMO", "synthetic-taker", "has space", "x" * 37, "émile"])
 def test_a_bad_label_is_refused_with_the_contract_error_and_creates_nothing(
-        fresh_exchange: PaperExchange, label: str) -> None:
-    first = _create(fresh_exchange).json()["account"]
-    refused = _create(fresh_exchange, label=label)
+        account_exchange: PaperExchange, label: str) -> None:
+    first = _create(account_exchange).json()["account"]
+    refused = _create(account_exchange, label=label)
     assert refused.status_code == 400, refused.text
     assert refused.json()["code"] == -1100 and "'label'" in refused.json()["msg"]
-    assert _create(fresh_exchange).json()["account"] == first + 1
+    assert _create(account_exchange).json()["account"] == first + 1
 
 
 async def test_a_caller_off_loopback_is_refused(tmp_path: Path) -> None:
