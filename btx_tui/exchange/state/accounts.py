@@ -225,7 +225,8 @@ class Accounts:
     def demo_keys(self) -> list[dict]:
         """The demo account's keys: ``[{"name","api_key","api_secret","permissions"}]``
         (``key_type`` and ``public_key`` instead of a secret for an Ed25519/RSA key)."""
-        return self.keys_of(self.demo_account_id)
+        demo = [a for a, v in self._accounts.items() if v[2] == DEMO_LABEL]
+        return self.keys_of(demo[0]) if demo else []
 
     def keys_of(self, account_id: int) -> list[dict]:
         """One account's keys, each as a ``demo-keys.json`` entry (see :meth:`demo_keys`)."""
