@@ -3,6 +3,17 @@
 The exchange runs as a child process started exactly as a trader would start it
 (``python -m btx_tui exchange``), so service-layer and UI tests talk to the real
 server over a real socket.
+
+Three ways to get one:
+
+* ``fresh_account``: an account of the test's own (demo funding, demo key names, an empty
+  book) on an exchange the worker's tests share (``tests/paper_account.py``). The default.
+* ``fresh_exchange``: an exchange of the test's own, for tests that stop, kill, restart or
+  freeze it, inject faults, change its clock or limits, read its data directory, or assert on
+  market-wide state another test's trades would change (tickers, klines, trade ids...).
+* ``paper_exchange``: one exchange for the whole session, used through the demo account.
+
+Under xdist each worker has its own session-scoped exchanges.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
+from tests.paper_account import SESSION_WEIGHT_LIMIT, SESSION_WEIGHT_WINDOW_S, PaperAccount, new_account
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +62,31 @@ def fresh_exchange(tmp_path: Path) -> Iterator[PaperExchange]:
         yield ex
     finally:
         ex.stop()
+
+
+@pytest.fixture(scope="session")
+def account_exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperExchange]:
+    """The exchange ``fresh_account`` makes its accounts on (one per worker, no synthetic
+    market, so the only orders in it are the tests' own; weight limits no test shares with
+    another, see :data:`SESSION_WEIGHT_WINDOW_S`)."""
+    ex = start_paper_exchange(tmp_path_factory.mktemp("account-exchange") / "paper", market=False, seed=1,
+                              extra_args=["--weight-limit", str(SESSION_WEIGHT_LIMIT),
+                                          "--weight-window", str(SESSION_WEIGHT_WINDOW_S)])
+    try:
+        yield ex
+    finally:
+        ex.stop()
+
+
+@pytest.fixture
+def fresh_account(account_exchange: PaperExchange) -> Iterator[PaperAccount]:
+    """An account of the test's own on the worker's shared exchange, funded like the demo
+    account; every order and order list it left is cancelled afterwards."""
+    account = new_account(account_exchange)
+    try:
+        yield account
+    finally:
+        account.cancel_everything()
 
 
 @pytest.fixture

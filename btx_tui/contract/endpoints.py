@@ -239,6 +239,9 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec("GET", "/sapi/v1/margin/isolated/allPairs", _USER_DATA, 10),
     # The paper exchange's own (section 8): credits a deposit; loopback and the admin token only.
     EndpointSpec("POST", "/admin/deposit", _NONE, 1),
+    # The paper exchange's own: a new account funded and keyed like the demo one; loopback and
+    # the admin token only (the test suite's fresh account per test).
+    EndpointSpec("POST", "/admin/accounts", _NONE, 1),
 )
 
 

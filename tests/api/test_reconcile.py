@@ -1,6 +1,6 @@
 """Reconciliation against a real paper exchange: every pending intent ends found or proven absent.
 
-Each test gets an exchange of its own (``fresh_exchange``), so "adopted" and "ignored" count
+Each test gets an account of its own (``fresh_account``), so "adopted" and "ignored" count
 only what the test itself placed.
 """
 
@@ -33,11 +33,11 @@ def _limit(price: str, side: str = "BUY", cid: str | None = None) -> OrderReques
     return OrderRequest("BTCUSDT", side, "LIMIT", quantity=D("0.001"), price=D(price), **extra)
 
 
-async def test_a_pending_intent_that_exists_is_resolved_with_its_fills(make_client, fresh_exchange,
+async def test_a_pending_intent_that_exists_is_resolved_with_its_fills(make_client, fresh_account,
                                                                        tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     resting, crossing = _limit("20000"), _limit("19000", side="SELL")
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         for req in (resting, crossing):
             journal.record_intent(req)
             await c.post_order(req)  # sent and executed; the answer "was lost": journal says pending
@@ -57,19 +57,19 @@ async def test_a_pending_intent_that_exists_is_resolved_with_its_fills(make_clie
     assert report.new_fills == 2
 
 
-async def test_a_pending_open_order_is_adopted_as_accepted_after_a_restart(make_client, fresh_exchange,
+async def test_a_pending_open_order_is_adopted_as_accepted_after_a_restart(make_client, fresh_account,
                                                                           tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
     req = _limit("20001")
     first = SqliteJournal(path)
     first.record_intent(req)
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         await c.post_order(req)
     first.close()  # the app died before the answer was recorded
 
     journal = SqliteJournal(path)  # a new process: new journal object, new client
     transport = FaultTransport()
-    async with make_client("full", exchange=fresh_exchange, transport=transport) as c:
+    async with make_client("full", exchange=fresh_account, transport=transport) as c:
         report = await reconcile(c, journal, policy=FAST)
         assert [(r.client_order_id, r.state) for r in report.resolved] == [(req.client_order_id,
                                                                             JournalState.ACCEPTED)]
@@ -88,12 +88,12 @@ async def test_a_pending_open_order_is_adopted_as_accepted_after_a_restart(make_
         assert not (await reconcile(c, journal, policy=FAST)).changed
 
 
-async def test_a_pending_intent_never_sent_is_proven_absent(make_client, fresh_exchange, tmp_path: Path) -> None:
+async def test_a_pending_intent_never_sent_is_proven_absent(make_client, fresh_account, tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     req = _limit("20002")
     journal.record_intent(req)  # the app crashed between writing the intent and sending it
     transport = FaultTransport()
-    async with make_client("full", exchange=fresh_exchange, transport=transport) as c:
+    async with make_client("full", exchange=fresh_account, transport=transport) as c:
         report = await reconcile(c, journal, policy=FAST)
     assert report.absent == (req.client_order_id,) and report.resolved == ()
     assert journal.get(req.client_order_id).state is JournalState.ABSENT
@@ -102,12 +102,12 @@ async def test_a_pending_intent_never_sent_is_proven_absent(make_client, fresh_e
     assert "never placed" in report.summary()
 
 
-async def test_network_errors_never_count_as_absence(make_client, fresh_exchange, tmp_path: Path) -> None:
+async def test_network_errors_never_count_as_absence(make_client, fresh_account, tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     req = _limit("20003")
     journal.record_intent(req)
     transport = FaultTransport(plan=lambda r: CONNECT_FAIL if (r.method, r.url.path) == QUERY else PASS)
-    async with make_client("full", exchange=fresh_exchange, transport=transport) as c:
+    async with make_client("full", exchange=fresh_account, transport=transport) as c:
         report = await reconcile(c, journal, policy=FAST)
     assert report.still_unknown == (req.client_order_id,) and report.absent == ()
     assert journal.get(req.client_order_id).state is JournalState.PENDING
@@ -115,27 +115,27 @@ async def test_network_errors_never_count_as_absence(make_client, fresh_exchange
     assert transport.count(*QUERY) == FAST_RESOLVE.max_queries * FAST_RETRY.attempts
 
 
-async def test_in_flight_intents_are_left_to_their_own_placement(make_client, fresh_exchange,
+async def test_in_flight_intents_are_left_to_their_own_placement(make_client, fresh_account,
                                                                  tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     req = _limit("20004")
     journal.record_intent(req)
     transport = FaultTransport()
-    async with make_client("full", exchange=fresh_exchange, transport=transport) as c:
+    async with make_client("full", exchange=fresh_account, transport=transport) as c:
         report = await reconcile(c, journal, policy=FAST, skip={req.client_order_id})
     assert transport.count(*QUERY) == 0 and report.absent == () and report.still_unknown == ()
     assert journal.get(req.client_order_id).state is JournalState.PENDING
 
 
-async def test_btx_orders_from_elsewhere_are_adopted_and_others_ignored(make_client, fresh_exchange,
+async def test_btx_orders_from_elsewhere_are_adopted_and_others_ignored(make_client, fresh_account,
                                                                         tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     ours_open, ours_done, foreign = _limit("20005"), _limit("20006"), _limit("20007", cid="web_12345")
-    async with make_client("full", exchange=fresh_exchange) as other:  # another btx-tui, another client
+    async with make_client("full", exchange=fresh_account) as other:  # another btx-tui, another client
         for req in (ours_open, ours_done, foreign):
             assert (await other.place_order(req)).outcome is Outcome.ACCEPTED
         await other.cancel_order("BTCUSDT", orig_client_order_id=ours_done.client_order_id)
-    async with make_client("trade", exchange=fresh_exchange) as c:
+    async with make_client("trade", exchange=fresh_account) as c:
         report = await reconcile(c, journal, policy=FAST, symbols=["BTCUSDT"])
     assert set(report.adopted) == {ours_open.client_order_id, ours_done.client_order_id}
     assert "2 btx-tui order(s) from elsewhere adopted" in report.summary()
@@ -145,13 +145,13 @@ async def test_btx_orders_from_elsewhere_are_adopted_and_others_ignored(make_cli
     assert {e.origin for e in journal.entries()} == {"adopted"}
 
 
-async def test_an_order_thought_absent_that_exists_is_a_mismatch(make_client, fresh_exchange,
+async def test_an_order_thought_absent_that_exists_is_a_mismatch(make_client, fresh_account,
                                                                  tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     req = _limit("20008")
     journal.record_intent(req)
     journal.mark_absent(req.client_order_id)
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         order = await c.post_order(req)  # it landed after all (e.g. a delayed packet)
         assert order.status is OrderStatus.NEW
         report = await reconcile(c, journal, policy=FAST)
@@ -201,12 +201,12 @@ async def _absent_order_that_filled(c, journal: SqliteJournal) -> OrderRequest:
     return req
 
 
-async def test_a_recently_absent_intent_that_filled_is_found_in_history(make_client, fresh_exchange,
+async def test_a_recently_absent_intent_that_filled_is_found_in_history(make_client, fresh_account,
                                                                         tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
     journal = SqliteJournal(path)
     seen = _Symbols()
-    async with make_client("full", exchange=fresh_exchange, transport=FaultTransport(plan=seen)) as c:
+    async with make_client("full", exchange=fresh_account, transport=FaultTransport(plan=seen)) as c:
         req = await _absent_order_that_filled(c, journal)
         _backdate(path, req.client_order_id, 3600)  # proven absent an hour ago: inside the horizon
         report = await reconcile(c, journal, policy=FAST)  # no pending/accepted intents, no symbols
@@ -222,7 +222,7 @@ async def test_a_recently_absent_intent_that_filled_is_found_in_history(make_cli
     assert fill.qty == D("0.001") and fill.price == D("20000")
     assert report.new_fills == 1 and report.adopted == ()
     # Healed: the next pass has nothing to say (and the market is no longer rescanned for it).
-    again = await _reconcile_again(make_client, fresh_exchange, journal)
+    again = await _reconcile_again(make_client, fresh_account, journal)
     assert not again.changed and again.mismatches == ()
 
 
@@ -231,12 +231,12 @@ async def _reconcile_again(make_client, exchange, journal: SqliteJournal):
         return await reconcile(c, journal, policy=FAST)
 
 
-async def test_an_old_absent_intent_does_not_make_its_market_scanned(make_client, fresh_exchange,
+async def test_an_old_absent_intent_does_not_make_its_market_scanned(make_client, fresh_account,
                                                                      tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
     journal = SqliteJournal(path)
     seen = _Symbols()
-    async with make_client("full", exchange=fresh_exchange, transport=FaultTransport(plan=seen)) as c:
+    async with make_client("full", exchange=fresh_account, transport=FaultTransport(plan=seen)) as c:
         req = await _absent_order_that_filled(c, journal)
         _backdate(path, req.client_order_id, 2 * DAY_S)  # past the 24 h horizon
         report = await reconcile(c, journal, policy=FAST)
@@ -249,11 +249,11 @@ async def test_an_old_absent_intent_does_not_make_its_market_scanned(make_client
     assert journal.get(req.client_order_id).state is JournalState.FILLED
 
 
-async def test_finished_orders_the_journal_pruned_are_not_adopted_again(make_client, fresh_exchange,
+async def test_finished_orders_the_journal_pruned_are_not_adopted_again(make_client, fresh_account,
                                                                         tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     done, still_open = _limit("20009"), _limit("20010")
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         for req in (done, still_open):
             assert (await c.place_order(req, journal=journal, resolver=FAST_RESOLVE)).outcome is Outcome.ACCEPTED
         await c.cancel_order("BTCUSDT", orig_client_order_id=done.client_order_id)

@@ -1,6 +1,6 @@
 """Reconciliation of stop orders, order lists and amends against a real paper exchange.
 
-Each test gets an exchange of its own (``fresh_exchange``): a trigger fired while the client
+Each test gets an account of its own (``fresh_account``): a trigger fired while the client
 was away, lists whose answer was lost, ``btx-`` lists from elsewhere, lost amends, and the
 lock check (an OCO's legs as one lock, PENDING_NEW OTO legs as nothing, a market BUY stop's
 reservation).
@@ -29,12 +29,12 @@ def _oco(qty: str = "0.01") -> OcoRequest:
                       below=ListLeg("STOP_LOSS_LIMIT", price=D("89000"), stop_price=D("90000")))
 
 
-async def test_a_stop_that_fires_while_away_is_filled_after_reconnect(make_client, fresh_exchange,
+async def test_a_stop_that_fires_while_away_is_filled_after_reconnect(make_client, fresh_account,
                                                                       tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
     journal = SqliteJournal(path)
     stop = OrderRequest(SYMBOL, "SELL", "STOP_LOSS", quantity=D("0.01"), stop_price=D("94000"))
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         await set_last_price(c, D("95000"))
         res = await c.place_order(stop, journal=journal)
         assert res.outcome is Outcome.ACCEPTED and res.order is not None and res.order.working_time == -1
@@ -43,13 +43,13 @@ async def test_a_stop_that_fires_while_away_is_filled_after_reconnect(make_clien
     journal.close()  # the client stops
 
     # Meanwhile another client (no journal: another program) trades through the trigger.
-    async with make_client("trade", exchange=fresh_exchange) as other:
+    async with make_client("trade", exchange=fresh_account) as other:
         await other.place_order(OrderRequest(SYMBOL, "BUY", "LIMIT", quantity=D("0.05"), price=D("93900")))
         await other.place_order(OrderRequest(SYMBOL, "SELL", "MARKET", quantity=D("0.001")))
 
     journal = SqliteJournal(path)  # the client is back
     assert journal.get(stop.client_order_id).state is JournalState.ACCEPTED  # type: ignore[union-attr]
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         report = await reconcile(c, journal, policy=FAST)
     entry = journal.get(stop.client_order_id)
     assert entry is not None and entry.state is JournalState.FILLED and entry.exchange_status == "FILLED"
@@ -60,10 +60,10 @@ async def test_a_stop_that_fires_while_away_is_filled_after_reconnect(make_clien
     journal.close()
 
 
-async def test_a_pending_list_is_resolved_by_its_list_client_id(make_client, fresh_exchange, tmp_path) -> None:
+async def test_a_pending_list_is_resolved_by_its_list_client_id(make_client, fresh_account, tmp_path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     placed, lost = _oco(), _oco()
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         await set_last_price(c, D("95000"))
         journal.record_list_intent(placed)
         await c.post_order_list(placed)  # executed; the answer "was lost"
@@ -81,10 +81,10 @@ async def test_a_pending_list_is_resolved_by_its_list_client_id(make_client, fre
 
 
 async def test_a_list_that_finished_while_away_is_done_and_foreign_btx_lists_are_adopted(
-        make_client, fresh_exchange, tmp_path) -> None:
+        make_client, fresh_account, tmp_path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
     ours, elsewhere = _oco(), _oco()
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         await set_last_price(c, D("95000"))
         assert (await c.place_order_list(ours, journal=journal)).outcome is Outcome.ACCEPTED
         assert (await c.place_order_list(elsewhere)).outcome is Outcome.ACCEPTED  # another btx-tui
@@ -102,10 +102,10 @@ async def test_a_list_that_finished_while_away_is_done_and_foreign_btx_lists_are
     journal.close()
 
 
-async def test_lock_check_counts_lists_pending_legs_and_market_buy_stops(make_client, fresh_exchange,
+async def test_lock_check_counts_lists_pending_legs_and_market_buy_stops(make_client, fresh_account,
                                                                          tmp_path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         await set_last_price(c, D("95000"))
         before = await c.account()
         oco = _oco("0.02")
@@ -128,9 +128,9 @@ async def test_lock_check_counts_lists_pending_legs_and_market_buy_stops(make_cl
     journal.close()
 
 
-async def test_a_lost_amend_is_resolved_by_reconciliation(make_client, fresh_exchange, tmp_path) -> None:
+async def test_a_lost_amend_is_resolved_by_reconciliation(make_client, fresh_account, tmp_path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite3")
-    async with make_client("full", exchange=fresh_exchange) as c:
+    async with make_client("full", exchange=fresh_account) as c:
         placed = await c.place_order(OrderRequest(SYMBOL, "BUY", "LIMIT", quantity=D("0.03"), price=D("80000")),
                                      journal=journal)
         done, never = (AmendRequest(SYMBOL, D("0.02"), orig_client_order_id=placed.client_order_id),

@@ -13,18 +13,18 @@ from urllib.parse import urlsplit
 import ccxt.async_support as ccxt_async
 import pytest
 
-from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 
 
 @pytest.fixture
-async def binance(fresh_exchange: PaperExchange) -> AsyncIterator[object]:
-    api_key, secret = fresh_exchange.key("full")
+async def binance(fresh_account: PaperAccount) -> AsyncIterator[object]:
+    api_key, secret = fresh_account.key("full")
     exchange = ccxt_async.binance({
         "apiKey": api_key, "secret": secret,
         "options": {"defaultType": "spot", "fetchMarkets": ["spot"]},
     })
     for name, url in list(exchange.urls["api"].items()):
-        exchange.urls["api"][name] = fresh_exchange.base_url + urlsplit(url).path
+        exchange.urls["api"][name] = fresh_account.base_url + urlsplit(url).path
     try:
         yield exchange
     finally:

@@ -9,6 +9,7 @@ import httpx
 
 from btx_tui.exchange.http.auth import sign
 from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 
 MICRO = {"X-MBX-TIME-UNIT": "MICROSECOND"}
 
@@ -53,9 +54,9 @@ async def test_microsecond_time_unit(fresh_exchange: PaperExchange) -> None:
         assert bad.status_code == 400 and bad.json()["code"] == -1100
 
 
-async def test_recv_window_with_three_decimals(fresh_exchange: PaperExchange) -> None:
-    key, secret = fresh_exchange.key("read")
-    async with httpx.AsyncClient(base_url=fresh_exchange.base_url, headers={"X-MBX-APIKEY": key}) as http:
+async def test_recv_window_with_three_decimals(fresh_account: PaperAccount) -> None:
+    key, secret = fresh_account.key("read")
+    async with httpx.AsyncClient(base_url=fresh_account.base_url, headers={"X-MBX-APIKEY": key}) as http:
         now = (await http.get("/api/v3/time")).json()["serverTime"]
         ok = await http.get("/api/v3/account?" + _signed(secret, recvWindow="5000.125", timestamp=str(now)))
         assert ok.status_code == 200, ok.text

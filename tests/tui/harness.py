@@ -16,16 +16,16 @@ from btx_tui.api.client import BtxClient
 from btx_tui.api.orders import OrderRequest
 from btx_tui.api.models_trading import OrderSide, OrderType, TimeInForce
 from btx_tui.config import Settings
-from btx_tui.exchange.process.launcher import PaperExchange
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.connection_health import Connection
+from tests.paper_account import Venue
 
 FAST_UI = {"tickers_interval_s": 0.3, "book_interval_s": 0.2, "trades_interval_s": 0.3,
            "klines_interval_s": 1.0, "account_interval_s": 0.3, "orders_interval_s": 0.3,
            "timezone": "UTC"}  # times on screen must not depend on the machine's zone
 
 
-def make_app(exchange: PaperExchange, key: str = "full", *, journal_path: Path | None = None,
+def make_app(exchange: Venue, key: str = "full", *, journal_path: Path | None = None,
              alerts_dir: Path | None = None, streams: bool | str = False, **ui: object) -> BtxApp:
     """The real app, connected like paper mode does, polling fast so tests are quick.
 
@@ -49,7 +49,7 @@ def free_port(avoid: int | None = None) -> int:
             return port
 
 
-def client_for(exchange: PaperExchange, key: str = "full") -> BtxClient:
+def client_for(exchange: Venue, key: str = "full") -> BtxClient:
     api_key, secret = exchange.key(key)
     return BtxClient(exchange.base_url, api_key, SecretStr(secret))
 

@@ -14,7 +14,7 @@ import pytest
 from rich.color import Color
 from textual.widgets import DataTable, TabbedContent
 
-from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 from btx_tui.tui.app import BtxApp
 
 from .harness import client_for, limit, make_app, market, ready, wait_for
@@ -38,15 +38,15 @@ async def show_tab(app: BtxApp, pilot, tab: str) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("size", [(120, 36), (80, 24)])
-async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_exchange: PaperExchange,
+async def test_orders_fills_and_history_show_whole_numbers_apart(fresh_account: PaperAccount,
                                                                  size: tuple[int, int]) -> None:
-    async with client_for(fresh_exchange) as client:
+    async with client_for(fresh_account) as client:
         btt_bid = await client.place_order(limit("BTTUSDT", "BUY", "20000000", "0.0000006"))
         btc_ask = await client.place_order(limit("BTCUSDT", "SELL", "0.00123", "123456.78"))
         # a self-trade: the account's own resting sell filled by its own market buy (two fills)
         await client.place_order(limit("BTTUSDT", "SELL", "20000000", "0.0000007"))
         await client.place_order(market("BTTUSDT", "BUY", "20000000"))
-        app = make_app(fresh_exchange, symbol="BTTUSDT")
+        app = make_app(fresh_account, symbol="BTTUSDT")
         async with app.run_test(size=size) as pilot:
             await ready(pilot)
             dash = app.dashboard

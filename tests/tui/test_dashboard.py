@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from btx_tui.exchange.process.launcher import PaperExchange, start_paper_exchange
+from btx_tui.exchange.process.launcher import start_paper_exchange
+from tests.paper_account import PaperAccount
 from btx_tui.tui.screens.confirm import ConfirmScreen
 
 from .harness import client_for, free_port, limit, make_app, market, notifications, ready, wait_for
@@ -13,8 +14,8 @@ from .harness import client_for, free_port, limit, make_app, market, notificatio
 SIZE = (120, 36)
 
 
-async def test_startup_shows_paper_mode_markets_and_permissions(fresh_exchange: PaperExchange) -> None:
-    app = make_app(fresh_exchange)
+async def test_startup_shows_paper_mode_markets_and_permissions(fresh_account: PaperAccount) -> None:
+    app = make_app(fresh_account)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await wait_for(pilot, lambda: app.status_info().connection == "live", what="live status")
@@ -32,10 +33,10 @@ async def test_startup_shows_paper_mode_markets_and_permissions(fresh_exchange: 
 
 
 async def test_buy_limit_appears_in_open_orders_and_is_marked_in_the_book(
-        fresh_exchange: PaperExchange) -> None:
-    async with client_for(fresh_exchange) as client:
+        fresh_account: PaperAccount) -> None:
+    async with client_for(fresh_account) as client:
         await client.place_order(limit("BTCUSDT", "SELL", "0.01", "96000"))
-        app = make_app(fresh_exchange, symbol="BTCUSDT")
+        app = make_app(fresh_account, symbol="BTCUSDT")
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             request = limit("BTCUSDT", "BUY", "0.001", "94500")
@@ -52,11 +53,11 @@ async def test_buy_limit_appears_in_open_orders_and_is_marked_in_the_book(
             assert any("Order accepted" in n for n in notifications(app))
 
 
-async def test_cancel_highlighted_order_after_confirmation(fresh_exchange: PaperExchange) -> None:
-    async with client_for(fresh_exchange) as client:
+async def test_cancel_highlighted_order_after_confirmation(fresh_account: PaperAccount) -> None:
+    async with client_for(fresh_account) as client:
         placed = await client.place_order(limit("ETHUSDT", "BUY", "0.01", "3000"))
         cid = placed.client_order_id
-        app = make_app(fresh_exchange, symbol="ETHUSDT")
+        app = make_app(fresh_account, symbol="ETHUSDT")
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             table = app.dashboard.open_orders
@@ -77,10 +78,10 @@ async def test_cancel_highlighted_order_after_confirmation(fresh_exchange: Paper
             assert any(n.startswith("Canceled") for n in notifications(app))
 
 
-async def test_market_buy_changes_balances_by_the_fills(fresh_exchange: PaperExchange) -> None:
-    async with client_for(fresh_exchange) as client:
+async def test_market_buy_changes_balances_by_the_fills(fresh_account: PaperAccount) -> None:
+    async with client_for(fresh_account) as client:
         await client.place_order(limit("BTCUSDT", "SELL", "0.002", "95000"))
-        app = make_app(fresh_exchange, symbol="BTCUSDT")
+        app = make_app(fresh_account, symbol="BTCUSDT")
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             balances = app.dashboard.balances
@@ -102,12 +103,12 @@ async def test_market_buy_changes_balances_by_the_fills(fresh_exchange: PaperExc
             await wait_for(pilot, lambda: len(app.dashboard.fills.fills) >= 1, what="fills table")
 
 
-async def test_cancel_all_of_the_selected_market(fresh_exchange: PaperExchange) -> None:
-    async with client_for(fresh_exchange) as client:
+async def test_cancel_all_of_the_selected_market(fresh_account: PaperAccount) -> None:
+    async with client_for(fresh_account) as client:
         for price in ("3000", "3100"):
             await client.place_order(limit("ETHUSDT", "BUY", "0.01", price))
         other = await client.place_order(limit("BTCUSDT", "BUY", "0.001", "90000"))
-        app = make_app(fresh_exchange, symbol="ETHUSDT")
+        app = make_app(fresh_account, symbol="ETHUSDT")
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             await wait_for(pilot, lambda: len(app.state.open_orders) == 3, what="three orders")
@@ -120,8 +121,8 @@ async def test_cancel_all_of_the_selected_market(fresh_exchange: PaperExchange) 
             assert [o.client_order_id for o in remaining] == [other.client_order_id]
 
 
-async def test_rejected_order_shows_the_reason(fresh_exchange: PaperExchange) -> None:
-    app = make_app(fresh_exchange, symbol="BTCUSDT")
+async def test_rejected_order_shows_the_reason(fresh_account: PaperAccount) -> None:
+    app = make_app(fresh_account, symbol="BTCUSDT")
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.trading.submit_order(limit("BTCUSDT", "BUY", "10", "94000"))  # 940,000 USDT: far more than we have
@@ -131,8 +132,8 @@ async def test_rejected_order_shows_the_reason(fresh_exchange: PaperExchange) ->
         assert app.state.open_orders == ()
 
 
-async def test_read_only_key_cannot_open_the_order_form(fresh_exchange: PaperExchange) -> None:
-    app = make_app(fresh_exchange, key="read")
+async def test_read_only_key_cannot_open_the_order_form(fresh_account: PaperAccount) -> None:
+    app = make_app(fresh_account, key="read")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.state.permissions == {"READ"}, what="permissions")
         depth = len(app.screen_stack)
@@ -168,10 +169,10 @@ async def test_exchange_outage_degrades_then_recovers_without_restart(tmp_path: 
         exchange.stop()
 
 
-async def test_fill_of_a_resting_order_notifies_and_rings_once(fresh_exchange: PaperExchange) -> None:
-    async with client_for(fresh_exchange) as client:
+async def test_fill_of_a_resting_order_notifies_and_rings_once(fresh_account: PaperAccount) -> None:
+    async with client_for(fresh_account) as client:
         resting = await client.place_order(limit("ETHUSDT", "BUY", "0.05", "3000"))
-        app = make_app(fresh_exchange, symbol="ETHUSDT")
+        app = make_app(fresh_account, symbol="ETHUSDT")
         bells: list[None] = []
         async with app.run_test(size=SIZE) as pilot:
             app.bell = lambda: bells.append(None)  # type: ignore[method-assign]

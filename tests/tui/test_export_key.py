@@ -8,20 +8,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from btx_tui.api.export import FILL_COLUMNS, ORDER_COLUMNS
-from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 
 from .harness import client_for, limit, make_app, market, ready, wait_for
 
 
-async def test_x_exports_fills_and_orders_of_the_selected_market(fresh_exchange: PaperExchange,
+async def test_x_exports_fills_and_orders_of_the_selected_market(fresh_account: PaperAccount,
                                                                  tmp_path: Path) -> None:
-    async with client_for(fresh_exchange) as client:
+    async with client_for(fresh_account) as client:
         await client.place_order(limit("BTTUSDT", "SELL", "20000000", "0.0000007"))
         await client.place_order(market("BTTUSDT", "BUY", "20000000"))  # a self-trade: two fills
         await client.place_order(limit("BTTUSDT", "BUY", "10000000", "0.0000005"))  # stays open
         fills = await client.my_trades("BTTUSDT")
         orders = await client.all_orders("BTTUSDT")
-    app = make_app(fresh_exchange, symbol="BTTUSDT", timezone="Asia/Tokyo")
+    app = make_app(fresh_account, symbol="BTTUSDT", timezone="Asia/Tokyo")
     app.exporter.out_dir = tmp_path
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(pilot)

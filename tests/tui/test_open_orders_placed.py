@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from btx_tui.api.client import BtxClient
 from btx_tui.config import Settings
-from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount, Venue
 from btx_tui.tui.app import BtxApp, default_client
 from btx_tui.tui.connection_health import Connection
 
@@ -54,7 +54,7 @@ class SlowOpenOrders:
         return orders
 
 
-def slow_app(exchange: PaperExchange) -> tuple[BtxApp, list[SlowOpenOrders]]:
+def slow_app(exchange: Venue) -> tuple[BtxApp, list[SlowOpenOrders]]:
     """The real app (polling like :func:`make_app`) on a :class:`SlowOpenOrders` client."""
     made: list[SlowOpenOrders] = []
 
@@ -70,8 +70,8 @@ def slow_app(exchange: PaperExchange) -> tuple[BtxApp, list[SlowOpenOrders]]:
 
 
 async def test_a_placed_order_stays_in_open_orders_through_a_poll_that_started_before_it(
-        fresh_exchange: PaperExchange) -> None:
-    app, made = slow_app(fresh_exchange)
+        fresh_account: PaperAccount) -> None:
+    app, made = slow_app(fresh_account)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         slow = made[0]
@@ -98,7 +98,7 @@ async def test_a_placed_order_stays_in_open_orders_through_a_poll_that_started_b
         await wait_for(pilot, lambda: app.state.open_orders is not before, what="a poll after the placement")
         assert cid in table.orders and cid in {o.client_order_id for o in app.state.open_orders}
 
-        async with client_for(fresh_exchange) as client:
+        async with client_for(fresh_account) as client:
             await client.cancel_order(SYMBOL, orig_client_order_id=cid)
         await wait_for(pilot, lambda: cid not in table.orders,
                        what="a poll after the cancel to remove the order")

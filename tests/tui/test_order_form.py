@@ -1,7 +1,7 @@
 """The order form: Pilot tests of the real app against a real paper exchange, plus snapshots.
 
 The paper exchange of these tests has no synthetic market, so each test first rests a SELL
-above and a BUY below the reference price with the demo account's own key: the form then
+above and a BUY below the reference price with its own account's key: the form then
 has a best ask to prefill a buy with and a best bid for a sell.
 """
 
@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 
 from btx_tui.api.models_trading import OrderSide, OrderType
 from btx_tui.api.preflight import SymbolRules, round_quantity
-from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen
 
@@ -27,9 +27,9 @@ from .order_form_driving import fake_ready, open_form, replace, steady, text, va
 from .resting_book import BEST_ASK, BEST_BID, CALM, SIZE, SYMBOL, rest_both_sides
 
 
-async def test_b_opens_a_buy_form_focused_on_quantity_with_the_best_ask(fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+async def test_b_opens_a_buy_form_focused_on_quantity_with_the_best_ask(fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         assert form.side == "BUY" and form.symbol == SYMBOL
@@ -39,9 +39,9 @@ async def test_b_opens_a_buy_form_focused_on_quantity_with_the_best_ask(fresh_ex
 
 
 async def test_quantity_below_the_minimum_is_shown_inline_and_enter_does_not_confirm(
-        fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+        fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         await pilot.press(*"0.5")
@@ -62,9 +62,9 @@ async def test_quantity_below_the_minimum_is_shown_inline_and_enter_does_not_con
 
 
 async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_it(
-        fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+        fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         await replace(pilot, form, "#price", "0.000000610012")
@@ -96,7 +96,7 @@ async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_i
         await pilot.press("y")
         await wait_for(pilot, lambda: not isinstance(app.screen, (ConfirmScreen, OrderFormScreen)),
                        what="the form to close")
-        async with client_for(fresh_exchange) as client:
+        async with client_for(fresh_account) as client:
             placed: list = []
 
             async def fetch() -> None:
@@ -115,13 +115,13 @@ async def test_limit_buy_is_confirmed_exactly_back_keeps_fields_and_yes_places_i
 
 
 async def test_quick_size_100_percent_of_a_sell_is_the_free_base_rounded_down(
-        fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+        fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "s")
         assert Decimal(value(form, "#price")) == Decimal(BEST_BID)
-        async with client_for(fresh_exchange) as client:
+        async with client_for(fresh_account) as client:
             free = (await client.account()).balance("BTT").free
         assert free == Decimal("40000000")  # 50M funded, 10M locked by the resting sell
         step = app.state.rules.symbol(SYMBOL).lot_size.step_size  # type: ignore[union-attr]
@@ -140,9 +140,9 @@ async def test_quick_size_100_percent_of_a_sell_is_the_free_base_rounded_down(
         assert form.evaluation is not None and form.evaluation.ok
 
 
-async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         cases = {
@@ -170,14 +170,14 @@ async def test_garbage_is_an_inline_error_nothing_is_sent_and_esc_closes(fresh_e
         await wait_for(pilot, lambda: app.screen is app.dashboard, what="the form to close")
         assert app.state.pending_intents == {}
         await pilot.pause(0.3)
-        async with client_for(fresh_exchange) as client:
+        async with client_for(fresh_account) as client:
             orders = await client.all_orders(SYMBOL)
         assert len(orders) == 2, "only the two resting orders of the setup exist"
 
 
-async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         shown = lambda row: form.query_one(row).display  # noqa: E731
@@ -215,9 +215,9 @@ async def test_type_switch_hides_what_does_not_apply_and_f5_switches_side(fresh_
         assert app.focused is form.query_one("#quantity")
 
 
-async def test_market_buy_by_quote_amount_is_placed_with_quote_order_qty(fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+async def test_market_buy_by_quote_amount_is_placed_with_quote_order_qty(fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         await pilot.press("f6", "f8")  # MARKET, sized by the USDT amount to spend
@@ -234,7 +234,7 @@ async def test_market_buy_by_quote_amount_is_placed_with_quote_order_qty(fresh_e
             "BUY BTT for 6.2 USDT on BTTUSDT\nMARKET at the best available price (≈ 0.0000006200 USDT now)")
         await pilot.press("y")
         await wait_for(pilot, lambda: app.screen is app.dashboard, what="the form to close")
-        async with client_for(fresh_exchange) as client:
+        async with client_for(fresh_account) as client:
             found: list = []
             for _ in range(100):
                 found = [o for o in await client.all_orders(SYMBOL) if o.type == "MARKET"]
@@ -383,12 +383,12 @@ async def test_yes_on_the_fake_sends_exactly_the_confirmed_request() -> None:
 
 
 async def test_a_cleared_price_field_is_not_refilled_under_the_cursor_by_a_book_update(
-        fresh_exchange: PaperExchange) -> None:
+        fresh_account: PaperAccount) -> None:
     """Found in tmux: End, shift+Home, Backspace in the price field, then a book update arrived
     before the field's Input.Changed: the best ask was put back and the typed price landed in
     front of it ("0.00000050000.0000006116")."""
-    await rest_both_sides(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+    await rest_both_sides(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "b")
         price = form.query_one("#price", Input)

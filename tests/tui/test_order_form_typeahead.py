@@ -15,7 +15,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount, Venue
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.confirm import ConfirmScreen
 from btx_tui.tui.screens.order_form import OrderFormScreen
@@ -41,14 +41,14 @@ def type_ahead(pilot: Pilot, keys: str) -> None:
         driver.send_message(event)
 
 
-async def placed_buys(exchange: PaperExchange) -> list:
+async def placed_buys(exchange: Venue) -> list:
     """Every BUY of ours at the resting ask, other than the setup's (they rest or fill)."""
     async with client_for(exchange) as client:
         orders = await client.all_orders(SYMBOL)
     return [o for o in orders if o.side == "BUY" and o.price == Decimal(BEST_ASK)]
 
 
-async def buy_without_pausing(pilot: Pilot, exchange: PaperExchange, quantity: str, before: int) -> None:
+async def buy_without_pausing(pilot: Pilot, exchange: Venue, quantity: str, before: int) -> None:
     """``b``, the digits, Enter, ``y`` in one go; then exactly one more order, of ``quantity``."""
     app: BtxApp = pilot.app  # type: ignore[assignment]
     type_ahead(pilot, f"b{quantity}\ry")
@@ -66,7 +66,7 @@ async def buy_without_pausing(pilot: Pilot, exchange: PaperExchange, quantity: s
     assert orders[-1].orig_qty == Decimal(quantity)
 
 
-async def deepen_the_ask(exchange: PaperExchange) -> None:
+async def deepen_the_ask(exchange: Venue) -> None:
     """Enough BTT offered at the best ask for every buy of the test (the setup rests 10M)."""
     async with client_for(exchange) as client:
         result = await client.place_order(limit(SYMBOL, "SELL", "30000000", BEST_ASK))
@@ -74,15 +74,15 @@ async def deepen_the_ask(exchange: PaperExchange) -> None:
 
 
 async def test_keys_typed_as_the_form_opens_place_exactly_one_order_first_and_later_opens(
-        fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    await deepen_the_ask(fresh_exchange)
-    app = make_app(fresh_exchange, **CALM)
+        fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    await deepen_the_ask(fresh_account)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await wait_for(pilot, lambda: app.state.depth is not None and app.state.depth.asks,
                        what="a book with an ask to prefill the price")
         for n, quantity in enumerate(QUANTITIES):
-            await buy_without_pausing(pilot, fresh_exchange, quantity, before=n)
+            await buy_without_pausing(pilot, fresh_account, quantity, before=n)
         assert isinstance(app.get_screen(f"order-form:{SYMBOL}"), OrderFormScreen)
         assert not isinstance(app.screen, ConfirmScreen)

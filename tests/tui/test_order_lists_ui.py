@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 
 from btx_tui.api.models_trading import Order
 from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 from btx_tui.tui.app import BtxApp
 from btx_tui.tui.screens.amend_form import AmendFormScreen
 from btx_tui.tui.screens.confirm import ConfirmScreen
@@ -107,13 +108,13 @@ async def test_oco_from_the_keyboard_then_cancel_one_leg_cancels_both(fresh_exch
 
 
 async def test_amend_quantity_down_keeps_the_order_and_a_new_price_replaces_it(
-        fresh_exchange: PaperExchange) -> None:
-    await rest_both_sides(fresh_exchange)
-    async with client_for(fresh_exchange) as client:
+        fresh_account: PaperAccount) -> None:
+    await rest_both_sides(fresh_account)
+    async with client_for(fresh_account) as client:
         placed = await client.place_order(limit(SYMBOL, "SELL", "10000000", "0.00000064"))
         assert placed.order is not None
         original = placed.order
-    app = make_app(fresh_exchange, **CALM)
+    app = make_app(fresh_account, **CALM)
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot)
         table = app.query_one(OpenOrdersTable)
@@ -129,7 +130,7 @@ async def test_amend_quantity_down_keeps_the_order_and_a_new_price_replaces_it(
         title, body = await confirm(pilot, app)
         assert title == "Amend order" and "10,000,000 → 9,000,000" in body
         await pilot.press("y")
-        async with client_for(fresh_exchange) as client:
+        async with client_for(fresh_account) as client:
             async def amended() -> Order:
                 return await client.get_order(SYMBOL, order_id=original.order_id)
 

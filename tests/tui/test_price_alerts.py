@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from btx_tui.api.alerts import ALERTS_FILE, AlertBook
 from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 from btx_tui.tui.screens.alerts import AlertForm, AlertsScreen
 
 from .harness import client_for, limit, make_app, market, notifications, ready, wait_for
@@ -71,11 +72,11 @@ async def test_alert_set_fires_once_is_listed_and_removed(fresh_exchange: PaperE
         assert [str(c) for c in table.get_row_at(0)] == ["BTCUSDT below 90,000.00", "waiting"]
 
 
-async def test_damaged_alerts_file_warns_and_the_app_runs(fresh_exchange: PaperExchange, tmp_path: Path) -> None:
+async def test_damaged_alerts_file_warns_and_the_app_runs(fresh_account: PaperAccount, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / ALERTS_FILE).write_text("{not json", encoding="utf-8")
-    app = make_app(fresh_exchange, symbol="BTCUSDT", alerts_dir=data)
+    app = make_app(fresh_account, symbol="BTCUSDT", alerts_dir=data)
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(pilot)  # the feeds run
         [warning] = [n for n in app._notifications if n.title == "Alerts off"]

@@ -23,6 +23,7 @@ from btx_tui.api.models import Depth
 from btx_tui.api.orders import Outcome, PlacementResult
 from btx_tui.api.models_trading import Order
 from btx_tui.exchange.process.launcher import PaperExchange
+from tests.paper_account import PaperAccount
 from btx_tui.tui.messages import (
     DepthFetched, Fetched, HealthChecked, MarketSelected, OpenOrdersFetched, OrderConfirmed, OrderPlaced, OrderSubmitted,
 )
@@ -144,10 +145,10 @@ def test_each_fact_has_one_writer() -> None:
 # -- messages through the running app ------------------------------------------------------
 
 
-async def test_a_real_placement_flows_as_typed_messages_into_the_store(fresh_exchange: PaperExchange) -> None:
+async def test_a_real_placement_flows_as_typed_messages_into_the_store(fresh_account: PaperAccount) -> None:
     """Keys → OrderConfirmed → OrderPlaced → OpenOrdersFetched: the store, then the table, show the order."""
     seen: list[Message] = []
-    app = make_app(fresh_exchange)
+    app = make_app(fresh_account)
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
         await ready(pilot)
         assert app.state.symbol == "BTTUSDT"

@@ -3,19 +3,17 @@ plus the paper exchange's own ``POST /admin/deposit`` that credits a deposit to 
 generated addresses (the CLI's ``btx-tui exchange deposit`` calls it on a running exchange).
 
 The admin endpoint answers loopback callers only, with the token the running exchange wrote to
-``DATA_DIR/admin-token`` (0600) in ``X-BTX-ADMIN-TOKEN``: whoever can read the data directory
-can mint paper money, nobody else.
+``DATA_DIR/admin-token`` (0600) in ``X-BTX-ADMIN-TOKEN`` (``admin_access.py``): whoever can read
+the data directory can mint paper money, nobody else.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 from typing import Any
 
 from btx_tui.exchange.errors import ApiError
+from btx_tui.exchange.http.admin_access import require_admin
 from btx_tui.exchange.http.endpoints import Context, route
-from btx_tui.exchange.state.deposits import ADMIN_TOKEN_FILE
 
 ADMIN_DEPOSIT_PATH = "/admin/deposit"
 
@@ -42,22 +40,10 @@ def deposit_history(ctx: Context) -> Any:
     return ctx.exchange.deposits.history(ctx.account_id, coin, status, start, end, offset or 0, limit, tx_id)
 
 
-def _is_loopback(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_loopback
-    except ValueError:
-        return False
-
-
 def admin_deposit(ctx: Context) -> Any:
     """Credit ``amount`` sent to ``address`` (one this exchange generated), or to the deposit
     address of ``account`` (default: the demo account) for ``coin`` on ``network``."""
-    if not _is_loopback(ctx.client_ip):
-        raise ApiError(403, -1000, "The admin endpoint is reachable from loopback only.")
-    expected = ctx.exchange.deposits.admin_token()
-    given = ctx.headers.get("x-btx-admin-token", "")
-    if not expected or not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
-        raise ApiError(401, -2015, f"Missing or invalid admin token (see {ADMIN_TOKEN_FILE} in the data directory).")
+    require_admin(ctx)
     p = ctx.params
     p.require("amount")
     if not p.has("address"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from btx_tui.exchange.http import (
     account_routes,
+    admin_account_routes,
     deposit_routes,
     market_routes,
     ticker_window_routes,
@@ -24,4 +25,4 @@ __all__ = ["all_endpoints"]
 def all_endpoints() -> list[Endpoint]:
     return [*market_routes.ENDPOINTS, *trade_routes.ENDPOINTS, *wallet_routes.ENDPOINTS,
             *ticker_window_routes.ENDPOINTS, *account_routes.ENDPOINTS, *deposit_routes.ENDPOINTS,
-            *user_stream_routes.ENDPOINTS]
+            *user_stream_routes.ENDPOINTS, *admin_account_routes.ENDPOINTS]

@@ -55,11 +55,66 @@ _LOG_CONFIG: dict[str, Any] = {
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server without re-raising the captured signal after shutdown.
+    """uvicorn's server without re-raising the captured signal after shutdown, and without
+    its idle waits on the way out.
 
     Stock uvicorn re-raises SIGINT/SIGTERM once it has shut down, which would kill the
     process (SIGTERM) before the Exchange is closed; here ``run`` returns normally instead.
+
+    Stock uvicorn also notices an exit request only at its next 0.1 s tick, then waits a fixed
+    0.1 s for connections to see the close even when there are none: 0.15-0.2 s of every stop
+    (the test suite stops an exchange a few hundred times). Here an exit request wakes the
+    loop at once, and with no connection and no task left the shutdown skips that wait; with
+    any, it is uvicorn's own graceful shutdown unchanged.
     """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    def request_exit(self) -> None:
+        """Ask for a graceful stop from any thread (the parent-watch thread uses it)."""
+        self.should_exit = True
+        self._wake_up()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(wake.set)
+
+    async def main_loop(self) -> None:
+        """uvicorn's tick loop (headers, limits, the exit check every 0.1 s), woken early by
+        an exit request."""
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await self._wake.wait()
+            should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.server_state.connections or self.server_state.tasks:
+            await super().shutdown(sockets)
+            return
+        # Nobody is connected: uvicorn's shutdown minus its wait for connections to close.
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -326,7 +381,7 @@ def run(host: str, port: int, data_dir: Path, seed: int, market: bool,
         config = make_config(app, tls_cert=tls_cert, tls_key=tls_key)
         server = _Server(config)
         if exit_with_parent:
-            single_instance.exit_when_stdin_closes(lambda: setattr(server, "should_exit", True))
+            single_instance.exit_when_stdin_closes(server.request_exit)
         loop_factory = config.get_loop_factory()
         try:
             with asyncio.Runner(loop_factory=loop_factory) as runner:

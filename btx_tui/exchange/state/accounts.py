@@ -25,7 +25,7 @@ from .store import Store
 from .symbols import ASSETS
 from .transaction import Transaction
 
-__all__ = ["Accounts", "ApiKey", "DEMO_FUNDING", "DEMO_KEYS", "PERMISSIONS"]
+__all__ = ["Accounts", "ApiKey", "DEMO_FUNDING", "DEMO_KEYS", "DEMO_LABEL", "PERMISSIONS"]
 
 PERMISSIONS = ("READ", "TRADE", "WITHDRAW")
 
@@ -40,6 +40,9 @@ DEMO_KEYS: tuple[tuple[str, frozenset[str]], ...] = (
     ("trade", frozenset({"READ", "TRADE"})),
     ("read", frozenset({"READ"})),
 )
+
+DEMO_LABEL = "demo"
+"""The demo account's label (how it is found again after a restart)."""
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -157,15 +160,28 @@ class Accounts:
 
     def create_demo(self) -> None:
         """The demo account, funded with :data:`DEMO_FUNDING`, and its three keys."""
+        self.create_like_demo(DEMO_LABEL)
+
+    def create_like_demo(self, label: str) -> int:
+        """An account funded and keyed like the demo account (:data:`DEMO_FUNDING` as deposits,
+        the :data:`DEMO_KEYS`), all in one transaction; returns its id (its keys: :meth:`keys_of`).
+
+        ``POST /admin/accounts`` makes one per test on a shared exchange: an account of its own
+        with known balances costs one commit, a process of its own half a second.
+        """
         with self._tx.mutation():
-            acct = self._new_account(DEMO_FUNDING, label="demo")
+            acct = self._new_account(DEMO_FUNDING, label=label)
             now = self._now_ms()
             for name, perms in DEMO_KEYS:
                 self._add_key(acct, perms, name, now)
+        return acct
 
     @property
     def demo_account_id(self) -> int:
-        return next(a for a, v in self._accounts.items() if v[2] == "demo")
+        return next(a for a, v in self._accounts.items() if v[2] == DEMO_LABEL)
+
+    def label(self, account_id: int) -> str:
+        return self._accounts[account_id][2]
 
     # -------------------------------------------------------------------- keys
 
@@ -209,9 +225,14 @@ class Accounts:
     def demo_keys(self) -> list[dict]:
         """The demo account's keys: ``[{"name","api_key","api_secret","permissions"}]``
         (``key_type`` and ``public_key`` instead of a secret for an Ed25519/RSA key)."""
+        demo = [a for a, v in self._accounts.items() if v[2] == DEMO_LABEL]
+        return self.keys_of(demo[0]) if demo else []
+
+    def keys_of(self, account_id: int) -> list[dict]:
+        """One account's keys, each as a ``demo-keys.json`` entry (see :meth:`demo_keys`)."""
         out = []
         for k in self._keys.values():
-            if self._accounts[k.account_id][2] != "demo":
+            if k.account_id != account_id:
                 continue
             entry: dict = {"name": self._key_names[k.api_key], "api_key": k.api_key}
             if k.key_type == HMAC:
