@@ -138,15 +138,15 @@ async def test_persistent_garbage_becomes_bad_response(make_client) -> None:
 
 async def test_refused_connection_is_a_network_error(make_client) -> None:
     import socket
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     from btx_tui.api import BtxClient
     from .conftest import FAST_RETRY
-    async with BtxClient(f"http://127.0.0.1:{port}", retry=FAST_RETRY, timeout_s=2) as c:
-        with pytest.raises(NetworkError) as err:
-            await c.ping()
-        assert not err.value.maybe_sent and "connect" in str(err.value).lower()
+    with socket.socket() as s:  # bound, never listening (and ours, so nobody else listens there)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        async with BtxClient(f"http://127.0.0.1:{port}", retry=FAST_RETRY, timeout_s=2) as c:
+            with pytest.raises(NetworkError) as err:
+                await c.ping()
+            assert not err.value.maybe_sent and "connect" in str(err.value).lower()
 
 
 def _mock(status: int, retry_after: str, calls: list[float], client_ref: list) -> httpx.MockTransport:

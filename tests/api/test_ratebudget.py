@@ -177,15 +177,18 @@ async def test_refund_unbooks_exactly_one_request() -> None:
 async def test_requests_refused_at_connect_cost_no_weight() -> None:
     """An exchange that is down charges nothing, so the budget must not either (an outage
     would otherwise fill it, and the dashboard would throttle itself once the exchange returns)."""
-    with socket.socket() as s:
+    # Bound and never listening: connections are refused, and as the port stays ours no other
+    # process (another xdist worker's exchange) can start listening on it meanwhile.
+    with socket.socket() as s, socket.socket() as probe:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: connections are refused
-    async with BtxClient(f"http://127.0.0.1:{port}", None, None) as client:
-        for _ in range(3):
-            with pytest.raises(NetworkError) as exc:
-                await client.depth("BTCUSDT", 100)
-            assert exc.value.maybe_sent is False
-        assert client.budget.used == 0
+        port = s.getsockname()[1]
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+        async with BtxClient(f"http://127.0.0.1:{port}", None, None) as client:
+            for _ in range(3):
+                with pytest.raises(NetworkError) as exc:
+                    await client.depth("BTCUSDT", 100)
+                assert exc.value.maybe_sent is False
+            assert client.budget.used == 0
 
 
 async def test_a_server_report_ages_with_our_own_expiring_weight() -> None:
