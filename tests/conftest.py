@@ -11,9 +11,11 @@ Three ways to get one:
 * ``fresh_exchange``: an exchange of the test's own, for tests that stop, kill, restart or
   freeze it, inject faults, change its clock or limits, read its data directory, or assert on
   market-wide state another test's trades would change (tickers, klines, trade ids...).
-* ``paper_exchange``: one exchange for the whole session, used through the demo account.
+* ``paper_exchange``: one exchange for the whole session, used through the demo account, with
+  the contract's own limits (the tests of the contract read its ``X-MBX-USED-WEIGHT-1M``; the
+  accounts' exchange has its limits out of reach instead, see ``tests/paper_account.py``).
 
-Under xdist each worker has its own session-scoped exchanges.
+Under xdist each worker has its own two session exchanges.
 """
 
 from __future__ import annotations
