@@ -1,7 +1,8 @@
 """Recent trades tape of the selected market: time, price, quantity, aggressor side colour.
 
-Refreshed about once a second: a ``Static`` rendering a fixed-width Rich ``Text`` is the
-cheapest thing that works at that rate.
+Refreshed on every streamed trade (paced by the dashboard): a ``Static`` rendering a fixed-width
+Rich ``Text`` is cheap enough, as long as a new trade does not relayout the screen — the pane's
+size never depends on its text (it is sized by the layout), so an update only repaints it.
 """
 
 from __future__ import annotations
@@ -48,4 +49,5 @@ class TradesTape(Static, can_focus=True):
             text.append(f"{when:<9}", dim)
             text.append(f"{fmt_price(t.price, tick):>14}", style)
             text.append(f"{fmt_amount(t.qty, step):>12}\n")
-        self.update(text)
+        # A layout pass re-renders the whole screen; only a content-sized tape needs one.
+        self.update(text, layout=self.styles.auto_dimensions)
