@@ -22,6 +22,7 @@ from btx_tui.tui.messages import DepthFetched, TradesFetched
 from btx_tui.tui.paint_pacing import PaintPacer
 from btx_tui.tui.screens.help import HelpScreen
 from btx_tui.tui.widgets.status_bar import StatusBar
+from btx_tui.tui.widgets import trades as trades_module
 from btx_tui.tui.widgets.trades import TradesTape
 from btx_tui.tui.widgets.watchlist import Watchlist
 from tests.tui.fakes import ASKS, BIDS, T0, fake_app
@@ -156,22 +157,32 @@ async def test_a_burst_of_book_updates_paints_a_few_times_and_shows_the_last() -
         assert best_bid.size == "30,000,000"  # the last update is what shows
 
 
-async def test_a_burst_of_trades_paints_the_newest_tape() -> None:
+async def test_a_burst_of_trades_is_rendered_a_few_times_and_the_newest_shows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     app = fake_app(**QUIET)
     async with app.run_test(size=(160, 50)) as pilot:
         tape = app.dashboard.tape
         await wait_for(pilot, lambda: bool(tape.trades), what="the tape")
-        pacer = app.dashboard.pacers["trades"]
-        await wait_for(pilot, lambda: not pacer.pending, what="no paint waiting")
-        paints, requests = pacer.paints, pacer.requests
+        await pilot.pause()
+        rendered: list[str] = []
+        render = tape.render
+        monkeypatch.setattr(tape, "render", lambda: rendered.append(str(out := render())) or out)
+        formatted = [0]
+        fmt_price = trades_module.fmt_price
+
+        def counted(*args: object) -> str:
+            formatted[0] += 1
+            return fmt_price(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(trades_module, "fmt_price", counted)
         trades: list[AggTrade] = []
-        for i in range(1, 21):
+        for i in range(1, 21):  # straight into the store: posted messages would replace each other
             trades.append(_trade(i))
             app.state.apply(TradesFetched(app.state.symbol, tuple(trades)))
-        assert pacer.requests == requests + 20
-        await wait_for(pilot, lambda: tape.trades and tape.trades[-1].agg_id == 20 and not pacer.pending,
-                       what="the newest trade painted")
-        assert pacer.paints - paints <= 5
+        await wait_for(pilot, lambda: rendered and "94,906.00" in rendered[-1], what="the newest trade rendered")
+        await pilot.pause()
+        assert len(rendered) <= 3  # once per frame, not once per trade
+        assert formatted[0] <= 3 * 60  # the text (60 rows at most) built per render, not per trade
 
 
 async def test_trades_that_arrive_under_a_modal_show_when_it_closes() -> None:

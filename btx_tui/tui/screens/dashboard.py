@@ -7,7 +7,7 @@ covers the dashboard (the form on top would only slow down); they are drawn from
 once the dashboard is back. Panes the trader must be able to trust on return (book, balances,
 open orders, staleness, status) follow at once.
 
-The streamed panes (book, tape, watchlist, chart) are paced (:mod:`~btx_tui.tui.paint_pacing`):
+The streamed panes (book, watchlist, chart) are paced (:mod:`~btx_tui.tui.paint_pacing`):
 a burst of store changes costs one paint of the newest state, and a change waits at most one
 pace interval for its paint.
 """
@@ -48,11 +48,12 @@ PANES_OF = {"tickers": ("watchlist",), "book": ("book",), "trades": ("trades",),
             "account": ("balances",), "orders": ("account-tabs",), "history": ("account-tabs",)}
 """The panes each feed fills: greyed out (class ``-stale``) while that feed is failing."""
 
-PACE_S = {"book": 0.1, "trades": 0.05, "tickers": 0.25, "klines": 0.25}
+PACE_S = {"book": 0.1, "tickers": 0.25, "klines": 0.25}
 """Shortest time between two paints of a streamed pane, by the store change that paints it:
-the book at 10 fps (its stream's own rate), the tape at 20 fps (a trade is the latency figure),
-the watchlist and the chart at 4 fps (a ticker moves once a second). The status bar is not
-paced (a change of the connection's state shows at once); it skips lines that read the same."""
+the book at 10 fps (its stream's own rate), the watchlist and the chart at 4 fps (a ticker
+moves once a second). The tape is not paced: an update only stores the trades and it builds
+its text once per frame (a trade is the latency figure). The status bar is not paced either
+(a change of the connection's state shows at once); it skips lines that read the same."""
 
 
 class DashboardScreen(Screen[None]):
@@ -110,8 +111,7 @@ class DashboardScreen(Screen[None]):
         self.chart.interval = self.state.chart_interval
         self._show_market(self.state)
         s = self.state
-        painters = {"book": self._show_book, "trades": self._show_trades, "tickers": self._show_tickers,
-                    "klines": self._show_klines}
+        painters = {"book": self._show_book, "tickers": self._show_tickers, "klines": self._show_klines}
         self.pacers = {pane: PaintPacer(self, lambda paint=paint: paint(self.state), PACE_S[pane])
                        for pane, paint in painters.items()}
         for signal, callback in (
