@@ -6,6 +6,10 @@ Panes that only paint (watchlist, chart, trades, history) are not repainted whil
 covers the dashboard (the form on top would only slow down); they are drawn from the store
 once the dashboard is back. Panes the trader must be able to trust on return (book, balances,
 open orders, staleness, status) follow at once.
+
+The streamed panes (book, watchlist, chart) are paced (:mod:`~btx_tui.tui.paint_pacing`):
+a burst of store changes costs one paint of the newest state, and a change waits at most one
+pace interval for its paint.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from btx_tui.api.book_views import book_view
 from btx_tui.api.models_trading import MyTrade
 from btx_tui.api.preflight import snap_to_step
 from btx_tui.tui.formatting import fmt_known_price, fmt_price
+from btx_tui.tui.paint_pacing import PaintPacer
 from btx_tui.tui.state import DashboardState
 from btx_tui.tui.widgets.balances import BalancesTable
 from btx_tui.tui.widgets.chart import ChartData, OwnMarks, PriceChart
@@ -43,6 +48,13 @@ PANES_OF = {"tickers": ("watchlist",), "book": ("book",), "trades": ("trades",),
             "account": ("balances",), "orders": ("account-tabs",), "history": ("account-tabs",)}
 """The panes each feed fills: greyed out (class ``-stale``) while that feed is failing."""
 
+PACE_S = {"book": 0.1, "tickers": 0.25, "klines": 0.25}
+"""Shortest time between two paints of a streamed pane, by the store change that paints it:
+the book at 10 fps (its stream's own rate), the watchlist and the chart at 4 fps (a ticker
+moves once a second). The tape is not paced: an update only stores the trades and it builds
+its text once per frame (a trade is the latency figure). The status bar is not paced either
+(a change of the connection's state shows at once); it skips lines that read the same."""
+
 
 class DashboardScreen(Screen[None]):
     """Watchlist, chart, book, trades, balances and orders at one glance."""
@@ -62,8 +74,10 @@ class DashboardScreen(Screen[None]):
         self._watchlist = watchlist
         self._status = status
         self._held: set[str] = set()
-        self._moving_balances = False
         """Paint-only panes that changed while a modal covered the dashboard."""
+        self._moving_balances = False
+        self.pacers: dict[str, PaintPacer] = {}
+        """The streamed panes' pacers by the change that paints them (tests read their counts)."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self._status(), id="status")
@@ -97,11 +111,14 @@ class DashboardScreen(Screen[None]):
         self.chart.interval = self.state.chart_interval
         self._show_market(self.state)
         s = self.state
+        painters = {"book": self._show_book, "tickers": self._show_tickers, "klines": self._show_klines}
+        self.pacers = {pane: PaintPacer(self, lambda paint=paint: paint(self.state), PACE_S[pane])
+                       for pane, paint in painters.items()}
         for signal, callback in (
             (s.markets_loaded, self._show_rules), (s.market_selected, self._show_market),
             (s.tickers_changed, self._held_until_shown("tickers", self._show_tickers)),
             (s.watchlist_changed, self._show_watchlist),
-            (s.book_changed, self._show_book), (s.open_orders_changed, self._show_chart_marks),
+            (s.book_changed, self._paced("book")), (s.open_orders_changed, self._show_chart_marks),
             (s.fills_added, self._show_chart_marks), (s.trades_changed, self._held_until_shown("trades", self._show_trades)),
             (s.klines_changed, self._held_until_shown("klines", self._show_klines)),
             (s.balances_changed, self._show_balances), (s.open_orders_changed, self._show_open_orders),
@@ -145,20 +162,33 @@ class DashboardScreen(Screen[None]):
 
         self.run_worker(move(), group="place-balances", exit_on_error=False)
 
+    def on_screen_resume(self) -> None:
+        """Back from a modal: paint what changed underneath it, from the store, in one frame."""
         held, self._held = self._held, set()
         painters = {"tickers": self._show_tickers, "trades": self._show_trades, "klines": self._show_klines,
                     "history": self._show_history}
         with self.app.batch_update():
             for pane in sorted(held):
+                if pane in self.pacers:
+                    self.pacers[pane].cancel()  # painted here, from the same store
                 painters[pane](self.state)
+
+    def _paced(self, pane: str) -> Callable[[object], None]:
+        """A signal callback that has ``pane`` painted through its pacer (the store is read then)."""
+        pacer = self.pacers[pane]
+        return lambda _: pacer.request()
 
     def _held_until_shown(self, pane: str, paint: Callable[[DashboardState], None]
                           ) -> Callable[[DashboardState], None]:
+        pacer = self.pacers.get(pane)
+
         def paint_or_hold(state: DashboardState) -> None:
-            if self.is_active:
-                paint(state)
-            else:
+            if not self.is_active:
                 self._held.add(pane)
+            elif pacer is not None:
+                pacer.request()
+            else:
+                paint(state)
         return paint_or_hold
 
     # -- painting from the store ------------------------------------------------------------

@@ -180,12 +180,14 @@ class PriceChart(Widget, can_focus=True):
     def _relayout(self) -> None:
         width, height = self.content_size.width, self.content_size.height
         if width <= 0 or height <= 0:
-            self._rows = []
+            rows = []
         elif self.depth_mode:
-            self._rows = self._depth_rows(width, height)
+            rows = self._depth_rows(width, height)
         else:
-            self._rows = self._candle_rows(width, height)
-        self.refresh()
+            rows = self._candle_rows(width, height)
+        if rows != self._rows:  # a ticker or a book that leaves the candles as they were: no repaint
+            self._rows = rows
+            self.refresh()
 
     @staticmethod
     def _message(text: str, width: int, height: int) -> list[tuple[Cell, ...]]:

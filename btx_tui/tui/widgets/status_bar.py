@@ -80,14 +80,26 @@ class StatusBar(Static):
     def __init__(self, info: StatusInfo, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.info = info
+        self._painted: tuple[int, Text] | None = None
+        """The bar's width and the line last drawn for it."""
 
     def show(self, info: StatusInfo) -> None:
-        """Show ``info`` (drawn for the bar's width at the next refresh)."""
+        """Show ``info`` (drawn for the bar's width at the next refresh).
+
+        The store reports health on every fetched or streamed message, several times a second
+        on streams; most reports read the same once rounded for the line, and a line that reads
+        the same is not repainted (each repaint is a frame of its own).
+        """
+        width = self.size.width
         self.info = info
-        self.refresh()
+        if not (width and self._painted == (width, self.render_info(info, width))):
+            self.refresh()
 
     def render(self) -> Text:
-        return self.render_info(self.info, self.size.width or None)
+        width = self.size.width or None
+        text = self.render_info(self.info, width)
+        self._painted = (width, text) if width else None
+        return text
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"status-bar--{name}")

@@ -1,7 +1,9 @@
 """Recent trades tape of the selected market: time, price, quantity, aggressor side colour.
 
-Refreshed about once a second: a ``Static`` rendering a fixed-width Rich ``Text`` is the
-cheapest thing that works at that rate.
+Updated on every streamed trade: the update only keeps the trades and marks the pane for a
+repaint; the text is built in ``render``, once per frame however many trades came in between
+(no pacing delay: a trade shows in the next frame), and a repaint never relayouts the screen
+(the pane's size comes from the layout, never from its text).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from rich.text import Text
+from textual.app import RenderResult
 from textual.widgets import Static
 
 from btx_tui.api.models import AggTrade, Trade
@@ -34,9 +37,19 @@ class TradesTape(Static, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("waiting for trades…", **kwargs)  # type: ignore[arg-type]
         self.trades: tuple[TapeTrade, ...] = ()
+        self._shown: tuple[Decimal, Decimal, bool] | None = None
+        """Tick, step and staleness of the trades on show (None: none yet)."""
 
     def update_trades(self, trades: Sequence[TapeTrade], tick: Decimal, step: Decimal, stale: bool = False) -> None:
         self.trades = tuple(trades)
+        self._shown = (tick, step, stale)
+        # A layout pass re-renders the whole screen; only a content-sized tape would need one.
+        self.refresh(layout=self.styles.auto_dimensions)
+
+    def render(self) -> RenderResult:
+        if self._shown is None:
+            return super().render()  # "waiting for trades…"
+        tick, step, stale = self._shown
         buy = self.get_component_rich_style("tape--buy")
         sell = self.get_component_rich_style("tape--sell")
         dim = self.get_component_rich_style("tape--dim")
@@ -48,4 +61,4 @@ class TradesTape(Static, can_focus=True):
             text.append(f"{when:<9}", dim)
             text.append(f"{fmt_price(t.price, tick):>14}", style)
             text.append(f"{fmt_amount(t.qty, step):>12}\n")
-        self.update(text)
+        return text
