@@ -227,3 +227,20 @@ async def test_a_steady_stream_of_changes_never_starves_the_paint() -> None:
         assert shown[0] == 1  # the first change painted at once
         assert len(shown) >= 3  # painted during the stream, not only after it
         assert shown[-1] == 25  # the last change is what shows
+
+
+async def test_a_frame_drawn_before_a_column_widens_is_not_shown_after_it() -> None:
+    """DataTable re-measures a widened column when idle; a line drawn in between (a paint came
+    first) was cached at the old width and, with no further cell change (a quiet market), kept
+    showing the value cut — seen as the 200×60 snapshot waiting for a whole price."""
+    app = _Panes()
+    async with app.run_test(size=(160, 30)) as pilot:
+        watchlist = app.query_one(Watchlist)
+        watchlist.tick_sizes = {"BTCUSDT": Decimal("0.01"), "ETHUSDT": Decimal("0.01")}
+        watchlist.update_tickers([_ticker("BTCUSDT", "94886"), _ticker("ETHUSDT", "3100")])
+        await pilot.pause()
+        watchlist.update_tickers([_ticker("BTCUSDT", "194891"), _ticker("ETHUSDT", "3100")], flash=False)
+        early = _lines(watchlist)  # drawn before the idle re-measure: the column is still narrow
+        assert not any("194,891.00" in line for line in early)
+        await pilot.pause()  # idle: the column is re-measured; nothing else changes
+        assert "194,891.00" in next(line for line in _lines(watchlist) if "BTCUSDT" in line)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from btx_tui.api.models import Ticker24h
 from btx_tui.tui.formatting import UNKNOWN, fmt_compact, fmt_known_price, fmt_signed_pct
@@ -155,6 +156,18 @@ class Watchlist(DataTable):
         width_changes = sized and self._changes_width(row, column, old, value)
         self.width_updates += width_changes
         self.update_cell(row, column, value, update_width=width_changes)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Re-measure as ``DataTable`` does when idle, then drop the lines it cached meanwhile.
+
+        A frame painted between a widening ``update_cell`` and this re-measure caches its lines
+        at the old column widths, and ``DataTable`` only drops them at the next cell update. As
+        only changed cells are set, a quiet market has none, and the cut value would stay. (A
+        private hook of ``DataTable``; Textual is pinned, and a test fails if it stops working.)
+        """
+        super()._update_dimensions(new_rows)
+        self._update_count += 1  # the line caches' key: every cached line is stale
+        self.refresh()
 
     def _changes_width(self, row: str, column: str, old: Text | None, new: Text) -> bool:
         """Whether the column's width (its widest cell, header included) differs once ``new``
